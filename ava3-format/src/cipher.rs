@@ -1,0 +1,329 @@
+//! Per-file cryptography: subkeys, header and trailer MACs, sealing and
+//! opening one block (spec sections 5, 6 and 7).
+//!
+//! A [`FileCipher`] is immutable once built, so one instance serves every
+//! thread of a parallel encode or decode and every concurrent `read_at`.
+
+use std::fmt;
+
+use aes::Aes256;
+use ctr::cipher::{KeyInit, KeyIvInit, StreamCipher};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, HeaderProblem, Result, TrailerProblem};
+use crate::header::{
+    Header, Layout, Trailer, HEADER_LEN, HEADER_MAC_INPUT_LEN, TAG_LEN, TRAILER_KEYLESS_INPUT_LEN,
+    TRAILER_MAC_INPUT_LEN,
+};
+use crate::keys::{MasterKey, SALT_LEN};
+use crate::obfuscation::{scramble_pad, xor_pad, Shuffle};
+
+type HmacSha256 = Hmac<Sha256>;
+type Ctr = ctr::Ctr128BE<Aes256>;
+
+/// MAC domain labels (spec 5).
+pub(crate) const LABEL_HEADER: &[u8] = b"AVA3-v1-header";
+pub(crate) const LABEL_BLOCK: &[u8] = b"AVA3-v1-block";
+pub(crate) const LABEL_TRAILER: &[u8] = b"AVA3-v1-trailer";
+pub(crate) const LABEL_KEYLESS: &[u8] = b"AVA3-v1-keyless";
+
+/// Counter-block domains (spec 6.4).
+const DOMAIN_BLOCK: u32 = 0;
+const DOMAIN_DIGEST: u32 = 1;
+
+/// The initial AES-CTR counter block for `index` in `domain` (spec 6.4):
+/// index (u64 BE) || domain (u32 BE) || 0 (u32 BE).
+pub(crate) fn counter_block(index: u64, domain: u32) -> [u8; 16] {
+    let mut iv = [0u8; 16];
+    iv[..8].copy_from_slice(&index.to_be_bytes());
+    iv[8..12].copy_from_slice(&domain.to_be_bytes());
+    iv
+}
+
+/// SHA-256 of `data`.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// Everything needed to seal or open the blocks of one file.
+pub(crate) struct FileCipher {
+    layout: Layout,
+    enc_key: Zeroizing<[u8; 32]>,
+    mac: HmacSha256,
+    pad: Zeroizing<Vec<u8>>,
+    full: Shuffle,
+    last: Option<Shuffle>,
+}
+
+impl fmt::Debug for FileCipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileCipher")
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileCipher {
+    /// Derives the subkeys for `salt` and precomputes the pad and the shuffles.
+    pub(crate) fn new(key: &MasterKey, salt: &[u8; SALT_LEN], layout: Layout) -> Self {
+        let keys = key.derive(salt);
+        let bs = layout.block_size() as usize;
+        let final_len = layout.final_block_len();
+        let mac = match <HmacSha256 as KeyInit>::new_from_slice(&keys.mac) {
+            Ok(m) => m,
+            // HMAC accepts keys of any length.
+            Err(_) => unreachable!("HMAC takes any key length"),
+        };
+        Self {
+            layout,
+            enc_key: Zeroizing::new(keys.enc),
+            mac,
+            pad: scramble_pad(&keys.scramble, bs),
+            full: Shuffle::new(&keys.shuffle, bs),
+            last: (final_len != bs && final_len > 0)
+                .then(|| Shuffle::new(&keys.shuffle, final_len)),
+        }
+    }
+
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn shuffle_for(&self, len: usize) -> Option<&Shuffle> {
+        if len == self.full.len() {
+            Some(&self.full)
+        } else {
+            self.last.as_ref().filter(|s| s.len() == len)
+        }
+    }
+
+    fn ctr(&self, index: u64, domain: u32) -> Ctr {
+        Ctr::new(
+            self.enc_key.as_slice().into(),
+            &counter_block(index, domain).into(),
+        )
+    }
+
+    /// HMAC over `label || parts...`.
+    fn mac_over(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        let mut m = self.mac.clone();
+        m.update(label);
+        for p in parts {
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    }
+
+    /// The header MAC over the first 96 header bytes (spec 5.1).
+    pub(crate) fn header_mac(&self, header: &[u8; HEADER_LEN]) -> [u8; 32] {
+        self.mac_over(LABEL_HEADER, &[&header[..HEADER_MAC_INPUT_LEN]])
+    }
+
+    /// Checks the header MAC in constant time (spec 7.1 step 6).
+    pub(crate) fn check_header(&self, header: &[u8; HEADER_LEN]) -> Result<()> {
+        let expected = self.header_mac(header);
+        if bool::from(expected.ct_eq(&header[HEADER_MAC_INPUT_LEN..])) {
+            Ok(())
+        } else {
+            Err(Error::CorruptHeader(HeaderProblem::Mac))
+        }
+    }
+
+    /// The tag of block `index` whose stored bytes hash to `leaf` (spec 5.2).
+    pub(crate) fn block_tag(&self, index: u64, leaf: &[u8; 32]) -> [u8; 32] {
+        let is_final = [u8::from(index == self.layout.last_index())];
+        self.mac_over(LABEL_BLOCK, &[&index.to_be_bytes(), &is_final, leaf])
+    }
+
+    /// Encrypts, scrambles and shuffles one block and appends its tag
+    /// (spec 6.5). `out` is `plaintext.len() + 32` bytes. Returns the leaf
+    /// digest of the stored bytes.
+    pub(crate) fn seal_block(&self, index: u64, plaintext: &[u8], out: &mut [u8]) -> [u8; 32] {
+        let len = plaintext.len();
+        debug_assert_eq!(len, self.layout.block_len(index));
+        let (body, tag) = out.split_at_mut(len);
+        match self.shuffle_for(len) {
+            Some(s) => s.forward(plaintext, body),
+            None => body.copy_from_slice(plaintext), // len == 0
+        }
+        xor_pad(body, &self.pad);
+        self.ctr(index, DOMAIN_BLOCK).apply_keystream(body);
+        let leaf = sha256(body);
+        tag.copy_from_slice(&self.block_tag(index, &leaf));
+        leaf
+    }
+
+    /// Authenticates one stored block (stored bytes followed by the tag) in
+    /// constant time, without decrypting it. Returns its leaf digest.
+    pub(crate) fn check_block(&self, index: u64, stored: &[u8]) -> Result<[u8; 32]> {
+        let len = stored.len() - TAG_LEN;
+        let leaf = sha256(&stored[..len]);
+        let expected = self.block_tag(index, &leaf);
+        if bool::from(expected.ct_eq(&stored[len..])) {
+            Ok(leaf)
+        } else {
+            Err(Error::BlockAuth { index })
+        }
+    }
+
+    /// Authenticates block `index`, then decrypts it into `out`
+    /// (`stored.len() - 32` bytes). `stored` is used as scratch space: after
+    /// success it holds obfuscated plaintext and the caller must wipe it.
+    /// On failure nothing is decrypted and `out` is untouched.
+    pub(crate) fn open_block(
+        &self,
+        index: u64,
+        stored: &mut [u8],
+        out: &mut [u8],
+    ) -> Result<[u8; 32]> {
+        let leaf = self.check_block(index, stored)?;
+        let len = stored.len() - TAG_LEN;
+        let body = &mut stored[..len];
+        self.ctr(index, DOMAIN_BLOCK).apply_keystream(body);
+        xor_pad(body, &self.pad);
+        if let Some(s) = self.shuffle_for(len) {
+            s.inverse(body, &mut out[..len]);
+        }
+        Ok(leaf)
+    }
+
+    /// Encrypts (or decrypts) the recorded plaintext digest (spec 5.3).
+    pub(crate) fn crypt_digest(&self, digest: &[u8; 32]) -> [u8; 32] {
+        let mut d = *digest;
+        self.ctr(0, DOMAIN_DIGEST).apply_keystream(&mut d);
+        d
+    }
+
+    /// The trailer MAC (spec 5.3).
+    pub(crate) fn trailer_mac(&self, header_mac: &[u8; 32], trailer: &[u8]) -> [u8; 32] {
+        self.mac_over(
+            LABEL_TRAILER,
+            &[header_mac, &trailer[..TRAILER_MAC_INPUT_LEN]],
+        )
+    }
+
+    /// Builds the trailer once every block is sealed.
+    pub(crate) fn make_trailer(
+        &self,
+        header: &Header,
+        plaintext_sha256: &[u8; 32],
+        keyless: KeylessHasher,
+    ) -> Trailer {
+        let mut t = Trailer {
+            block_count: self.layout.block_count(),
+            plaintext_len: self.layout.plaintext_len(),
+            encrypted_plaintext_sha256: self.crypt_digest(plaintext_sha256),
+            mac: [0; 32],
+            keyless_sha256: [0; 32],
+        };
+        t.mac = self.trailer_mac(&header.mac, &t.to_bytes());
+        t.keyless_sha256 = keyless.finish(&t.to_bytes());
+        t
+    }
+
+    /// Checks the trailer MAC and returns the decrypted plaintext SHA-256.
+    pub(crate) fn open_trailer(&self, header_mac: &[u8; 32], t: &Trailer) -> Result<[u8; 32]> {
+        let expected = self.trailer_mac(header_mac, &t.to_bytes());
+        if !bool::from(expected.ct_eq(&t.mac)) {
+            return Err(Error::CorruptTrailer(TrailerProblem::Mac));
+        }
+        Ok(self.crypt_digest(&t.encrypted_plaintext_sha256))
+    }
+}
+
+/// Computes the keyless digest (spec 5.4):
+/// `SHA-256("AVA3-v1-keyless" || header || (leaf_i || tag_i)... || trailer[0..88])`.
+#[derive(Clone)]
+pub(crate) struct KeylessHasher(Sha256);
+
+impl KeylessHasher {
+    pub(crate) fn new(header: &[u8; HEADER_LEN]) -> Self {
+        let mut h = Sha256::new();
+        h.update(LABEL_KEYLESS);
+        h.update(header);
+        Self(h)
+    }
+
+    pub(crate) fn push(&mut self, leaf: &[u8; 32], tag: &[u8]) {
+        self.0.update(leaf);
+        self.0.update(tag);
+    }
+
+    pub(crate) fn finish(mut self, trailer: &[u8]) -> [u8; 32] {
+        self.0.update(&trailer[..TRAILER_KEYLESS_INPUT_LEN]);
+        self.0.finalize().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cipher(len: u64) -> FileCipher {
+        FileCipher::new(
+            &MasterKey::from_bytes([5; 32]),
+            &[6; 32],
+            Layout::new(4096, len).unwrap(),
+        )
+    }
+
+    #[test]
+    fn seal_open_round_trip_full_and_final_blocks() {
+        let c = cipher(4096 * 2 + 100);
+        for (index, len) in [(0u64, 4096usize), (1, 4096), (2, 100)] {
+            let pt: Vec<u8> = (0..len).map(|i| (i * 31 % 256) as u8).collect();
+            let mut stored = vec![0u8; len + 32];
+            let leaf = c.seal_block(index, &pt, &mut stored);
+            assert_ne!(&stored[..len], &pt[..]);
+            let mut out = vec![0u8; len];
+            let mut s2 = stored.clone();
+            assert_eq!(c.open_block(index, &mut s2, &mut out).unwrap(), leaf);
+            assert_eq!(out, pt);
+            // The same bytes at another index fail.
+            let mut s3 = stored.clone();
+            let other = if index == 0 { 1 } else { 0 };
+            assert!(matches!(
+                c.open_block(other, &mut s3, &mut out),
+                Err(Error::BlockAuth { index: i }) if i == other
+            ));
+        }
+    }
+
+    #[test]
+    fn counter_ranges_never_overlap() {
+        // Block i uses counters [i*2^64 .. i*2^64 + 2^20) within domain 0: the
+        // top 64 bits are the index, so no two blocks or domains share one.
+        assert_eq!(counter_block(1, 0)[..8], 1u64.to_be_bytes());
+        assert_eq!(counter_block(u64::MAX, 0)[..8], [0xff; 8]);
+        assert_ne!(counter_block(0, 0), counter_block(0, 1));
+        assert_eq!(counter_block(0, 1)[8..12], [0, 0, 0, 1]);
+    }
+
+    #[test]
+    fn largest_block_index_seals() {
+        // Spec 3.2 bounds the index below 2^51; the arithmetic handles any u64.
+        let c = FileCipher::new(
+            &MasterKey::from_bytes([5; 32]),
+            &[6; 32],
+            Layout::new(4096, (1 << 40) * 4096 + 1).unwrap(),
+        );
+        let idx = c.layout().last_index();
+        assert_eq!(idx, 1 << 40);
+        let mut out = [0u8; 33];
+        c.seal_block(idx, &[0x42], &mut out);
+        let mut back = [0u8; 1];
+        c.open_block(idx, &mut out, &mut back).unwrap();
+        assert_eq!(back, [0x42]);
+    }
+
+    #[test]
+    fn digest_encryption_round_trips() {
+        let c = cipher(1);
+        let d = [9u8; 32];
+        assert_ne!(c.crypt_digest(&d), d);
+        assert_eq!(c.crypt_digest(&c.crypt_digest(&d)), d);
+    }
+}

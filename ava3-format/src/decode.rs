@@ -1,0 +1,303 @@
+//! The streaming decoder (spec 8.2): AVA3 bytes in through any [`Read`],
+//! authenticated plaintext out through [`Read`], with [`Seek`] when the input
+//! can seek. Holds one batch of blocks in memory whatever the file size.
+
+use std::fmt;
+use std::io::{self, Read, Seek, SeekFrom};
+
+use rayon::prelude::*;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::cipher::{FileCipher, KeylessHasher};
+use crate::error::{Error, Result};
+use crate::header::{Header, Layout, TAG_LEN};
+use crate::keys::MasterKey;
+use crate::stream::{read_header, select_key, Batch, StoredReader};
+
+/// Options of a decode or verify.
+#[derive(Clone, Debug)]
+pub struct DecodeOptions {
+    /// Process the blocks of a batch on the current rayon pool.
+    pub parallel: bool,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self { parallel: true }
+    }
+}
+
+/// A streaming decoder. Every byte it returns belongs to a block whose tag
+/// was verified. Reading to the end also checks the trailer, the keyless
+/// digest and the end of input; a caller that needs the whole file must read
+/// until `read` returns 0 (or call [`Decoder::finish`]).
+pub struct Decoder<R> {
+    stored: StoredReader<R>,
+    header: Header,
+    cipher: FileCipher,
+    plain: Zeroizing<Vec<u8>>,
+    plain_pos: usize,
+    /// Plaintext offset of `plain[0]`.
+    plain_offset: u64,
+    pending_error: Option<Error>,
+    keyless: Option<KeylessHasher>,
+    recorded_sha256: Option<[u8; 32]>,
+    recorded_keyless: Option<[u8; 32]>,
+    at_end: bool,
+    parallel: bool,
+}
+
+impl<R> fmt::Debug for Decoder<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoder")
+            .field("header", &self.header)
+            .field("next_index", &self.stored.next_index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> Decoder<R> {
+    /// Reads the header, selects the key and checks the header MAC.
+    pub fn new(inner: R, key: &MasterKey) -> Result<Self> {
+        Self::with_options(inner, std::slice::from_ref(key), &DecodeOptions::default())
+    }
+
+    /// Like [`Decoder::new`] with a key ring (the key is picked by key id)
+    /// and options.
+    pub fn with_options(mut inner: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Self> {
+        let (header, raw) = read_header(&mut inner)?;
+        let key = select_key(&header, keys)?;
+        let layout = header.layout()?;
+        let cipher = FileCipher::new(key, &header.salt, layout);
+        cipher.check_header(&raw)?;
+        Ok(Self {
+            stored: StoredReader::new(inner, layout, options.parallel),
+            header,
+            cipher,
+            plain: Zeroizing::new(Vec::new()),
+            plain_pos: 0,
+            plain_offset: 0,
+            pending_error: None,
+            keyless: Some(KeylessHasher::new(&raw)),
+            recorded_sha256: None,
+            recorded_keyless: None,
+            at_end: false,
+            parallel: options.parallel,
+        })
+    }
+
+    /// The authenticated header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The layout (block size, plaintext length, block count).
+    pub fn layout(&self) -> &Layout {
+        self.cipher.layout()
+    }
+
+    /// The plaintext SHA-256 recorded by the encoder; known once the
+    /// trailer was read and authenticated (after the last block).
+    pub fn recorded_plaintext_sha256(&self) -> Option<[u8; 32]> {
+        self.recorded_sha256
+    }
+
+    /// The keyless SHA-256 recorded in the trailer, once read to the end.
+    pub fn keyless_sha256(&self) -> Option<[u8; 32]> {
+        self.recorded_keyless
+    }
+
+    /// Decodes one batch into `self.plain`; releases only blocks before the
+    /// first failure, which becomes `pending_error`.
+    fn fill(&mut self) -> Result<()> {
+        self.plain.zeroize();
+        self.plain.clear();
+        self.plain_pos = 0;
+        let Some(batch) = self.stored.next_batch()? else {
+            return self.finish_stream();
+        };
+        let bs = self.layout().block_size() as usize;
+        self.plain_offset = batch.first * bs as u64;
+        let sizes: usize = (0..batch.complete)
+            .map(|k| self.layout().block_len(batch.first + k as u64))
+            .sum();
+        self.plain.resize(sizes, 0);
+        let slot = self.stored.slot();
+        let cipher = &self.cipher;
+        let first = batch.first;
+        let stored = &mut self.stored.buf[..];
+        let plain = &mut self.plain[..];
+        let open = |(k, (s, p)): (usize, (&mut [u8], &mut [u8]))| {
+            let len = p.len();
+            cipher.open_block(first + k as u64, &mut s[..len + TAG_LEN], p)
+        };
+        let results: Vec<Result<[u8; 32]>> = if plain.is_empty() {
+            // The single empty block of an empty plaintext (or none at all
+            // when the input ended inside it).
+            (0..batch.complete)
+                .map(|k| cipher.open_block(first + k as u64, &mut stored[..TAG_LEN], &mut []))
+                .collect()
+        } else if self.parallel {
+            stored
+                .par_chunks_mut(slot)
+                .zip(plain.par_chunks_mut(bs))
+                .enumerate()
+                .map(open)
+                .collect()
+        } else {
+            stored
+                .chunks_mut(slot)
+                .zip(plain.chunks_mut(bs))
+                .enumerate()
+                .map(open)
+                .collect()
+        };
+        // The stored buffer now holds obfuscated plaintext: wipe it.
+        self.stored.buf.zeroize();
+        self.release(batch, results)
+    }
+
+    fn release(&mut self, batch: Batch, results: Vec<Result<[u8; 32]>>) -> Result<()> {
+        let mut good = 0usize;
+        for (k, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(leaf) => {
+                    let index = batch.first + k as u64;
+                    if let Some(h) = self.keyless.as_mut() {
+                        let tag = self.cipher.block_tag(index, &leaf);
+                        h.push(&leaf, &tag);
+                    }
+                    good += 1;
+                }
+                Err(e) => {
+                    self.pending_error = Some(e);
+                    break;
+                }
+            }
+        }
+        let released: usize = (0..good)
+            .map(|k| self.layout().block_len(batch.first + k as u64))
+            .sum();
+        // Wipe what is not released.
+        self.plain[released..].zeroize();
+        self.plain.truncate(released);
+        if self.pending_error.is_none() {
+            if let Some(e) = batch.truncated {
+                self.pending_error = Some(e);
+            } else if self.stored.blocks_left() == 0 {
+                if let Err(e) = self.finish_stream() {
+                    self.pending_error = Some(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Trailer, keyless digest and end-of-input checks (spec 7.3).
+    fn finish_stream(&mut self) -> Result<()> {
+        if self.at_end {
+            return Ok(());
+        }
+        self.at_end = true;
+        let trailer = self.stored.read_trailer()?;
+        let digest = self.cipher.open_trailer(&self.header.mac, &trailer)?;
+        if let Some(h) = self.keyless.take() {
+            let computed = h.finish(&trailer.to_bytes());
+            if !bool::from(computed.ct_eq(&trailer.keyless_sha256)) {
+                return Err(Error::KeylessDigestMismatch);
+            }
+        }
+        self.stored.expect_eof()?;
+        self.recorded_sha256 = Some(digest);
+        self.recorded_keyless = Some(trailer.keyless_sha256);
+        Ok(())
+    }
+
+    fn read_inner(&mut self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            if self.plain_pos < self.plain.len() {
+                let n = buf.len().min(self.plain.len() - self.plain_pos);
+                buf[..n].copy_from_slice(&self.plain[self.plain_pos..self.plain_pos + n]);
+                self.plain_pos += n;
+                return Ok(n);
+            }
+            if let Some(e) = self.pending_error.take() {
+                // Keep failing on later calls.
+                self.pending_error = Some(Error::InvalidParameter(
+                    "the decoder already reported an error",
+                ));
+                return Err(e);
+            }
+            if self.at_end || buf.is_empty() {
+                return Ok(0);
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Reads the rest of the input to the end, returning the plaintext
+    /// SHA-256 recorded in the file once every check passed.
+    pub fn finish(mut self) -> Result<[u8; 32]> {
+        let mut sink = Zeroizing::new(vec![0u8; 1 << 16]);
+        while self.read_inner(&mut sink)? > 0 {}
+        self.recorded_sha256.ok_or(Error::InvalidParameter(
+            "the decoder was positioned by a seek",
+        ))
+    }
+}
+
+impl<R: Read> Read for Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_inner(buf).map_err(Error::into_io)
+    }
+}
+
+impl<R: Read + Seek> Seek for Decoder<R> {
+    /// Seeks in the plaintext. The length is authenticated by the header, so
+    /// seeking from the end is safe; the blocks read after a seek are
+    /// authenticated as usual, but the keyless digest is no longer computed.
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let len = self.layout().plaintext_len();
+        let cur = self.plain_offset + self.plain_pos as u64;
+        let target = match pos {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => len.checked_add_signed(d),
+            SeekFrom::Current(d) => cur.checked_add_signed(d),
+        }
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        if target >= self.plain_offset && target < self.plain_offset + self.plain.len() as u64 {
+            self.plain_pos = (target - self.plain_offset) as usize;
+            return Ok(target);
+        }
+        self.keyless = None;
+        self.plain.zeroize();
+        self.plain.clear();
+        self.plain_pos = 0;
+        self.pending_error = None;
+        let layout = *self.layout();
+        if target >= len {
+            self.plain_offset = target;
+            self.at_end = true;
+            return Ok(target);
+        }
+        let index = target / layout.block_size();
+        self.stored
+            .inner
+            .seek(SeekFrom::Start(layout.block_offset(index)))?;
+        self.stored.next_index = index;
+        self.at_end = false;
+        self.fill().map_err(Error::into_io)?;
+        let skip = (target - self.plain_offset) as usize;
+        self.plain_pos = skip.min(self.plain.len());
+        Ok(target)
+    }
+}
+
+/// Decodes a whole AVA3 file held in memory.
+pub fn decode_to_vec(key: &MasterKey, file: &[u8]) -> Result<Vec<u8>> {
+    let mut d = Decoder::new(file, key)?;
+    let mut out = Vec::with_capacity(d.layout().plaintext_len().min(1 << 30) as usize);
+    d.read_to_end(&mut out).map_err(Error::from_io)?;
+    Ok(out)
+}

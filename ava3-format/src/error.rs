@@ -1,0 +1,271 @@
+//! Errors of the format core.
+//!
+//! Every error a decoder can report is listed here, with the [`Outcome`]
+//! category it belongs to. The categories are the ones the specification and
+//! the test vectors use (`expect:` lines); their names never change.
+//! No error carries key material or plaintext.
+
+use std::fmt;
+use std::io;
+
+use crate::keys::KeyId;
+
+/// Result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What is wrong with a header, for [`Error::CorruptHeader`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HeaderProblem {
+    /// The header-length field is not the one this version defines.
+    HeaderLength(u16),
+    /// A reserved byte is not zero.
+    ReservedNonZero,
+    /// The block size is outside the allowed range or not a power of two.
+    BlockSize(u32),
+    /// The payload-kind byte has no meaning in this version.
+    PayloadKind(u8),
+    /// The plaintext length would make the file larger than 2^63 - 1 bytes.
+    PlaintextLength(u64),
+    /// The header MAC does not match (the header was altered, or the key
+    /// id matches but the key does not, which HKDF makes negligible).
+    Mac,
+}
+
+impl fmt::Display for HeaderProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::HeaderLength(n) => write!(f, "header length {n} is not 128"),
+            Self::ReservedNonZero => f.write_str("a reserved header byte is not zero"),
+            Self::BlockSize(n) => write!(
+                f,
+                "block size {n} is not a power of two between 4096 and 16777216"
+            ),
+            Self::PayloadKind(k) => write!(f, "unknown payload kind {k}"),
+            Self::PlaintextLength(n) => write!(f, "plaintext length {n} is out of range"),
+            Self::Mac => f.write_str("header authentication failed"),
+        }
+    }
+}
+
+/// What is wrong with a trailer, for [`Error::CorruptTrailer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrailerProblem {
+    /// The trailer does not start with `AVA3-END`.
+    Magic,
+    /// The block count or the plaintext length disagree with the header.
+    Fields,
+    /// The trailer MAC does not match.
+    Mac,
+}
+
+impl fmt::Display for TrailerProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Magic => f.write_str("trailer magic is wrong"),
+            Self::Fields => f.write_str("trailer fields disagree with the header"),
+            Self::Mac => f.write_str("trailer authentication failed"),
+        }
+    }
+}
+
+/// The outcome categories of the specification (section "Outcomes"), as used
+/// by the `expect:` line of the test vectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The file decoded and every check passed.
+    Success,
+    /// The input does not start with the AVA3 magic.
+    NotAva3,
+    /// The format version is not 1.
+    UnsupportedVersion,
+    /// A header field is invalid, a flag is unknown, or the header MAC fails.
+    HeaderFailure,
+    /// The key id in the header is not the supplied key's.
+    WrongKey,
+    /// A block tag does not verify.
+    BlockFailure,
+    /// The input ends before the structure the header announces.
+    Truncated,
+    /// The trailer is malformed or its MAC fails.
+    TrailerFailure,
+    /// Bytes follow the trailer.
+    TrailingData,
+    /// The keyless SHA-256 recorded in the file does not match the stored bytes,
+    /// or a recomputed plaintext SHA-256 does not match the recorded one.
+    IntegrityFailure,
+    /// An I/O error or a misuse of the API (not a property of the file).
+    Other,
+}
+
+impl Outcome {
+    /// The stable name used in test vectors and machine-readable output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::NotAva3 => "not ava3",
+            Self::UnsupportedVersion => "unsupported version",
+            Self::HeaderFailure => "header failure",
+            Self::WrongKey => "wrong key",
+            Self::BlockFailure => "block failure",
+            Self::Truncated => "truncated",
+            Self::TrailerFailure => "trailer failure",
+            Self::TrailingData => "trailing data",
+            Self::IntegrityFailure => "integrity failure",
+            Self::Other => "other",
+        }
+    }
+
+    /// Parses a name produced by [`Outcome::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "success" => Self::Success,
+            "not ava3" => Self::NotAva3,
+            "unsupported version" => Self::UnsupportedVersion,
+            "header failure" => Self::HeaderFailure,
+            "wrong key" => Self::WrongKey,
+            "block failure" => Self::BlockFailure,
+            "truncated" => Self::Truncated,
+            "trailer failure" => Self::TrailerFailure,
+            "trailing data" => Self::TrailingData,
+            "integrity failure" => Self::IntegrityFailure,
+            "other" => Self::Other,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error of the AVA3 core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input does not start with the AVA3 magic.
+    #[error("not an AVA3 file ({0})")]
+    NotAva3(&'static str),
+    /// The file uses a format version this reader does not implement.
+    #[error("unsupported AVA3 format version {0} (this reader implements version 1)")]
+    UnsupportedVersion(u16),
+    /// The header sets flags this reader does not know.
+    #[error("unsupported header flags {0:#010x} (version 1 defines none)")]
+    UnsupportedFlags(u32),
+    /// A header field is invalid or the header MAC fails.
+    #[error("corrupt header: {0}")]
+    CorruptHeader(HeaderProblem),
+    /// The file was encoded under another master key.
+    #[error("wrong key (file encoded with key id {file}, you supplied {supplied})")]
+    WrongKey {
+        /// The key id recorded in the file.
+        file: KeyId,
+        /// The key id(s) of the key(s) supplied, comma-separated.
+        supplied: String,
+    },
+    /// A block failed authentication: it was altered, moved, or comes from
+    /// another file.
+    #[error("block {index} failed authentication")]
+    BlockAuth {
+        /// Zero-based index of the block.
+        index: u64,
+    },
+    /// The input ended early.
+    #[error("truncated: {0}")]
+    Truncated(String),
+    /// The trailer is malformed or fails authentication.
+    #[error("corrupt trailer: {0}")]
+    CorruptTrailer(TrailerProblem),
+    /// Bytes follow the end of the AVA3 structure.
+    #[error("trailing data after the end of the AVA3 file")]
+    TrailingData,
+    /// The keyless SHA-256 recorded in the file does not match its bytes.
+    #[error("keyless integrity digest mismatch: the file was corrupted")]
+    KeylessDigestMismatch,
+    /// The plaintext SHA-256 recomputed in deep mode differs from the recorded one.
+    #[error("plaintext SHA-256 mismatch: recorded {recorded}, computed {computed}")]
+    PlaintextDigestMismatch {
+        /// Hex digest recorded by the encoder.
+        recorded: String,
+        /// Hex digest of the decoded bytes.
+        computed: String,
+    },
+    /// The encoder received more or fewer bytes than it was told to expect.
+    #[error("input length changed: expected {expected} bytes, got {actual}")]
+    LengthMismatch {
+        /// Declared plaintext length.
+        expected: u64,
+        /// Bytes actually supplied (a lower bound when too many were given).
+        actual: u64,
+    },
+    /// A parameter given to the API is invalid (not a property of a file).
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(&'static str),
+    /// An I/O error from the underlying reader or writer.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl Error {
+    /// The specification's outcome category of this error.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Self::NotAva3(_) => Outcome::NotAva3,
+            Self::UnsupportedVersion(_) => Outcome::UnsupportedVersion,
+            Self::UnsupportedFlags(_) | Self::CorruptHeader(_) => Outcome::HeaderFailure,
+            Self::WrongKey { .. } => Outcome::WrongKey,
+            Self::BlockAuth { .. } => Outcome::BlockFailure,
+            Self::Truncated(_) => Outcome::Truncated,
+            Self::CorruptTrailer(_) => Outcome::TrailerFailure,
+            Self::TrailingData => Outcome::TrailingData,
+            Self::KeylessDigestMismatch | Self::PlaintextDigestMismatch { .. } => {
+                Outcome::IntegrityFailure
+            }
+            Self::LengthMismatch { .. } | Self::InvalidParameter(_) | Self::Io(_) => Outcome::Other,
+        }
+    }
+
+    /// True when the error is a property of the file (it is bad), false for
+    /// I/O problems and API misuse.
+    pub fn is_bad_file(&self) -> bool {
+        self.outcome() != Outcome::Other
+    }
+
+    pub(crate) fn truncated(what: impl Into<String>) -> Self {
+        Self::Truncated(what.into())
+    }
+
+    /// Converts this error into an [`io::Error`] whose inner error is this one,
+    /// for `Read`/`Write` implementations. [`Error::from_io`] undoes it.
+    pub fn into_io(self) -> io::Error {
+        match self {
+            Self::Io(e) => e,
+            other => {
+                let kind = match other.outcome() {
+                    Outcome::Truncated => io::ErrorKind::UnexpectedEof,
+                    Outcome::Other => io::ErrorKind::InvalidInput,
+                    _ => io::ErrorKind::InvalidData,
+                };
+                io::Error::new(kind, other)
+            }
+        }
+    }
+
+    /// Recovers an [`Error`] wrapped by [`Error::into_io`]; other I/O errors
+    /// become [`Error::Io`].
+    pub fn from_io(e: io::Error) -> Self {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            match e.into_inner().map(|b| b.downcast::<Error>()) {
+                Some(Ok(inner)) => *inner,
+                // Unreachable by the check above; keep a typed error anyway.
+                _ => Self::InvalidParameter("unrecognised wrapped error"),
+            }
+        } else {
+            Self::Io(e)
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! Random access (spec 8.3): any plaintext range, reading only the header,
+//! the trailer and the blocks that cover it. `read_at` takes `&self` and is
+//! safe to call from many threads at once.
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use zeroize::Zeroizing;
+
+use crate::cipher::FileCipher;
+use crate::error::{Error, Result};
+use crate::header::{Header, Layout, Trailer, HEADER_LEN, TAG_LEN, TRAILER_LEN};
+use crate::keys::MasterKey;
+use crate::stream::select_key;
+
+/// A byte source that can be read at any offset through a shared reference.
+pub trait ReadAt: Send + Sync {
+    /// Fills `buf` with the bytes at `offset`, or fails with
+    /// `UnexpectedEof` when the source is shorter.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+    /// The total length of the source.
+    fn size(&self) -> io::Result<u64>;
+}
+
+impl ReadAt for [u8] {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let start = usize::try_from(offset).ok().filter(|&s| s <= self.len());
+        match start.and_then(|s| self.get(s..s.checked_add(buf.len())?)) {
+            Some(src) => {
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+            None => Err(io::ErrorKind::UnexpectedEof.into()),
+        }
+    }
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.len() as u64)
+    }
+}
+
+impl ReadAt for Vec<u8> {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.as_slice().read_exact_at(buf, offset)
+    }
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.len() as u64)
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for &T {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        (**self).read_exact_at(buf, offset)
+    }
+    fn size(&self) -> io::Result<u64> {
+        (**self).size()
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        (**self).read_exact_at(buf, offset)
+    }
+    fn size(&self) -> io::Result<u64> {
+        (**self).size()
+    }
+}
+
+/// A window `[offset, offset + len)` of a file, for a model stored inside
+/// another file (an APK asset, say).
+#[derive(Debug)]
+pub struct FileRange {
+    file: File,
+    offset: u64,
+    len: u64,
+}
+
+impl FileRange {
+    /// The whole of `file`.
+    pub fn whole(file: File) -> io::Result<Self> {
+        let len = file.metadata()?.len();
+        Ok(Self {
+            file,
+            offset: 0,
+            len,
+        })
+    }
+
+    /// A window of `file`.
+    pub fn new(file: File, offset: u64, len: u64) -> Self {
+        Self { file, offset, len }
+    }
+}
+
+#[cfg(unix)]
+fn pread_exact(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn pread_exact(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+impl ReadAt for FileRange {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .filter(|&e| e <= self.len)
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
+        let _ = end;
+        pread_exact(&self.file, buf, self.offset + offset)
+    }
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.len)
+    }
+}
+
+impl ReadAt for File {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        pread_exact(self, buf, offset)
+    }
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+}
+
+/// Reads the header of a source without a key (spec 7.1 steps 1-4): enough
+/// to learn the key id and payload kind.
+pub fn read_header_at<S: ReadAt + ?Sized>(source: &S) -> Result<(Header, [u8; HEADER_LEN])> {
+    let size = source.size()?;
+    let n = size.min(HEADER_LEN as u64) as usize;
+    let mut raw = [0u8; HEADER_LEN];
+    source.read_exact_at(&mut raw[..n], 0)?;
+    let header = Header::parse(&raw[..n])?;
+    Ok((header, raw))
+}
+
+/// Authenticated random access to the plaintext of an AVA3 file.
+pub struct RandomAccessReader<S> {
+    source: S,
+    header: Header,
+    cipher: FileCipher,
+    plaintext_sha256: [u8; 32],
+}
+
+impl<S> fmt::Debug for RandomAccessReader<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RandomAccessReader")
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: ReadAt> RandomAccessReader<S> {
+    /// Opens `source` with one key.
+    pub fn open(source: S, key: &MasterKey) -> Result<Self> {
+        Self::open_with_keys(source, std::slice::from_ref(key))
+    }
+
+    /// Opens `source`, picking the key by key id. Authenticates the header,
+    /// checks the file length against it (truncated or trailing data) and
+    /// authenticates the trailer, so the plaintext length and the recorded
+    /// digest are trustworthy before any block is read.
+    pub fn open_with_keys(source: S, keys: &[MasterKey]) -> Result<Self> {
+        let (header, raw) = read_header_at(&source)?;
+        let key = select_key(&header, keys)?;
+        let layout = header.layout()?;
+        let cipher = FileCipher::new(key, &header.salt, layout);
+        cipher.check_header(&raw)?;
+        let size = source.size()?;
+        if size < layout.file_len() {
+            return Err(Error::truncated(format!(
+                "the file has {size} bytes, its header announces {}",
+                layout.file_len()
+            )));
+        }
+        if size > layout.file_len() {
+            return Err(Error::TrailingData);
+        }
+        let mut t = [0u8; TRAILER_LEN];
+        source.read_exact_at(&mut t, layout.trailer_offset())?;
+        let trailer = Trailer::parse(&t, &layout)?;
+        let plaintext_sha256 = cipher.open_trailer(&header.mac, &trailer)?;
+        Ok(Self {
+            source,
+            header,
+            cipher,
+            plaintext_sha256,
+        })
+    }
+
+    /// The authenticated header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The layout; its plaintext length is authenticated.
+    pub fn layout(&self) -> &Layout {
+        self.cipher.layout()
+    }
+
+    /// The plaintext length (authenticated).
+    pub fn len(&self) -> u64 {
+        self.layout().plaintext_len()
+    }
+
+    /// True for an empty plaintext.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The plaintext SHA-256 recorded by the encoder (authenticated).
+    pub fn recorded_plaintext_sha256(&self) -> [u8; 32] {
+        self.plaintext_sha256
+    }
+
+    /// The source.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// Reads, authenticates and decrypts block `index` into `out`
+    /// (`block_len(index)` bytes). `scratch` is wiped before returning.
+    pub fn read_block(&self, index: u64, out: &mut [u8]) -> Result<()> {
+        let layout = self.layout();
+        let len = layout.block_len(index);
+        let mut stored = Zeroizing::new(vec![0u8; len + TAG_LEN]);
+        self.source
+            .read_exact_at(&mut stored, layout.block_offset(index))
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    Error::truncated(format!("the source ends inside block {index}"))
+                } else {
+                    Error::Io(e)
+                }
+            })?;
+        self.cipher
+            .open_block(index, &mut stored, &mut out[..len])?;
+        Ok(())
+    }
+
+    /// Reads plaintext at `offset` into `buf`; returns the bytes read (fewer
+    /// than `buf.len()` only at the end of the plaintext). No byte of a block
+    /// that fails authentication is written to `buf`.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let layout = *self.layout();
+        let len = layout.plaintext_len();
+        if offset >= len || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = buf
+            .len()
+            .min((len - offset).min(usize::MAX as u64) as usize);
+        let bs = layout.block_size();
+        let mut done = 0usize;
+        let mut scratch: Option<Zeroizing<Vec<u8>>> = None;
+        while done < n {
+            let pos = offset + done as u64;
+            let index = pos / bs;
+            let within = (pos - index * bs) as usize;
+            let blen = layout.block_len(index);
+            let take = (blen - within).min(n - done);
+            if within == 0 && take == blen {
+                self.read_block(index, &mut buf[done..done + blen])?;
+            } else {
+                let s = scratch.get_or_insert_with(|| Zeroizing::new(vec![0u8; bs as usize]));
+                self.read_block(index, &mut s[..blen])?;
+                buf[done..done + take].copy_from_slice(&s[within..within + take]);
+            }
+            done += take;
+        }
+        Ok(n)
+    }
+
+    /// Fills `buf` from `offset`, failing when the plaintext is shorter.
+    pub fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let n = self.read_at(offset, buf)?;
+        if n == buf.len() {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameter(
+                "read past the end of the plaintext",
+            ))
+        }
+    }
+
+    /// Decodes the whole plaintext into `out` (exactly `len()` bytes), blocks
+    /// in parallel on the current rayon pool. On failure `out` is wiped.
+    pub fn decode_all_into(&self, out: &mut [u8]) -> Result<()> {
+        if out.len() as u64 != self.len() {
+            return Err(Error::InvalidParameter(
+                "the output buffer must be exactly the plaintext length",
+            ));
+        }
+        let bs = self.layout().block_size() as usize;
+        let first_failure = if out.is_empty() {
+            self.read_block(0, out).err().map(|e| (0, e))
+        } else {
+            // Report the lowest failing block, whatever the thread timing.
+            out.par_chunks_mut(bs)
+                .enumerate()
+                .filter_map(|(i, chunk)| self.read_block(i as u64, chunk).err().map(|e| (i, e)))
+                .min_by_key(|(i, _)| *i)
+        };
+        match first_failure {
+            None => Ok(()),
+            Some((_, e)) => {
+                zeroize::Zeroize::zeroize(out);
+                Err(e)
+            }
+        }
+    }
+}

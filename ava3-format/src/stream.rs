@@ -1,0 +1,161 @@
+//! Reading the stored structure of a file from any [`Read`]: header, batches
+//! of stored blocks, trailer and end of input, with the truncation and
+//! trailing-data rules of spec section 7. Shared by the streaming decoder and
+//! the verifiers.
+
+use std::io::{self, Read};
+
+use zeroize::Zeroizing;
+
+use crate::encode::batch_blocks;
+use crate::error::{Error, Result};
+use crate::header::{Header, Layout, Trailer, HEADER_LEN, TAG_LEN, TRAILER_LEN};
+use crate::keys::MasterKey;
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+pub(crate) fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Reads and parses the header (spec 7.1 steps 1-5). Returns the header and
+/// its raw bytes.
+pub(crate) fn read_header<R: Read + ?Sized>(r: &mut R) -> Result<(Header, [u8; HEADER_LEN])> {
+    let mut raw = [0u8; HEADER_LEN];
+    let n = read_full(r, &mut raw)?;
+    let header = Header::parse(&raw[..n])?;
+    Ok((header, raw))
+}
+
+/// Picks the key whose id the header records (spec 7.1 step 5).
+pub fn select_key<'k>(header: &Header, keys: &'k [MasterKey]) -> Result<&'k MasterKey> {
+    if keys.is_empty() {
+        return Err(Error::InvalidParameter("no key supplied"));
+    }
+    keys.iter()
+        .find(|k| k.key_id() == header.key_id)
+        .ok_or_else(|| Error::WrongKey {
+            file: header.key_id,
+            supplied: keys
+                .iter()
+                .map(|k| k.key_id().to_hex())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// One batch of stored blocks read from the input.
+pub(crate) struct Batch {
+    /// Index of the first block.
+    pub(crate) first: u64,
+    /// Number of complete blocks (stored bytes and tag) in the buffer.
+    pub(crate) complete: usize,
+    /// The input ended inside this batch.
+    pub(crate) truncated: Option<Error>,
+}
+
+/// Reads the blocks and the trailer of a file whose header was read.
+pub(crate) struct StoredReader<R> {
+    pub(crate) inner: R,
+    pub(crate) layout: Layout,
+    pub(crate) next_index: u64,
+    pub(crate) buf: Zeroizing<Vec<u8>>,
+    batch: usize,
+}
+
+impl<R: Read> StoredReader<R> {
+    pub(crate) fn new(inner: R, layout: Layout, parallel: bool) -> Self {
+        let batch = if parallel {
+            batch_blocks(layout.block_size())
+        } else {
+            1
+        };
+        Self {
+            inner,
+            layout,
+            next_index: 0,
+            buf: Zeroizing::new(Vec::new()),
+            batch,
+        }
+    }
+
+    /// Size of one stored block slot (stored bytes and tag).
+    pub(crate) fn slot(&self) -> usize {
+        self.layout.block_size() as usize + TAG_LEN
+    }
+
+    pub(crate) fn blocks_left(&self) -> u64 {
+        self.layout.block_count() - self.next_index
+    }
+
+    /// Reads the next batch into `self.buf`; `None` once every block was read.
+    pub(crate) fn next_batch(&mut self) -> Result<Option<Batch>> {
+        let left = self.blocks_left();
+        if left == 0 {
+            return Ok(None);
+        }
+        let first = self.next_index;
+        let count = (self.batch as u64).min(left) as usize;
+        let last = first + count as u64 - 1;
+        let want = (count - 1) * self.slot() + self.layout.block_len(last) + TAG_LEN;
+        self.buf.resize(want, 0);
+        let got = read_full(&mut self.inner, &mut self.buf)?;
+        self.buf.truncate(got);
+        let mut complete = got / self.slot();
+        let truncated = if got == want {
+            complete = count;
+            None
+        } else {
+            let at = first + complete as u64;
+            Some(Error::truncated(format!(
+                "the input ends inside block {at} of {}",
+                self.layout.block_count()
+            )))
+        };
+        self.next_index += complete as u64;
+        Ok(Some(Batch {
+            first,
+            complete,
+            truncated,
+        }))
+    }
+
+    /// The stored bytes and tag of block `k` of the current batch.
+    pub(crate) fn block(&self, batch: &Batch, k: usize) -> &[u8] {
+        let start = k * self.slot();
+        let len = self.layout.block_len(batch.first + k as u64) + TAG_LEN;
+        &self.buf[start..start + len]
+    }
+
+    /// Reads and parses the trailer (spec 7.3 step 1).
+    pub(crate) fn read_trailer(&mut self) -> Result<Trailer> {
+        let mut raw = [0u8; TRAILER_LEN];
+        let n = read_full(&mut self.inner, &mut raw)?;
+        if n < TRAILER_LEN {
+            return Err(Error::truncated(if n == 0 {
+                "the input ends before the trailer".to_string()
+            } else {
+                format!("the input ends inside the trailer, after {n} of 120 bytes")
+            }));
+        }
+        Trailer::parse(&raw, &self.layout)
+    }
+
+    /// Fails with [`Error::TrailingData`] unless the input is at its end.
+    pub(crate) fn expect_eof(&mut self) -> Result<()> {
+        let mut one = [0u8; 1];
+        if read_full(&mut self.inner, &mut one)? == 0 {
+            Ok(())
+        } else {
+            Err(Error::TrailingData)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Verification without decoding (spec section 9): keyless (structure and
+//! keyless SHA-256, no key), keyed (every tag and the trailer MAC, no
+//! decryption but the first block) and deep (a full decode that recomputes
+//! the plaintext SHA-256).
+
+use std::io::Read;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::cipher::{sha256, FileCipher, KeylessHasher};
+use crate::decode::{DecodeOptions, Decoder};
+use crate::error::{Error, Result};
+use crate::header::{Header, Layout, TAG_LEN};
+use crate::keys::MasterKey;
+use crate::kind::Content;
+use crate::stream::{read_header, select_key, StoredReader};
+
+/// The level a verification reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Level {
+    /// Structure and keyless SHA-256: no transfer corruption.
+    Keyless,
+    /// Every MAC and tag checked with the key: decoding yields exactly the
+    /// bytes whose SHA-256 is recorded.
+    Keyed,
+    /// Keyed, and the plaintext SHA-256 recomputed from a full decode.
+    Deep,
+}
+
+impl Level {
+    /// Stable name: `keyless`, `keyed`, `deep`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyless => "keyless",
+            Self::Keyed => "keyed",
+            Self::Deep => "deep",
+        }
+    }
+}
+
+/// What a successful verification established.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Level reached.
+    pub level: Level,
+    /// The header.
+    pub header: Header,
+    /// The keyless SHA-256 recorded in (and matching) the file.
+    pub keyless_sha256: [u8; 32],
+    /// The plaintext SHA-256 recorded by the encoder (keyed and deep only).
+    pub plaintext_sha256: Option<[u8; 32]>,
+    /// What the first plaintext bytes look like (keyed and deep only).
+    pub content: Option<Content>,
+}
+
+impl Report {
+    /// The layout of the verified file.
+    pub fn layout(&self) -> Layout {
+        // The header was validated when parsed.
+        self.header
+            .layout()
+            .unwrap_or_else(|_| unreachable!("parsed headers have valid layouts"))
+    }
+}
+
+/// Keyless verification: structure, lengths, and the keyless SHA-256 over
+/// the stored bytes. Proves the file is the one the encoder wrote, unless
+/// someone recomputed the digest on purpose; proves nothing about who wrote it.
+pub fn verify_keyless<R: Read>(mut input: R, options: &DecodeOptions) -> Result<Report> {
+    let (header, raw) = read_header(&mut input)?;
+    let layout = header.layout()?;
+    let mut stored = StoredReader::new(input, layout, options.parallel);
+    let mut keyless = KeylessHasher::new(&raw);
+    while let Some(batch) = stored.next_batch()? {
+        let leaves: Vec<[u8; 32]> = leaves_of(&stored, batch.first, batch.complete, options);
+        for (k, leaf) in leaves.iter().enumerate() {
+            let block = stored.block(&batch, k);
+            keyless.push(leaf, &block[block.len() - TAG_LEN..]);
+        }
+        if let Some(e) = batch.truncated {
+            return Err(e);
+        }
+    }
+    let trailer = stored.read_trailer()?;
+    let computed = keyless.finish(&trailer.to_bytes());
+    if !bool::from(computed.ct_eq(&trailer.keyless_sha256)) {
+        return Err(Error::KeylessDigestMismatch);
+    }
+    stored.expect_eof()?;
+    Ok(Report {
+        level: Level::Keyless,
+        header,
+        keyless_sha256: trailer.keyless_sha256,
+        plaintext_sha256: None,
+        content: None,
+    })
+}
+
+fn leaves_of<R: Read>(
+    stored: &StoredReader<R>,
+    first: u64,
+    complete: usize,
+    options: &DecodeOptions,
+) -> Vec<[u8; 32]> {
+    let layout = stored.layout;
+    let slot = stored.slot();
+    let body = |(k, chunk): (usize, &[u8])| {
+        let len = layout.block_len(first + k as u64);
+        sha256(&chunk[..len])
+    };
+    let data = &stored.buf[..];
+    if options.parallel {
+        data.par_chunks(slot)
+            .take(complete)
+            .enumerate()
+            .map(body)
+            .collect()
+    } else {
+        data.chunks(slot)
+            .take(complete)
+            .enumerate()
+            .map(body)
+            .collect()
+    }
+}
+
+/// Keyed verification: the header MAC, every block tag, the trailer MAC and
+/// the keyless digest, in one SHA-256 pass over the stored bytes; only the
+/// first block is decrypted, to report what the payload looks like.
+/// With `deep`, decodes everything and recomputes the plaintext SHA-256.
+pub fn verify_keyed<R: Read>(
+    mut input: R,
+    keys: &[MasterKey],
+    deep: bool,
+    options: &DecodeOptions,
+) -> Result<Report> {
+    if deep {
+        return verify_deep(input, keys, options);
+    }
+    let (header, raw) = read_header(&mut input)?;
+    let key = select_key(&header, keys)?;
+    let layout = header.layout()?;
+    let cipher = FileCipher::new(key, &header.salt, layout);
+    cipher.check_header(&raw)?;
+    let mut stored = StoredReader::new(input, layout, options.parallel);
+    let mut keyless = KeylessHasher::new(&raw);
+    let mut content = None;
+    while let Some(batch) = stored.next_batch()? {
+        if batch.first == 0 && batch.complete > 0 {
+            let block = stored.block(&batch, 0);
+            let len = block.len() - TAG_LEN;
+            let mut scratch = Zeroizing::new(block.to_vec());
+            let mut head = Zeroizing::new(vec![0u8; len]);
+            cipher.open_block(0, &mut scratch, &mut head)?;
+            content = Some(Content::sniff(&head[..len.min(Content::SNIFF_LEN)]));
+        }
+        let leaves = leaves_of(&stored, batch.first, batch.complete, options);
+        for (k, leaf) in leaves.iter().enumerate() {
+            let index = batch.first + k as u64;
+            let block = stored.block(&batch, k);
+            let tag = &block[block.len() - TAG_LEN..];
+            if !bool::from(cipher.block_tag(index, leaf).ct_eq(tag)) {
+                return Err(Error::BlockAuth { index });
+            }
+            keyless.push(leaf, tag);
+        }
+        if let Some(e) = batch.truncated {
+            return Err(e);
+        }
+    }
+    let trailer = stored.read_trailer()?;
+    let digest = cipher.open_trailer(&header.mac, &trailer)?;
+    let computed = keyless.finish(&trailer.to_bytes());
+    if !bool::from(computed.ct_eq(&trailer.keyless_sha256)) {
+        return Err(Error::KeylessDigestMismatch);
+    }
+    stored.expect_eof()?;
+    Ok(Report {
+        level: Level::Keyed,
+        header,
+        keyless_sha256: trailer.keyless_sha256,
+        plaintext_sha256: Some(digest),
+        content,
+    })
+}
+
+fn verify_deep<R: Read>(input: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Report> {
+    let mut dec = Decoder::with_options(input, keys, options)?;
+    let header = dec.header().clone();
+    let mut hasher = Sha256::new();
+    let mut buf = Zeroizing::new(vec![0u8; 1 << 20]);
+    let mut head = Vec::new();
+    loop {
+        let n = dec.read(&mut buf).map_err(Error::from_io)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < Content::SNIFF_LEN {
+            let take = (Content::SNIFF_LEN - head.len()).min(n);
+            head.extend_from_slice(&buf[..take]);
+        }
+        hasher.update(&buf[..n]);
+    }
+    let recorded = dec
+        .recorded_plaintext_sha256()
+        .ok_or(Error::InvalidParameter("decoder ended without a trailer"))?;
+    let computed: [u8; 32] = hasher.finalize().into();
+    if !bool::from(computed.ct_eq(&recorded)) {
+        return Err(Error::PlaintextDigestMismatch {
+            recorded: hex::encode(recorded),
+            computed: hex::encode(computed),
+        });
+    }
+    let keyless = dec.keyless_sha256().unwrap_or_default();
+    Ok(Report {
+        level: Level::Deep,
+        header,
+        keyless_sha256: keyless,
+        plaintext_sha256: Some(recorded),
+        content: Some(Content::sniff(&head)),
+    })
+}
