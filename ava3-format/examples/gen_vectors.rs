@@ -1,0 +1,731 @@
+//! Generates `testdata/vectors/`: one file per case, in the style of the
+//! C2SP CCTV age test kit. Never edit the vectors by hand: change this file
+//! and run
+//!
+//! ```text
+//! cargo run -p ava3-format --example gen_vectors -- testdata/vectors
+//! ```
+//!
+//! Each file is a few `name: value` text lines, a blank line, then the raw
+//! AVA3 bytes (spec appendix A). The expected outcome of every case is
+//! written here by hand from the spec, not taken from the implementation;
+//! `tests/vectors.rs` checks the implementation against it.
+
+use std::io::Write;
+use std::path::Path;
+
+use ava3_format::header::{Layout, HEADER_LEN, TAG_LEN};
+use ava3_format::{EncodeOptions, Encoder, MasterKey, PayloadKind};
+use sha2::{Digest, Sha256};
+
+/// The key every vector is encoded with: bytes 0x00, 0x01, ..., 0x1f.
+pub fn vector_key() -> [u8; 32] {
+    std::array::from_fn(|i| i as u8)
+}
+
+/// Another key, for the wrong-key case: bytes 0x20 ... 0x3f.
+pub fn other_key() -> [u8; 32] {
+    std::array::from_fn(|i| 0x20 + i as u8)
+}
+
+/// One test vector.
+#[derive(Debug)]
+pub struct Vector {
+    pub name: String,
+    pub expect: &'static str,
+    pub key: [u8; 32],
+    /// SHA-256 of all plaintext a block-by-block streaming decoder releases
+    /// before reaching the outcome.
+    pub payload: [u8; 32],
+    /// For `block failure`: the index of the failing block.
+    pub block: Option<u64>,
+    pub comment: String,
+    pub file: Vec<u8>,
+}
+
+impl Vector {
+    /// The vector file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = writeln!(out, "expect: {}", self.expect);
+        let _ = writeln!(out, "key: {}", hex::encode(self.key));
+        let _ = writeln!(out, "payload: {}", hex::encode(self.payload));
+        if let Some(b) = self.block {
+            let _ = writeln!(out, "block: {b}");
+        }
+        let _ = writeln!(out, "comment: {}", self.comment);
+        out.push(b'\n');
+        out.extend_from_slice(&self.file);
+        out
+    }
+}
+
+/// Deterministic plaintext: SHA-256 in counter mode over `seed`.
+pub fn plaintext(len: usize, seed: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 32);
+    let mut i = 0u64;
+    while out.len() < len {
+        let mut h = Sha256::new();
+        h.update(seed.as_bytes());
+        h.update(i.to_le_bytes());
+        out.extend_from_slice(&h.finalize());
+        i += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+fn sha(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// An encoding made with a fixed salt.
+struct Enc {
+    pt: Vec<u8>,
+    file: Vec<u8>,
+    layout: Layout,
+}
+
+impl Enc {
+    fn new(len: usize, seed: &str, bs: u32, kind: PayloadKind, salt_byte: u8) -> Self {
+        let mut pt = plaintext(len, seed);
+        if kind == PayloadKind::Gguf && len >= 8 {
+            pt[..8].copy_from_slice(b"GGUF\x03\0\0\0");
+        }
+        let key = MasterKey::from_bytes(vector_key());
+        let opts = EncodeOptions {
+            block_size: bs,
+            payload_kind: kind,
+            parallel: false,
+        };
+        let mut enc = Encoder::new_with_salt_for_test_vectors(
+            Vec::new(),
+            &key,
+            len as u64,
+            &opts,
+            [salt_byte; 32],
+        )
+        .expect("valid options");
+        enc.write_all(&pt).expect("in-memory write");
+        let (file, _) = enc.finish().expect("finish");
+        let layout = Layout::new(bs, len as u64).expect("layout");
+        Self { pt, file, layout }
+    }
+
+    /// Byte range of block `i` (stored bytes and tag).
+    fn block(&self, i: u64) -> std::ops::Range<usize> {
+        let start = self.layout.block_offset(i) as usize;
+        start..start + self.layout.block_len(i) + TAG_LEN
+    }
+
+    fn trailer(&self) -> usize {
+        self.layout.trailer_offset() as usize
+    }
+
+    /// Digest of the plaintext of blocks `0..n`.
+    fn released(&self, n: u64) -> [u8; 32] {
+        let end = (n * self.layout.block_size()).min(self.pt.len() as u64) as usize;
+        sha(&self.pt[..end])
+    }
+
+    fn all(&self) -> [u8; 32] {
+        sha(&self.pt)
+    }
+}
+
+fn v(
+    name: &str,
+    expect: &'static str,
+    payload: [u8; 32],
+    block: Option<u64>,
+    comment: &str,
+    file: Vec<u8>,
+) -> Vector {
+    Vector {
+        name: name.to_string(),
+        expect,
+        key: vector_key(),
+        payload,
+        block,
+        comment: comment.to_string(),
+        file,
+    }
+}
+
+/// Every vector, in a fixed order.
+pub fn all_vectors() -> Vec<Vector> {
+    let mut out = Vec::new();
+    let none = sha(b"");
+    const K64: u32 = 65536;
+    const K4: u32 = 4096;
+    let unknown = PayloadKind::Unknown;
+
+    // ---- positive cases ----
+    for (name, len, bs, comment) in [
+        (
+            "success_empty",
+            0usize,
+            K64,
+            "empty plaintext: one empty final block",
+        ),
+        ("success_1_byte", 1, K64, "one byte"),
+        ("success_65535", 65535, K64, "one short final block"),
+        ("success_65536", 65536, K64, "exactly one full block"),
+        (
+            "success_65537",
+            65537,
+            K64,
+            "one full block and a 1-byte final block",
+        ),
+        (
+            "success_3_blocks_partial",
+            3 * 65536 + 1000,
+            K64,
+            "three full blocks and a partial one",
+        ),
+        (
+            "success_bs4096_partial",
+            5 * 4096 + 123,
+            K4,
+            "non-default block size 4096",
+        ),
+        (
+            "success_bs4096_exact_multiple",
+            4 * 4096,
+            K4,
+            "exact multiple: the final block is full",
+        ),
+        (
+            "success_bs4096_258_blocks",
+            257 * 4096 + 1,
+            K4,
+            "258 blocks: block index past one byte",
+        ),
+    ] {
+        let e = Enc::new(len, name, bs, unknown, 1);
+        out.push(v(name, "success", e.all(), None, comment, e.file.clone()));
+    }
+    let g = Enc::new(70_000, "gguf", K64, PayloadKind::Gguf, 2);
+    out.push(v(
+        "success_kind_gguf",
+        "success",
+        g.all(),
+        None,
+        "payload kind 2 (GGUF)",
+        g.file.clone(),
+    ));
+
+    // The base file for most negative cases: 3 full blocks + 100 bytes.
+    let base = Enc::new(3 * 4096 + 100, "base", K4, unknown, 3);
+    let bf = &base.file;
+    let with = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = bf.clone();
+        f(&mut b);
+        b
+    };
+
+    // ---- not AVA3 / version / header structure ----
+    out.push(v(
+        "not_ava3_empty_file",
+        "not ava3",
+        none,
+        None,
+        "zero bytes",
+        Vec::new(),
+    ));
+    out.push(v(
+        "not_ava3_bad_magic",
+        "not ava3",
+        none,
+        None,
+        "first byte changed",
+        with(&|b| b[0] = b'X'),
+    ));
+    out.push(v(
+        "not_ava3_gguf_file",
+        "not ava3",
+        none,
+        None,
+        "a plaintext GGUF file",
+        g.pt.clone(),
+    ));
+    out.push(v(
+        "truncated_magic_only",
+        "truncated",
+        none,
+        None,
+        "only the 8 magic bytes",
+        bf[..8].to_vec(),
+    ));
+    out.push(v(
+        "truncated_in_header",
+        "truncated",
+        none,
+        None,
+        "first 50 header bytes",
+        bf[..50].to_vec(),
+    ));
+    out.push(v(
+        "unsupported_version_2",
+        "unsupported version",
+        none,
+        None,
+        "version field 2",
+        with(&|b| b[8] = 2),
+    ));
+    out.push(v(
+        "unsupported_version_0",
+        "unsupported version",
+        none,
+        None,
+        "version field 0",
+        with(&|b| b[8] = 0),
+    ));
+    out.push(v(
+        "header_length_field",
+        "header failure",
+        none,
+        None,
+        "header length 129",
+        with(&|b| b[10] = 129),
+    ));
+    out.push(v(
+        "header_unknown_flag",
+        "header failure",
+        none,
+        None,
+        "flag bit 0 set",
+        with(&|b| b[12] = 1),
+    ));
+    out.push(v(
+        "header_unknown_high_flag",
+        "header failure",
+        none,
+        None,
+        "flag bit 31 set",
+        with(&|b| b[15] = 0x80),
+    ));
+    out.push(v(
+        "header_reserved_21",
+        "header failure",
+        none,
+        None,
+        "reserved byte 21 non-zero",
+        with(&|b| b[21] = 1),
+    ));
+    out.push(v(
+        "header_reserved_80",
+        "header failure",
+        none,
+        None,
+        "reserved byte 80 non-zero",
+        with(&|b| b[80] = 1),
+    ));
+    out.push(v(
+        "header_block_size_zero",
+        "header failure",
+        none,
+        None,
+        "block size 0",
+        with(&|b| b[16..20].fill(0)),
+    ));
+    out.push(v(
+        "header_block_size_huge",
+        "header failure",
+        none,
+        None,
+        "block size 2^31",
+        with(&|b| b[16..20].copy_from_slice(&(1u32 << 31).to_le_bytes())),
+    ));
+    out.push(v(
+        "header_block_size_not_pow2",
+        "header failure",
+        none,
+        None,
+        "block size 4097",
+        with(&|b| b[16..20].copy_from_slice(&4097u32.to_le_bytes())),
+    ));
+    out.push(v(
+        "header_block_size_too_small",
+        "header failure",
+        none,
+        None,
+        "block size 2048",
+        with(&|b| b[16..20].copy_from_slice(&2048u32.to_le_bytes())),
+    ));
+    out.push(v(
+        "header_unknown_kind",
+        "header failure",
+        none,
+        None,
+        "payload kind 4",
+        with(&|b| b[20] = 4),
+    ));
+    out.push(v(
+        "header_length_overflow_u64",
+        "header failure",
+        none,
+        None,
+        "plaintext length 2^64-1",
+        with(&|b| b[24..32].fill(0xff)),
+    ));
+    out.push(v(
+        "header_length_beyond_2_63",
+        "header failure",
+        none,
+        None,
+        "plaintext length 2^63",
+        with(&|b| b[24..32].copy_from_slice(&(1u64 << 63).to_le_bytes())),
+    ));
+    out.push(v(
+        "header_mac_flipped",
+        "header failure",
+        none,
+        None,
+        "bit 0 of the header MAC flipped",
+        with(&|b| b[96] ^= 1),
+    ));
+    out.push(v(
+        "header_mac_truncated_to_zero",
+        "header failure",
+        none,
+        None,
+        "header MAC zeroed",
+        with(&|b| b[96..128].fill(0)),
+    ));
+    out.push(v(
+        "header_length_changed",
+        "header failure",
+        none,
+        None,
+        "plaintext length +1 (MAC fails)",
+        with(&|b| b[24] ^= 1),
+    ));
+    out.push(v(
+        "header_kind_changed",
+        "header failure",
+        none,
+        None,
+        "payload kind 0 -> 2 (MAC fails)",
+        with(&|b| b[20] = 2),
+    ));
+    out.push(v(
+        "header_salt_flipped",
+        "header failure",
+        none,
+        None,
+        "one salt bit flipped (MAC fails)",
+        with(&|b| b[40] ^= 0x10),
+    ));
+
+    // ---- keys ----
+    let mut wrong = v(
+        "wrong_key",
+        "wrong key",
+        none,
+        None,
+        "decoded with another key",
+        bf.clone(),
+    );
+    wrong.key = other_key();
+    out.push(wrong);
+    out.push(v(
+        "header_key_id_altered",
+        "wrong key",
+        none,
+        None,
+        "key id changed in the header",
+        with(&|b| b[64] ^= 1),
+    ));
+
+    // ---- blocks ----
+    let b0 = base.block(0);
+    let b1 = base.block(1);
+    let b2 = base.block(2);
+    let b3 = base.block(3);
+    out.push(v(
+        "block_tag_flipped_first",
+        "block failure",
+        base.released(0),
+        Some(0),
+        "tag of block 0",
+        with(&|b| b[b0.end - 1] ^= 1),
+    ));
+    out.push(v(
+        "block_tag_flipped_middle",
+        "block failure",
+        base.released(1),
+        Some(1),
+        "tag of block 1",
+        with(&|b| b[b1.end - 32] ^= 0x80),
+    ));
+    out.push(v(
+        "block_tag_flipped_last",
+        "block failure",
+        base.released(3),
+        Some(3),
+        "tag of the final block",
+        with(&|b| b[b3.end - 5] ^= 4),
+    ));
+    out.push(v(
+        "block_body_flipped_middle",
+        "block failure",
+        base.released(2),
+        Some(2),
+        "stored byte of block 2",
+        with(&|b| b[b2.start + 1000] ^= 1),
+    ));
+    out.push(v(
+        "block_body_flipped_final",
+        "block failure",
+        base.released(3),
+        Some(3),
+        "stored byte of the final block",
+        with(&|b| b[b3.start] ^= 0x40),
+    ));
+    out.push(v(
+        "blocks_swapped",
+        "block failure",
+        base.released(0),
+        Some(0),
+        "blocks 0 and 1 swapped",
+        with(&|b| {
+            let (x, y) = (bf[b0.clone()].to_vec(), bf[b1.clone()].to_vec());
+            b[b0.clone()].copy_from_slice(&y);
+            b[b1.clone()].copy_from_slice(&x);
+        }),
+    ));
+    out.push(v(
+        "block_duplicated",
+        "block failure",
+        base.released(1),
+        Some(1),
+        "block 0 written again over block 1",
+        with(&|b| {
+            let x = bf[b0.clone()].to_vec();
+            b[b1.clone()].copy_from_slice(&x);
+        }),
+    ));
+    out.push(v(
+        "block_deleted",
+        "block failure",
+        base.released(1),
+        Some(1),
+        "block 1 removed; block 2 read as block 1",
+        with(&|b| {
+            b.drain(b1.clone());
+        }),
+    ));
+    let other = Enc::new(3 * 4096 + 100, "other", K4, unknown, 4);
+    out.push(v(
+        "block_spliced_same_key",
+        "block failure",
+        base.released(1),
+        Some(1),
+        "block 1 taken from another file under the same key",
+        with(&|b| {
+            b[b1.clone()].copy_from_slice(&other.file[other.block(1)]);
+        }),
+    ));
+    out.push(v(
+        "header_from_other_file",
+        "block failure",
+        none,
+        Some(0),
+        "the header of another file under the same key",
+        with(&|b| {
+            b[..HEADER_LEN].copy_from_slice(&other.file[..HEADER_LEN]);
+        }),
+    ));
+    out.push(v(
+        "final_block_removed",
+        "truncated",
+        base.released(3),
+        None,
+        "the final block removed; 120 trailer bytes cannot fill its 132",
+        with(&|b| {
+            b.drain(b3.clone());
+        }),
+    ));
+    out.push(v(
+        "final_block_twice",
+        "trailer failure",
+        base.all(),
+        None,
+        "the final block repeated where the trailer should start",
+        with(&|b| {
+            let x = bf[b3.clone()].to_vec();
+            let at = b3.end;
+            b.splice(at..at, x);
+        }),
+    ));
+    out.push(v(
+        "final_block_only_tag",
+        "block failure",
+        base.released(3),
+        Some(3),
+        "final block reduced to its tag: its slot is filled from the trailer",
+        with(&|b| {
+            b.drain(b3.start..b3.end - TAG_LEN);
+        }),
+    ));
+
+    // ---- truncation ----
+    let t = base.trailer();
+    out.push(v(
+        "truncated_after_header",
+        "truncated",
+        base.released(0),
+        None,
+        "header only",
+        bf[..HEADER_LEN].to_vec(),
+    ));
+    out.push(v(
+        "truncated_mid_block",
+        "truncated",
+        base.released(1),
+        None,
+        "inside block 1",
+        bf[..b1.start + 2000].to_vec(),
+    ));
+    out.push(v(
+        "truncated_at_block_boundary",
+        "truncated",
+        base.released(2),
+        None,
+        "right after block 1's tag",
+        bf[..b2.start].to_vec(),
+    ));
+    out.push(v(
+        "truncated_inside_tag",
+        "truncated",
+        base.released(2),
+        None,
+        "inside block 2's tag",
+        bf[..b2.end - 10].to_vec(),
+    ));
+    out.push(v(
+        "truncated_no_trailer",
+        "truncated",
+        base.all(),
+        None,
+        "every block, no trailer",
+        bf[..t].to_vec(),
+    ));
+    out.push(v(
+        "truncated_inside_trailer",
+        "truncated",
+        base.all(),
+        None,
+        "trailer cut at 60 bytes",
+        bf[..t + 60].to_vec(),
+    ));
+    out.push(v(
+        "truncated_last_byte",
+        "truncated",
+        base.all(),
+        None,
+        "the file without its last byte",
+        bf[..bf.len() - 1].to_vec(),
+    ));
+
+    // ---- trailer ----
+    out.push(v(
+        "trailer_magic_altered",
+        "trailer failure",
+        base.all(),
+        None,
+        "trailer magic changed",
+        with(&|b| b[t] = b'X'),
+    ));
+    out.push(v(
+        "trailer_block_count_altered",
+        "trailer failure",
+        base.all(),
+        None,
+        "trailer block count + 1",
+        with(&|b| b[t + 8] ^= 1),
+    ));
+    out.push(v(
+        "trailer_length_altered",
+        "trailer failure",
+        base.all(),
+        None,
+        "trailer plaintext length changed",
+        with(&|b| b[t + 16] ^= 2),
+    ));
+    out.push(v(
+        "trailer_digest_flipped",
+        "trailer failure",
+        base.all(),
+        None,
+        "encrypted plaintext digest bit flipped",
+        with(&|b| b[t + 30] ^= 1),
+    ));
+    out.push(v(
+        "trailer_mac_flipped",
+        "trailer failure",
+        base.all(),
+        None,
+        "trailer MAC bit flipped",
+        with(&|b| b[t + 60] ^= 1),
+    ));
+    out.push(v(
+        "keyless_digest_flipped",
+        "integrity failure",
+        base.all(),
+        None,
+        "keyless SHA-256 bit flipped",
+        with(&|b| b[t + 100] ^= 1),
+    ));
+
+    // ---- trailing data ----
+    out.push(v(
+        "trailing_garbage_short",
+        "trailing data",
+        base.all(),
+        None,
+        "one byte after the trailer",
+        with(&|b| b.push(0)),
+    ));
+    out.push(v(
+        "trailing_garbage_long",
+        "trailing data",
+        base.all(),
+        None,
+        "a copy of block 0 after the trailer",
+        with(&|b| {
+            b.extend_from_slice(&bf[b0.clone()]);
+        }),
+    ));
+    out.push(v(
+        "trailing_second_file",
+        "trailing data",
+        base.all(),
+        None,
+        "two AVA3 files concatenated",
+        with(&|b| {
+            b.extend_from_slice(&other.file);
+        }),
+    ));
+    out
+}
+
+fn main() {
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "testdata/vectors".to_string());
+    let dir = Path::new(&dir);
+    std::fs::create_dir_all(dir).expect("create the output folder");
+    for old in std::fs::read_dir(dir).expect("read the output folder") {
+        let old = old.expect("folder entry").path();
+        if old.is_file() {
+            std::fs::remove_file(&old).expect("remove an old vector");
+        }
+    }
+    let vectors = all_vectors();
+    for vec in &vectors {
+        std::fs::write(dir.join(&vec.name), vec.to_bytes()).expect("write a vector");
+    }
+    println!("wrote {} vectors to {}", vectors.len(), dir.display());
+}

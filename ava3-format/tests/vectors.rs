@@ -1,0 +1,208 @@
+//! Runs every vector of `testdata/vectors/` through the streaming decoder
+//! (block by block and in parallel batches), the random-access reader and
+//! keyed verification, and checks that the committed vectors are exactly
+//! what the generator produces.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ava3_format::{
+    verify_keyed, DecodeOptions, Decoder, Error, MasterKey, Outcome, RandomAccessReader,
+};
+use sha2::{Digest, Sha256};
+
+#[path = "../examples/gen_vectors.rs"]
+#[allow(dead_code)]
+mod gen;
+
+struct Case {
+    name: String,
+    expect: Outcome,
+    key: [u8; 32],
+    payload: [u8; 32],
+    block: Option<u64>,
+    file: Vec<u8>,
+}
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors")
+}
+
+fn parse(name: &str, bytes: &[u8]) -> Case {
+    let split = bytes
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .expect("blank line");
+    let head = std::str::from_utf8(&bytes[..split]).expect("utf-8 header");
+    let mut case = Case {
+        name: name.to_string(),
+        expect: Outcome::Other,
+        key: [0; 32],
+        payload: [0; 32],
+        block: None,
+        file: bytes[split + 2..].to_vec(),
+    };
+    for line in head.lines() {
+        let (k, v) = line.split_once(": ").expect("name: value");
+        match k {
+            "expect" => case.expect = Outcome::parse(v).expect("known outcome"),
+            "key" => hex::decode_to_slice(v, &mut case.key).expect("hex key"),
+            "payload" => hex::decode_to_slice(v, &mut case.payload).expect("hex payload"),
+            "block" => case.block = Some(v.parse().expect("block index")),
+            "comment" => {}
+            other => panic!("unknown vector line {other}"),
+        }
+    }
+    case
+}
+
+fn load() -> Vec<Case> {
+    let mut cases: Vec<Case> = std::fs::read_dir(vectors_dir())
+        .expect("testdata/vectors exists")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            parse(&name, &std::fs::read(&p).expect("read vector"))
+        })
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+/// Decodes like a streaming consumer; returns the digest of what was
+/// released and the outcome.
+fn stream(case: &Case, parallel: bool) -> ([u8; 32], Result<(), Error>) {
+    let key = MasterKey::from_bytes(case.key);
+    let mut released = Sha256::new();
+    let opts = DecodeOptions { parallel };
+    let r = (|| {
+        let mut d = Decoder::with_options(&case.file[..], std::slice::from_ref(&key), &opts)?;
+        let mut buf = vec![0u8; 10_000];
+        loop {
+            let n = d.read(&mut buf).map_err(Error::from_io)?;
+            if n == 0 {
+                return Ok(());
+            }
+            released.update(&buf[..n]);
+        }
+    })();
+    (released.finalize().into(), r)
+}
+
+fn outcome(r: &Result<(), Error>) -> Outcome {
+    match r {
+        Ok(()) => Outcome::Success,
+        Err(e) => e.outcome(),
+    }
+}
+
+#[test]
+fn there_are_enough_vectors() {
+    let cases = load();
+    let negative = cases
+        .iter()
+        .filter(|c| c.expect != Outcome::Success)
+        .count();
+    assert!(cases.len() >= 40, "{} vectors", cases.len());
+    assert!(negative >= 20);
+}
+
+#[test]
+fn streaming_decoder_matches_every_vector() {
+    for case in load() {
+        for parallel in [false, true] {
+            let (payload, r) = stream(&case, parallel);
+            assert_eq!(
+                outcome(&r),
+                case.expect,
+                "{} (parallel {parallel}): {r:?}",
+                case.name
+            );
+            assert_eq!(payload, case.payload, "{}: released plaintext", case.name);
+            if let Some(b) = case.block {
+                assert!(
+                    matches!(r, Err(Error::BlockAuth { index }) if index == b),
+                    "{}: {r:?}",
+                    case.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn keyed_verify_matches_every_vector() {
+    for case in load() {
+        let key = MasterKey::from_bytes(case.key);
+        let r = verify_keyed(&case.file[..], &[key], false, &DecodeOptions::default()).map(|_| ());
+        assert_eq!(outcome(&r), case.expect, "{}: {r:?}", case.name);
+        let key = MasterKey::from_bytes(case.key);
+        let r = verify_keyed(&case.file[..], &[key], true, &DecodeOptions::default()).map(|_| ());
+        assert_eq!(outcome(&r), case.expect, "deep {}: {r:?}", case.name);
+    }
+}
+
+#[test]
+fn random_access_agrees_with_vectors() {
+    // A random-access reader checks the file length against the header up
+    // front and does not read the keyless digest: it reports the same
+    // outcome except that it releases nothing on truncation, and a
+    // corrupted keyless digest alone does not stop it (spec 8.3).
+    for case in load() {
+        let key = MasterKey::from_bytes(case.key);
+        let r = RandomAccessReader::open(&case.file[..], &key).and_then(|ra| {
+            let mut out = vec![0u8; ra.len() as usize];
+            ra.decode_all_into(&mut out)?;
+            assert_eq!(
+                Sha256::digest(&out).as_slice(),
+                case.payload,
+                "{}",
+                case.name
+            );
+            Ok(())
+        });
+        let got = outcome(&r);
+        let ok = match case.expect {
+            Outcome::IntegrityFailure => got == Outcome::Success,
+            // A structure that does not fit the announced length.
+            Outcome::BlockFailure
+                if case.name == "block_deleted" || case.name == "final_block_only_tag" =>
+            {
+                got == Outcome::Truncated
+            }
+            Outcome::TrailerFailure if case.name == "final_block_twice" => {
+                got == Outcome::TrailingData
+            }
+            // The trailer MAC binds the header: read at open, it fails first.
+            Outcome::BlockFailure if case.name == "header_from_other_file" => {
+                got == Outcome::TrailerFailure
+            }
+            e => got == e,
+        };
+        assert!(
+            ok,
+            "{}: expected {}, random access gave {r:?}",
+            case.name, case.expect
+        );
+    }
+}
+
+#[test]
+fn committed_vectors_are_what_the_generator_writes() {
+    let dir = vectors_dir();
+    let generated = gen::all_vectors();
+    let on_disk = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(
+        on_disk,
+        generated.len(),
+        "vector count: regenerate with gen_vectors"
+    );
+    for v in generated {
+        let disk = std::fs::read(dir.join(&v.name)).unwrap_or_default();
+        assert!(
+            disk == v.to_bytes(),
+            "{} differs from the generator: run `cargo run -p ava3-format --example gen_vectors -- testdata/vectors`",
+            v.name
+        );
+    }
+}
