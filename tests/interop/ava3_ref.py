@@ -1,0 +1,241 @@
+"""An independent AVA3 v1 implementation, written from spec/AVA3-ENCODING-SPEC.md
+alone (it shares no code with the Rust crates). It exists to show that the spec
+is complete: it must decode every vector with the expected outcome and payload
+digest, and re-encode the success vectors byte for byte.
+
+Primitives come from the `cryptography` package (AES-256-CTR, HKDF-SHA256) and
+the standard library (SHA-256, HMAC).
+"""
+
+import hashlib
+import hmac
+import struct
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+MAGIC = bytes([0x89, 0x41, 0x56, 0x41, 0x33, 0x0D, 0x0A, 0x1A])
+HEADER_LEN, TAG_LEN, TRAILER_LEN = 128, 32, 120
+MAX_FILE = 2**63 - 1
+
+
+class Failure(Exception):
+    def __init__(self, outcome, block=None):
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.block = block
+
+
+def hkdf(salt, ikm, info, length):
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(ikm)
+
+
+def aes_ctr(key, iv, data):
+    enc = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
+    return enc.update(data) + enc.finalize()
+
+
+def key_id(master):
+    return hkdf(None, master, b"AVA3-v1 key-id", 16)
+
+
+def subkeys(master, salt):
+    return {name: hkdf(salt, master, b"AVA3-v1 " + name.encode(), 32)
+            for name in ("enc", "mac", "scramble", "shuffle")}
+
+
+def iv(index, domain):
+    return struct.pack(">QII", index, domain, 0)
+
+
+class Prg:
+    def __init__(self, key, iv16):
+        self.enc = Cipher(algorithms.AES(key), modes.CTR(iv16)).encryptor()
+        self.buf = b""
+
+    def next_u32(self):
+        if len(self.buf) < 4:
+            self.buf += self.enc.update(bytes(4096))
+        x = struct.unpack("<I", self.buf[:4])[0]
+        self.buf = self.buf[4:]
+        return x
+
+    def uniform(self, n):
+        zone = 2**32 - (2**32 % n)
+        while True:
+            x = self.next_u32()
+            if x < zone:
+                return x % n
+
+
+def permutation(k_shuffle, length):
+    prg = Prg(k_shuffle, struct.pack(">Q", length) + bytes(8))
+    m, t = divmod(length, 16)
+    sigma = list(range(m))
+    for j in range(m - 1, 0, -1):
+        r = prg.uniform(j + 1)
+        sigma[j], sigma[r] = sigma[r], sigma[j]
+    rho = [prg.uniform(16) for _ in range(m)]
+    tau = prg.uniform(t) if t >= 2 else 0
+    return sigma, rho, tau
+
+
+def shuffle(perm, x):
+    sigma, rho, tau = perm
+    m = len(sigma)
+    out = bytearray()
+    for j in range(m):
+        u = x[16 * sigma[j]:16 * sigma[j] + 16]
+        out += u[rho[j]:] + u[:rho[j]]
+    tail = x[16 * m:]
+    t = len(tail)
+    if t:
+        out += tail[tau % t:] + tail[:tau % t]
+    return bytes(out)
+
+
+def unshuffle(perm, y):
+    sigma, rho, tau = perm
+    m = len(sigma)
+    x = bytearray(len(y))
+    for j in range(m):
+        u = y[16 * j:16 * j + 16]
+        r = (16 - rho[j]) % 16
+        x[16 * sigma[j]:16 * sigma[j] + 16] = u[r:] + u[:r]
+    tail = y[16 * m:]
+    t = len(tail)
+    if t:
+        r = (t - tau % t) % t
+        x[16 * m:] = tail[r:] + tail[:r]
+    return bytes(x)
+
+
+def xor(data, pad):
+    n = len(data)
+    if n == 0:
+        return b""
+    return (int.from_bytes(data, "little") ^ int.from_bytes(pad[:n], "little")).to_bytes(n, "little")
+
+
+def mac(k, *parts):
+    return hmac.new(k, b"".join(parts), hashlib.sha256).digest()
+
+
+class File:
+    """Per-file state once the header is known."""
+
+    def __init__(self, master, salt, bs, plen):
+        self.k = subkeys(master, salt)
+        self.bs, self.plen = bs, plen
+        self.n = max(1, -(-plen // bs))
+        self.pad = aes_ctr(self.k["scramble"], bytes(16), bytes(bs))
+        self.perms = {}
+
+    def block_len(self, i):
+        return self.bs if i < self.n - 1 else self.plen - (self.n - 1) * self.bs
+
+    def perm(self, length):
+        if length not in self.perms:
+            self.perms[length] = permutation(self.k["shuffle"], length)
+        return self.perms[length]
+
+    def tag(self, i, leaf):
+        final = b"\x01" if i == self.n - 1 else b"\x00"
+        return mac(self.k["mac"], b"AVA3-v1-block", struct.pack(">Q", i), final, leaf)
+
+    def seal(self, i, pt):
+        y = shuffle(self.perm(len(pt)), pt) if pt else b""
+        stored = aes_ctr(self.k["enc"], iv(i, 0), xor(y, self.pad))
+        leaf = hashlib.sha256(stored).digest()
+        return stored, leaf, self.tag(i, leaf)
+
+    def open(self, i, stored, tag):
+        leaf = hashlib.sha256(stored).digest()
+        if not hmac.compare_digest(self.tag(i, leaf), tag):
+            raise Failure("block failure", i)
+        y = xor(aes_ctr(self.k["enc"], iv(i, 0), stored), self.pad)
+        return (unshuffle(self.perm(len(y)), y) if y else b""), leaf
+
+
+def encode(master, plaintext, salt, bs=65536, kind=0):
+    plen = len(plaintext)
+    f = File(master, salt, bs, plen)
+    head = (MAGIC + struct.pack("<HHIIB", 1, 128, 0, bs, kind) + bytes(3)
+            + struct.pack("<Q", plen) + salt + key_id(master) + bytes(16))
+    header = head + mac(f.k["mac"], b"AVA3-v1-header", head)
+    out = bytearray(header)
+    keyless = hashlib.sha256(b"AVA3-v1-keyless" + header)
+    for i in range(f.n):
+        stored, leaf, tag = f.seal(i, plaintext[i * bs:i * bs + f.block_len(i)])
+        out += stored + tag
+        keyless.update(leaf + tag)
+    enc_d = aes_ctr(f.k["enc"], iv(0, 1), hashlib.sha256(plaintext).digest())
+    t = b"AVA3-END" + struct.pack("<QQ", f.n, plen) + enc_d
+    t += mac(f.k["mac"], b"AVA3-v1-trailer", header[96:], t)
+    keyless.update(t)
+    return bytes(out + t + keyless.digest())
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def read(self, n):
+        out = self.data[self.pos:self.pos + n]
+        self.pos += len(out)
+        return out
+
+
+def decode(data, keys, release):
+    """Streaming decode per spec section 7. Calls release(bytes) for each
+    authenticated block; returns D or raises Failure."""
+    r = Reader(data)
+    h = r.read(128)
+    if not h or h[:min(8, len(h))] != MAGIC[:min(8, len(h))]:
+        raise Failure("not ava3")
+    if len(h) < 10:
+        raise Failure("truncated")
+    version, = struct.unpack("<H", h[8:10])
+    if version != 1:
+        raise Failure("unsupported version")
+    if len(h) < 128:
+        raise Failure("truncated")
+    hlen, flags, bs, kind = struct.unpack("<HIIB", h[10:21])
+    plen, = struct.unpack("<Q", h[24:32])
+    if hlen != 128 or flags != 0 or any(h[21:24]) or any(h[80:96]):
+        raise Failure("header failure")
+    if bs & (bs - 1) or not 4096 <= bs <= 1 << 24 or kind > 3:
+        raise Failure("header failure")
+    n = max(1, -(-plen // bs))
+    if 128 + plen + 32 * n + 120 > MAX_FILE:
+        raise Failure("header failure")
+    master = next((k for k in keys if key_id(k) == h[64:80]), None)
+    if master is None:
+        raise Failure("wrong key")
+    f = File(master, h[32:64], bs, plen)
+    if not hmac.compare_digest(mac(f.k["mac"], b"AVA3-v1-header", h[:96]), h[96:]):
+        raise Failure("header failure")
+    keyless = hashlib.sha256(b"AVA3-v1-keyless" + h)
+    for i in range(n):
+        want = f.block_len(i) + 32
+        b = r.read(want)
+        if len(b) < want:
+            raise Failure("truncated")
+        pt, leaf = f.open(i, b[:-32], b[-32:])
+        keyless.update(leaf + b[-32:])
+        release(pt)
+    t = r.read(120)
+    if len(t) < 120:
+        raise Failure("truncated")
+    if t[:8] != b"AVA3-END" or struct.unpack("<QQ", t[8:24]) != (n, plen):
+        raise Failure("trailer failure")
+    if not hmac.compare_digest(mac(f.k["mac"], b"AVA3-v1-trailer", h[96:], t[:56]), t[56:88]):
+        raise Failure("trailer failure")
+    digest = aes_ctr(f.k["enc"], iv(0, 1), t[24:56])
+    keyless.update(t[:88])
+    if not hmac.compare_digest(keyless.digest(), t[88:]):
+        raise Failure("integrity failure")
+    if r.read(1):
+        raise Failure("trailing data")
+    return digest
