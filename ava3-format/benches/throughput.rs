@@ -1,1 +1,168 @@
-fn main() {}
+//! Throughput of the core next to its primitives, in one run:
+//! raw AES-256-CTR, raw HMAC-SHA256, the two together (the cost floor of any
+//! AES-CTR + HMAC format), the obfuscation layers alone, and the core's
+//! encode / decode / keyed verify, on one core and on all cores.
+//!
+//! `cargo bench -p ava3-format --bench throughput`
+
+use std::hint::black_box;
+use std::io::Read;
+
+use aes::Aes256;
+use ava3_format::bench_internals::Obfuscator;
+use ava3_format::{
+    verify_keyed, DecodeOptions, Decoder, EncodeOptions, Encoder, MasterKey, PayloadKind,
+};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ctr::cipher::{KeyIvInit, StreamCipher};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+const LEN: usize = 32 << 20;
+const BS: usize = 1 << 16;
+
+fn data() -> Vec<u8> {
+    (0..LEN)
+        .map(|i| (i as u32).wrapping_mul(2654435761) as u8)
+        .collect()
+}
+
+fn encode(key: &MasterKey, pt: &[u8], parallel: bool) -> Vec<u8> {
+    let opts = EncodeOptions {
+        block_size: BS as u32,
+        payload_kind: PayloadKind::Unknown,
+        parallel,
+    };
+    let mut enc = Encoder::new(
+        Vec::with_capacity(pt.len() + pt.len() / 1000 + 4096),
+        key,
+        pt.len() as u64,
+        &opts,
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut enc, pt).unwrap();
+    enc.finish().unwrap().0
+}
+
+fn decode(key: &MasterKey, file: &[u8], parallel: bool, out: &mut [u8]) {
+    let mut d = Decoder::with_options(file, std::slice::from_ref(key), &DecodeOptions { parallel })
+        .unwrap();
+    d.read_exact(out).unwrap();
+    assert_eq!(d.read(&mut [0u8; 1]).unwrap(), 0);
+}
+
+/// Block `i`'s place in the reused batch buffer.
+fn window(out: &mut [u8], i: usize) -> &mut [u8] {
+    let at = (i * BS) % out.len();
+    &mut out[at..at + BS]
+}
+
+fn ctr_at(i: usize) -> ctr::Ctr128BE<Aes256> {
+    let mut iv = [0u8; 16];
+    iv[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    ctr::Ctr128BE::<Aes256>::new(&[1u8; 32].into(), &iv.into())
+}
+
+fn primitives(c: &mut Criterion) {
+    let pt = data();
+    let mut g = c.benchmark_group("primitives");
+    g.throughput(Throughput::Bytes(LEN as u64));
+    g.sample_size(10);
+    let mut buf = pt.clone();
+    g.bench_function("aes256ctr", |b| {
+        b.iter(|| {
+            let mut c = ctr::Ctr128BE::<Aes256>::new(&[1u8; 32].into(), &[0u8; 16].into());
+            c.apply_keystream(&mut buf);
+        })
+    });
+    g.bench_function("hmac_sha256", |b| {
+        b.iter(|| {
+            let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[2u8; 32]).unwrap();
+            m.update(&pt);
+            black_box(m.finalize());
+        })
+    });
+    g.bench_function("aes256ctr_plus_hmac_sha256", |b| {
+        b.iter(|| {
+            let mut c = ctr::Ctr128BE::<Aes256>::new(&[1u8; 32].into(), &[0u8; 16].into());
+            c.apply_keystream(&mut buf);
+            let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[2u8; 32]).unwrap();
+            m.update(&buf);
+            black_box(m.finalize());
+        })
+    });
+    // The obfuscation layers as the encoder runs them: each 64 KiB block is
+    // AES-CTR encrypted into a scratch block, then shuffled and XORed from
+    // it in one pass into the encoder's 4 MiB batch buffer. Their cost is
+    // the difference with AES-CTR alone, block by block, into that buffer.
+    let mut out = vec![0u8; ava3_format::encode::BATCH_BYTES];
+    let mut scratch = vec![0u8; BS];
+    let obf = Obfuscator::new(&[3u8; 32], BS);
+    g.bench_function("aes256ctr_block_by_block", |b| {
+        b.iter(|| {
+            for (i, p) in pt.chunks(BS).enumerate() {
+                let o = window(&mut out, i);
+                ctr_at(i).apply_keystream_b2b(p, o).unwrap();
+            }
+        })
+    });
+    g.bench_function("aes256ctr_then_shuffle_xor", |b| {
+        b.iter(|| {
+            for (i, p) in pt.chunks(BS).enumerate() {
+                let o = window(&mut out, i);
+                ctr_at(i).apply_keystream_b2b(p, &mut scratch).unwrap();
+                obf.apply(&scratch, o);
+            }
+        })
+    });
+    g.bench_function("aes256ctr_then_shuffle_xor_scalar", |b| {
+        b.iter(|| {
+            for (i, p) in pt.chunks(BS).enumerate() {
+                let o = window(&mut out, i);
+                ctr_at(i).apply_keystream_b2b(p, &mut scratch).unwrap();
+                obf.apply_scalar(&scratch, o);
+            }
+        })
+    });
+    g.finish();
+}
+
+fn core(c: &mut Criterion) {
+    let key = MasterKey::from_bytes([9; 32]);
+    let pt = data();
+    let file = encode(&key, &pt, false);
+    let mut out = vec![0u8; LEN];
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let parallel = threads > 1;
+        let mut g = c.benchmark_group(format!("core_{threads}_thread"));
+        g.throughput(Throughput::Bytes(LEN as u64));
+        g.sample_size(10);
+        g.bench_function("encode", |b| {
+            b.iter(|| pool.install(|| black_box(encode(&key, &pt, parallel))))
+        });
+        g.bench_function("decode", |b| {
+            b.iter(|| pool.install(|| decode(&key, &file, parallel, &mut out)))
+        });
+        g.bench_function("verify_keyed", |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    verify_keyed(
+                        &file[..],
+                        std::slice::from_ref(&key),
+                        false,
+                        &DecodeOptions { parallel },
+                    )
+                    .unwrap()
+                })
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, primitives, core);
+criterion_main!(benches);

@@ -19,7 +19,7 @@ use crate::header::{
     TRAILER_MAC_INPUT_LEN,
 };
 use crate::keys::{MasterKey, SALT_LEN};
-use crate::obfuscation::{scramble_pad, xor_pad, Shuffle};
+use crate::obfuscation::{scramble_pad, Shuffle};
 
 type HmacSha256 = Hmac<Sha256>;
 type Ctr = ctr::Ctr128BE<Aes256>;
@@ -138,19 +138,26 @@ impl FileCipher {
         self.mac_over(LABEL_BLOCK, &[&index.to_be_bytes(), &is_final, leaf])
     }
 
-    /// Encrypts, scrambles and shuffles one block and appends its tag
+    /// Encrypts, shuffles and scrambles one block and appends its tag
     /// (spec 6.5). `out` is `plaintext.len() + 32` bytes. Returns the leaf
     /// digest of the stored bytes.
     pub(crate) fn seal_block(&self, index: u64, plaintext: &[u8], out: &mut [u8]) -> [u8; 32] {
         let len = plaintext.len();
         debug_assert_eq!(len, self.layout.block_len(index));
         let (body, tag) = out.split_at_mut(len);
-        match self.shuffle_for(len) {
-            Some(s) => s.forward(plaintext, body),
-            None => body.copy_from_slice(plaintext), // len == 0
+        if let Some(s) = self.shuffle_for(len) {
+            // AES-CTR into a scratch block (it holds only ciphertext), then
+            // one pass that shuffles it into `body` and XORs the pad.
+            let mut scratch = Zeroizing::new(vec![0u8; len]);
+            if self
+                .ctr(index, DOMAIN_BLOCK)
+                .apply_keystream_b2b(plaintext, &mut scratch)
+                .is_err()
+            {
+                unreachable!("scratch has the plaintext's length");
+            }
+            s.forward_xor(&scratch, &self.pad, body);
         }
-        xor_pad(body, &self.pad);
-        self.ctr(index, DOMAIN_BLOCK).apply_keystream(body);
         let leaf = sha256(body);
         tag.copy_from_slice(&self.block_tag(index, &leaf));
         leaf
@@ -169,23 +176,16 @@ impl FileCipher {
         }
     }
 
-    /// Authenticates block `index`, then decrypts it into `out`
-    /// (`stored.len() - 32` bytes). `stored` is used as scratch space: after
-    /// success it holds obfuscated plaintext and the caller must wipe it.
-    /// On failure nothing is decrypted and `out` is untouched.
-    pub(crate) fn open_block(
-        &self,
-        index: u64,
-        stored: &mut [u8],
-        out: &mut [u8],
-    ) -> Result<[u8; 32]> {
+    /// Authenticates block `index` (stored bytes followed by the tag), then
+    /// decrypts it into `out` (`stored.len() - 32` bytes). On failure nothing
+    /// is decrypted and `out` is untouched.
+    pub(crate) fn open_block(&self, index: u64, stored: &[u8], out: &mut [u8]) -> Result<[u8; 32]> {
         let leaf = self.check_block(index, stored)?;
         let len = stored.len() - TAG_LEN;
-        let body = &mut stored[..len];
-        self.ctr(index, DOMAIN_BLOCK).apply_keystream(body);
-        xor_pad(body, &self.pad);
         if let Some(s) = self.shuffle_for(len) {
-            s.inverse(body, &mut out[..len]);
+            let out = &mut out[..len];
+            s.inverse_xor(&stored[..len], &self.pad, out);
+            self.ctr(index, DOMAIN_BLOCK).apply_keystream(out);
         }
         Ok(leaf)
     }
@@ -279,14 +279,12 @@ mod tests {
             let leaf = c.seal_block(index, &pt, &mut stored);
             assert_ne!(&stored[..len], &pt[..]);
             let mut out = vec![0u8; len];
-            let mut s2 = stored.clone();
-            assert_eq!(c.open_block(index, &mut s2, &mut out).unwrap(), leaf);
+            assert_eq!(c.open_block(index, &stored, &mut out).unwrap(), leaf);
             assert_eq!(out, pt);
             // The same bytes at another index fail.
-            let mut s3 = stored.clone();
             let other = if index == 0 { 1 } else { 0 };
             assert!(matches!(
-                c.open_block(other, &mut s3, &mut out),
+                c.open_block(other, &stored, &mut out),
                 Err(Error::BlockAuth { index: i }) if i == other
             ));
         }
@@ -315,7 +313,7 @@ mod tests {
         let mut out = [0u8; 33];
         c.seal_block(idx, &[0x42], &mut out);
         let mut back = [0u8; 1];
-        c.open_block(idx, &mut out, &mut back).unwrap();
+        c.open_block(idx, &out, &mut back).unwrap();
         assert_eq!(back, [0x42]);
     }
 

@@ -126,35 +126,33 @@ impl<R: Read> Decoder<R> {
         let slot = self.stored.slot();
         let cipher = &self.cipher;
         let first = batch.first;
-        let stored = &mut self.stored.buf[..];
+        let stored = &self.stored.buf[..];
         let plain = &mut self.plain[..];
-        let open = |(k, (s, p)): (usize, (&mut [u8], &mut [u8]))| {
+        let open = |(k, (s, p)): (usize, (&[u8], &mut [u8]))| {
             let len = p.len();
-            cipher.open_block(first + k as u64, &mut s[..len + TAG_LEN], p)
+            cipher.open_block(first + k as u64, &s[..len + TAG_LEN], p)
         };
         let results: Vec<Result<[u8; 32]>> = if plain.is_empty() {
             // The single empty block of an empty plaintext (or none at all
             // when the input ended inside it).
             (0..batch.complete)
-                .map(|k| cipher.open_block(first + k as u64, &mut stored[..TAG_LEN], &mut []))
+                .map(|k| cipher.open_block(first + k as u64, &stored[..TAG_LEN], &mut []))
                 .collect()
         } else if self.parallel {
             stored
-                .par_chunks_mut(slot)
+                .par_chunks(slot)
                 .zip(plain.par_chunks_mut(bs))
                 .enumerate()
                 .map(open)
                 .collect()
         } else {
             stored
-                .chunks_mut(slot)
+                .chunks(slot)
                 .zip(plain.chunks_mut(bs))
                 .enumerate()
                 .map(open)
                 .collect()
         };
-        // The stored buffer now holds obfuscated plaintext: wipe it.
-        self.stored.buf.zeroize();
         self.release(batch, results)
     }
 

@@ -28,7 +28,8 @@
 //! assert_eq!(decode_to_vec(&key, &file).unwrap(), b"weights");
 //! ```
 
-#![forbid(unsafe_code)]
+// Unsafe code is denied everywhere but `obfuscation::simd` (SSSE3 shuffle).
+#![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -55,3 +56,44 @@ pub use kind::{detect_kind, Content, PayloadKind};
 pub use random_access::{read_header_at, FileRange, RandomAccessReader, ReadAt};
 pub use stream::select_key;
 pub use verify::{verify_keyed, verify_keyless, Level, Report};
+
+/// Internals exposed for the benchmarks only; not a stable API.
+#[doc(hidden)]
+pub mod bench_internals {
+    use crate::obfuscation::{scramble_pad, Shuffle};
+    use zeroize::Zeroizing;
+
+    /// The two obfuscation layers of one file, as the encoder applies them.
+    #[allow(missing_debug_implementations)]
+    pub struct Obfuscator {
+        pad: Zeroizing<Vec<u8>>,
+        shuffle: Shuffle,
+    }
+
+    impl Obfuscator {
+        /// Derives the pad and the permutation for blocks of `block_size`.
+        pub fn new(key: &[u8; 32], block_size: usize) -> Self {
+            Self {
+                pad: scramble_pad(key, block_size),
+                shuffle: Shuffle::new(key, block_size),
+            }
+        }
+
+        /// Shuffles and scrambles `data` into `out`, block by block, with
+        /// the SIMD unit loop where the CPU has one.
+        pub fn apply(&self, data: &[u8], out: &mut [u8]) {
+            let bs = self.pad.len();
+            for (src, dst) in data.chunks_exact(bs).zip(out.chunks_exact_mut(bs)) {
+                self.shuffle.forward_xor(src, &self.pad, dst);
+            }
+        }
+
+        /// The same with the portable unit loop.
+        pub fn apply_scalar(&self, data: &[u8], out: &mut [u8]) {
+            let bs = self.pad.len();
+            for (src, dst) in data.chunks_exact(bs).zip(out.chunks_exact_mut(bs)) {
+                self.shuffle.forward_units_scalar(src, &self.pad, dst);
+            }
+        }
+    }
+}

@@ -239,7 +239,7 @@ impl<S: ReadAt> RandomAccessReader<S> {
     pub fn read_block(&self, index: u64, out: &mut [u8]) -> Result<()> {
         let layout = self.layout();
         let len = layout.block_len(index);
-        let mut stored = Zeroizing::new(vec![0u8; len + TAG_LEN]);
+        let mut stored = vec![0u8; len + TAG_LEN];
         self.source
             .read_exact_at(&mut stored, layout.block_offset(index))
             .map_err(|e| {
@@ -249,8 +249,7 @@ impl<S: ReadAt> RandomAccessReader<S> {
                     Error::Io(e)
                 }
             })?;
-        self.cipher
-            .open_block(index, &mut stored, &mut out[..len])?;
+        self.cipher.open_block(index, &stored, &mut out[..len])?;
         Ok(())
     }
 

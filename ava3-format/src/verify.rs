@@ -153,9 +153,8 @@ pub fn verify_keyed<R: Read>(
         if batch.first == 0 && batch.complete > 0 {
             let block = stored.block(&batch, 0);
             let len = block.len() - TAG_LEN;
-            let mut scratch = Zeroizing::new(block.to_vec());
             let mut head = Zeroizing::new(vec![0u8; len]);
-            cipher.open_block(0, &mut scratch, &mut head)?;
+            cipher.open_block(0, block, &mut head)?;
             content = Some(Content::sniff(&head[..len.min(Content::SNIFF_LEN)]));
         }
         let leaves = leaves_of(&stored, batch.first, batch.complete, options);

@@ -145,8 +145,8 @@ class File:
         return mac(self.k["mac"], b"AVA3-v1-block", struct.pack(">Q", i), final, leaf)
 
     def seal(self, i, pt):
-        y = shuffle(self.perm(len(pt)), pt) if pt else b""
-        stored = aes_ctr(self.k["enc"], iv(i, 0), xor(y, self.pad))
+        z = aes_ctr(self.k["enc"], iv(i, 0), pt)
+        stored = xor(shuffle(self.perm(len(z)), z) if z else b"", self.pad)
         leaf = hashlib.sha256(stored).digest()
         return stored, leaf, self.tag(i, leaf)
 
@@ -154,8 +154,9 @@ class File:
         leaf = hashlib.sha256(stored).digest()
         if not hmac.compare_digest(self.tag(i, leaf), tag):
             raise Failure("block failure", i)
-        y = xor(aes_ctr(self.k["enc"], iv(i, 0), stored), self.pad)
-        return (unshuffle(self.perm(len(y)), y) if y else b""), leaf
+        y = xor(stored, self.pad)
+        z = unshuffle(self.perm(len(y)), y) if y else b""
+        return aes_ctr(self.k["enc"], iv(i, 0), z), leaf
 
 
 def encode(master, plaintext, salt, bs=65536, kind=0):

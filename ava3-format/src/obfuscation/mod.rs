@@ -10,6 +10,8 @@ use aes::Aes256;
 use ctr::cipher::{KeyIvInit, StreamCipher};
 use zeroize::Zeroizing;
 
+mod simd;
+
 type Ctr = ctr::Ctr128BE<Aes256>;
 
 /// Size of a shuffle unit in bytes.
@@ -75,22 +77,6 @@ pub(crate) fn scramble_pad(key: &[u8; 32], block_size: usize) -> Zeroizing<Vec<u
     pad
 }
 
-/// XORs `data` with the first `data.len()` bytes of `pad`.
-#[inline]
-pub(crate) fn xor_pad(data: &mut [u8], pad: &[u8]) {
-    let pad = &pad[..data.len()];
-    let mut d = data.chunks_exact_mut(8);
-    let mut p = pad.chunks_exact(8);
-    for (dc, pc) in (&mut d).zip(&mut p) {
-        let x = u64::from_ne_bytes(dc.try_into().unwrap_or([0; 8]))
-            ^ u64::from_ne_bytes(pc.try_into().unwrap_or([0; 8]));
-        dc.copy_from_slice(&x.to_ne_bytes());
-    }
-    for (db, pb) in d.into_remainder().iter_mut().zip(p.remainder()) {
-        *db ^= pb;
-    }
-}
-
 /// The keyed permutation of the bytes of a block of one length (spec 6.3).
 pub(crate) struct Shuffle {
     len: usize,
@@ -136,42 +122,65 @@ impl Shuffle {
         self.len
     }
 
-    /// `dst[16j + k] = src[16 sigma(j) + (k + rho(j)) mod 16]`, and the tail
-    /// rotated left by tau. `src` and `dst` are `len` bytes.
-    pub(crate) fn forward(&self, src: &[u8], dst: &mut [u8]) {
+    /// The unit loop of [`Shuffle::forward_xor`] in portable code: the
+    /// reference for the SIMD path.
+    pub(crate) fn forward_units_scalar(&self, src: &[u8], pad: &[u8], dst: &mut [u8]) {
         let m = self.sigma.len();
-        for ((out, &s), &r) in dst[..m * UNIT]
+        for (((out, &s), &r), p) in dst[..m * UNIT]
             .chunks_exact_mut(UNIT)
             .zip(self.sigma.iter())
             .zip(self.rho.iter())
+            .zip(pad[..m * UNIT].chunks_exact(UNIT))
         {
             let s = s as usize * UNIT;
-            let u = load_unit(&src[s..s + UNIT]);
-            out.copy_from_slice(&u.rotate_right(8 * u32::from(r)).to_le_bytes());
-        }
-        let t = self.len - m * UNIT;
-        let (src_t, dst_t) = (&src[m * UNIT..self.len], &mut dst[m * UNIT..self.len]);
-        for k in 0..t {
-            dst_t[k] = src_t[(k + self.tau) % t];
+            let u = load_unit(&src[s..s + UNIT]).rotate_right(8 * u32::from(r)) ^ load_unit(p);
+            out.copy_from_slice(&u.to_le_bytes());
         }
     }
 
-    /// The inverse of [`Shuffle::forward`].
-    pub(crate) fn inverse(&self, src: &[u8], dst: &mut [u8]) {
+    /// The unit loop of [`Shuffle::inverse_xor`] in portable code.
+    pub(crate) fn inverse_units_scalar(&self, src: &[u8], pad: &[u8], dst: &mut [u8]) {
         let m = self.sigma.len();
-        for ((inp, &s), &r) in src[..m * UNIT]
+        for (((inp, &s), &r), p) in src[..m * UNIT]
             .chunks_exact(UNIT)
             .zip(self.sigma.iter())
             .zip(self.rho.iter())
+            .zip(pad[..m * UNIT].chunks_exact(UNIT))
         {
             let s = s as usize * UNIT;
-            let u = load_unit(inp);
-            dst[s..s + UNIT].copy_from_slice(&u.rotate_left(8 * u32::from(r)).to_le_bytes());
+            let u = (load_unit(inp) ^ load_unit(p)).rotate_left(8 * u32::from(r));
+            dst[s..s + UNIT].copy_from_slice(&u.to_le_bytes());
+        }
+    }
+
+    /// Shuffles `src` into `dst` and XORs the result with `pad` (spec 6.5
+    /// steps 2-3): `dst[16j + k] = src[16 sigma(j) + (k + rho(j)) mod 16] ^
+    /// pad[16j + k]`, and the tail rotated left by tau, then XORed. `src` and
+    /// `dst` are `len` bytes; `pad` at least `len`. One pass: the gather reads
+    /// `src` while it is still in cache from the AES pass before it.
+    pub(crate) fn forward_xor(&self, src: &[u8], pad: &[u8], dst: &mut [u8]) {
+        let m = self.sigma.len();
+        if !simd::forward_units(&self.sigma, &self.rho, src, pad, dst) {
+            self.forward_units_scalar(src, pad, dst);
         }
         let t = self.len - m * UNIT;
         let (src_t, dst_t) = (&src[m * UNIT..self.len], &mut dst[m * UNIT..self.len]);
         for k in 0..t {
-            dst_t[(k + self.tau) % t] = src_t[k];
+            dst_t[k] = src_t[(k + self.tau) % t] ^ pad[m * UNIT + k];
+        }
+    }
+
+    /// The inverse of [`Shuffle::forward_xor`]: XORs `src` with `pad` and
+    /// unshuffles into `dst` (spec 6.6 step 2).
+    pub(crate) fn inverse_xor(&self, src: &[u8], pad: &[u8], dst: &mut [u8]) {
+        let m = self.sigma.len();
+        if !simd::inverse_units(&self.sigma, &self.rho, src, pad, dst) {
+            self.inverse_units_scalar(src, pad, dst);
+        }
+        let t = self.len - m * UNIT;
+        let (src_t, dst_t) = (&src[m * UNIT..self.len], &mut dst[m * UNIT..self.len]);
+        for k in 0..t {
+            dst_t[(k + self.tau) % t] = src_t[k] ^ pad[m * UNIT + k];
         }
     }
 }
@@ -194,11 +203,21 @@ mod tests {
             let s = Shuffle::new(&key, len);
             // Feed distinct markers (u16 indices split in two passes).
             let src: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let zero = vec![0u8; len];
+            let pad: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
             let mut dst = vec![0u8; len];
-            s.forward(&src, &mut dst);
+            s.forward_xor(&src, &zero, &mut dst);
             let mut back = vec![0u8; len];
-            s.inverse(&dst, &mut back);
+            s.inverse_xor(&dst, &zero, &mut back);
             assert_eq!(back, src, "len {len}");
+            // With a pad: the XOR is applied after the permutation.
+            let mut padded = vec![0u8; len];
+            s.forward_xor(&src, &pad, &mut padded);
+            for k in 0..len {
+                assert_eq!(padded[k], dst[k] ^ pad[k]);
+            }
+            s.inverse_xor(&padded, &pad, &mut back);
+            assert_eq!(back, src, "len {len} with pad");
             let mut a = src.clone();
             let mut b = dst.clone();
             a.sort_unstable();
@@ -212,7 +231,7 @@ mod tests {
         let s = Shuffle::new(&[1u8; 32], 65536);
         let src: Vec<u8> = (0..65536u32).map(|i| (i / 256) as u8).collect();
         let mut dst = vec![0u8; 65536];
-        s.forward(&src, &mut dst);
+        s.forward_xor(&src, &[0u8; 65536], &mut dst);
         let moved = src.iter().zip(&dst).filter(|(a, b)| a != b).count();
         assert!(moved > 60000, "only {moved} bytes moved");
         let fixed_units = s
@@ -224,6 +243,33 @@ mod tests {
         assert!(fixed_units < 20);
     }
 
+    /// The SIMD path and the scalar reference agree for every rotation.
+    #[test]
+    fn simd_matches_scalar() {
+        for len in [16usize, 4096, 4096 + 7, 65536] {
+            let s = Shuffle::new(&[len as u8; 32], len);
+            let src: Vec<u8> = (0..len).map(|i| (i * 131 % 251) as u8).collect();
+            let pad: Vec<u8> = (0..len).map(|i| (i * 17 % 253) as u8).collect();
+            let m = len / UNIT;
+            let mut fast = vec![0u8; len];
+            let used = simd::forward_units(&s.sigma, &s.rho, &src, &pad, &mut fast);
+            let mut slow = vec![0u8; len];
+            s.forward_units_scalar(&src, &pad, &mut slow);
+            if used {
+                assert_eq!(fast[..m * UNIT], slow[..m * UNIT], "forward, len {len}");
+                let mut back = vec![0u8; len];
+                assert!(simd::inverse_units(
+                    &s.sigma, &s.rho, &fast, &pad, &mut back
+                ));
+                assert_eq!(back[..m * UNIT], src[..m * UNIT], "inverse, len {len}");
+                let mut back2 = vec![0u8; len];
+                s.inverse_units_scalar(&fast, &pad, &mut back2);
+                assert_eq!(back2[..m * UNIT], src[..m * UNIT]);
+            }
+            assert!(s.rho.iter().any(|&r| r == 15) || len < 4096);
+        }
+    }
+
     #[test]
     fn uniform_stays_in_range() {
         let mut p = Prg::new(&[0; 32], &[0; 16]);
@@ -232,17 +278,5 @@ mod tests {
                 assert!(p.uniform(n) < n);
             }
         }
-    }
-
-    #[test]
-    fn xor_pad_is_an_involution() {
-        let pad: Vec<u8> = (0..100u8).collect();
-        let orig: Vec<u8> = (0..37u8).map(|x| x.wrapping_mul(7)).collect();
-        let mut d = orig.clone();
-        xor_pad(&mut d, &pad);
-        assert_ne!(d, orig);
-        assert_eq!(d[3], orig[3] ^ 3);
-        xor_pad(&mut d, &pad);
-        assert_eq!(d, orig);
     }
 }
