@@ -130,13 +130,16 @@ fn primitives(c: &mut Criterion) {
 fn core(c: &mut Criterion) {
     let key = MasterKey::from_bytes([9; 32]);
     let pt = data();
-    let file = encode(&key, &pt, false);
+    let mut file = Vec::new();
+    encode(&key, &pt, false, &mut file);
     let mut out = vec![0u8; LEN];
+    let mut sealed = Vec::with_capacity(file.len());
     for threads in [1usize, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .unwrap();
+        // One core: the sequential path. Two: the rayon path on 2 threads.
         let parallel = threads > 1;
         let mut g = c.benchmark_group(format!("core_{threads}_thread"));
         g.throughput(Throughput::Bytes(LEN as u64));

@@ -48,6 +48,14 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
+thread_local! {
+    /// Per-thread scratch block of the encoder. It holds AES-CTR output
+    /// (ciphertext before the obfuscation layers), is reused without wiping
+    /// between blocks, and is wiped when the thread exits.
+    static SCRATCH: std::cell::RefCell<Zeroizing<Vec<u8>>> =
+        std::cell::RefCell::new(Zeroizing::new(Vec::new()));
+}
+
 /// Everything needed to seal or open the blocks of one file.
 pub(crate) struct FileCipher {
     layout: Layout,
@@ -146,17 +154,22 @@ impl FileCipher {
         debug_assert_eq!(len, self.layout.block_len(index));
         let (body, tag) = out.split_at_mut(len);
         if let Some(s) = self.shuffle_for(len) {
-            // AES-CTR into a scratch block (it holds only ciphertext), then
-            // one pass that shuffles it into `body` and XORs the pad.
-            let mut scratch = Zeroizing::new(vec![0u8; len]);
-            if self
-                .ctr(index, DOMAIN_BLOCK)
-                .apply_keystream_b2b(plaintext, &mut scratch)
-                .is_err()
-            {
-                unreachable!("scratch has the plaintext's length");
-            }
-            s.forward_xor(&scratch, &self.pad, body);
+            // AES-CTR into this thread's scratch block, then one pass that
+            // shuffles it into `body` and XORs the pad.
+            SCRATCH.with_borrow_mut(|scratch| {
+                if scratch.len() < len {
+                    scratch.resize(len, 0);
+                }
+                let scratch = &mut scratch[..len];
+                if self
+                    .ctr(index, DOMAIN_BLOCK)
+                    .apply_keystream_b2b(plaintext, scratch)
+                    .is_err()
+                {
+                    unreachable!("scratch has the plaintext's length");
+                }
+                s.forward_xor(scratch, &self.pad, body);
+            });
         }
         let leaf = sha256(body);
         tag.copy_from_slice(&self.block_tag(index, &leaf));

@@ -37,7 +37,11 @@ pub struct Decoder<R> {
     header: Header,
     cipher: FileCipher,
     plain: Zeroizing<Vec<u8>>,
+    /// Valid bytes in `plain`.
+    plain_len: usize,
     plain_pos: usize,
+    /// Bytes of plaintext in one batch.
+    batch_bytes: usize,
     /// Plaintext offset of `plain[0]`.
     plain_offset: u64,
     pending_error: Option<Error>,
@@ -57,7 +61,7 @@ impl<R> fmt::Debug for Decoder<R> {
     }
 }
 
-impl<R: Read> Decoder<R> {
+impl<R: Read + Send> Decoder<R> {
     /// Reads the header, selects the key and checks the header MAC.
     pub fn new(inner: R, key: &MasterKey) -> Result<Self> {
         Self::with_options(inner, std::slice::from_ref(key), &DecodeOptions::default())
@@ -76,7 +80,10 @@ impl<R: Read> Decoder<R> {
             header,
             cipher,
             plain: Zeroizing::new(Vec::new()),
+            plain_len: 0,
             plain_pos: 0,
+            batch_bytes: crate::encode::batch_blocks(layout.block_size())
+                * layout.block_size() as usize,
             plain_offset: 0,
             pending_error: None,
             keyless: Some(KeylessHasher::new(&raw)),
@@ -108,63 +115,44 @@ impl<R: Read> Decoder<R> {
         self.recorded_keyless
     }
 
-    /// Decodes one batch into `self.plain`; releases only blocks before the
-    /// first failure, which becomes `pending_error`.
-    fn fill(&mut self) -> Result<()> {
-        self.plain.zeroize();
-        self.plain.clear();
-        self.plain_pos = 0;
+    /// Decodes the next batch into `target` (at least one batch of
+    /// plaintext long) and returns the bytes released: only blocks before
+    /// the first failure, which becomes `pending_error`. Bytes of `target`
+    /// past the released ones are wiped.
+    fn decode_next(&mut self, target: &mut [u8]) -> Result<usize> {
         let Some(batch) = self.stored.next_batch()? else {
-            return self.finish_stream();
+            self.finish_stream()?;
+            return Ok(0);
         };
-        let bs = self.layout().block_size() as usize;
-        self.plain_offset = batch.first * bs as u64;
+        let layout = *self.layout();
+        self.plain_offset = layout.plaintext_offset(batch.first);
         let sizes: usize = (0..batch.complete)
-            .map(|k| self.layout().block_len(batch.first + k as u64))
+            .map(|k| layout.block_len(batch.first + k as u64))
             .sum();
-        self.plain.resize(sizes, 0);
-        let slot = self.stored.slot();
-        let cipher = &self.cipher;
-        let first = batch.first;
-        let stored = &self.stored.buf[..];
-        let plain = &mut self.plain[..];
-        let open = |(k, (s, p)): (usize, (&[u8], &mut [u8]))| {
-            let len = p.len();
-            cipher.open_block(first + k as u64, &s[..len + TAG_LEN], p)
-        };
-        let results: Vec<Result<[u8; 32]>> = if plain.is_empty() {
-            // The single empty block of an empty plaintext (or none at all
-            // when the input ended inside it).
-            (0..batch.complete)
-                .map(|k| cipher.open_block(first + k as u64, &stored[..TAG_LEN], &mut []))
-                .collect()
-        } else if self.parallel {
-            stored
-                .par_chunks(slot)
-                .zip(plain.par_chunks_mut(bs))
-                .enumerate()
-                .map(open)
-                .collect()
-        } else {
-            stored
-                .chunks(slot)
-                .zip(plain.chunks_mut(bs))
-                .enumerate()
-                .map(open)
-                .collect()
-        };
-        self.release(batch, results)
+        let (cipher, parallel) = (&self.cipher, self.parallel);
+        let (first, complete) = (batch.first, batch.complete);
+        let plain = &mut target[..sizes];
+        let results = self
+            .stored
+            .process(|stored| open_blocks(cipher, first, complete, stored, plain, parallel))?;
+        let released = self.release(batch, results);
+        target[released..sizes].zeroize();
+        Ok(released)
     }
 
-    fn release(&mut self, batch: Batch, results: Vec<Result<[u8; 32]>>) -> Result<()> {
+    /// Feeds the keyless digest with the good blocks, records the first
+    /// failure, runs the end-of-stream checks after the last block; returns
+    /// the plaintext bytes that may be released.
+    fn release(&mut self, batch: Batch, results: Vec<Result<[u8; 32]>>) -> usize {
         let mut good = 0usize;
         for (k, r) in results.into_iter().enumerate() {
             match r {
                 Ok(leaf) => {
-                    let index = batch.first + k as u64;
                     if let Some(h) = self.keyless.as_mut() {
-                        let tag = self.cipher.block_tag(index, &leaf);
-                        h.push(&leaf, &tag);
+                        // The current batch is still in `stored.buf` (the
+                        // read-ahead went to the spare buffer).
+                        let block = self.stored.block(&batch, k);
+                        h.push(&leaf, &block[block.len() - TAG_LEN..]);
                     }
                     good += 1;
                 }
@@ -174,12 +162,6 @@ impl<R: Read> Decoder<R> {
                 }
             }
         }
-        let released: usize = (0..good)
-            .map(|k| self.layout().block_len(batch.first + k as u64))
-            .sum();
-        // Wipe what is not released.
-        self.plain[released..].zeroize();
-        self.plain.truncate(released);
         if self.pending_error.is_none() {
             if let Some(e) = batch.truncated {
                 self.pending_error = Some(e);
@@ -189,7 +171,24 @@ impl<R: Read> Decoder<R> {
                 }
             }
         }
-        Ok(())
+        (0..good)
+            .map(|k| self.layout().block_len(batch.first + k as u64))
+            .sum()
+    }
+
+    /// Decodes the next batch into `self.plain`.
+    fn fill(&mut self) -> Result<()> {
+        let mut plain = std::mem::take(&mut self.plain);
+        if plain.len() < self.batch_bytes {
+            // Allocated once; reused without wiping between batches (it is
+            // overwritten); `Zeroizing` wipes it when the decoder is dropped.
+            plain.resize(self.batch_bytes, 0);
+        }
+        let r = self.decode_next(&mut plain);
+        self.plain = plain;
+        self.plain_pos = 0;
+        self.plain_len = *r.as_ref().unwrap_or(&0);
+        r.map(|_| ())
     }
 
     /// Trailer, keyless digest and end-of-input checks (spec 7.3).
@@ -214,8 +213,8 @@ impl<R: Read> Decoder<R> {
 
     fn read_inner(&mut self, buf: &mut [u8]) -> Result<usize> {
         loop {
-            if self.plain_pos < self.plain.len() {
-                let n = buf.len().min(self.plain.len() - self.plain_pos);
+            if self.plain_pos < self.plain_len {
+                let n = buf.len().min(self.plain_len - self.plain_pos);
                 buf[..n].copy_from_slice(&self.plain[self.plain_pos..self.plain_pos + n]);
                 self.plain_pos += n;
                 return Ok(n);
@@ -230,7 +229,18 @@ impl<R: Read> Decoder<R> {
             if self.at_end || buf.is_empty() {
                 return Ok(0);
             }
-            self.fill()?;
+            if buf.len() >= self.batch_bytes {
+                // A large read: decode straight into the caller's buffer.
+                self.plain_len = 0;
+                self.plain_pos = 0;
+                let n = self.decode_next(buf)?;
+                self.plain_offset += n as u64;
+                if n > 0 {
+                    return Ok(n);
+                }
+            } else {
+                self.fill()?;
+            }
         }
     }
 
@@ -245,13 +255,13 @@ impl<R: Read> Decoder<R> {
     }
 }
 
-impl<R: Read> Read for Decoder<R> {
+impl<R: Read + Send> Read for Decoder<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.read_inner(buf).map_err(Error::into_io)
     }
 }
 
-impl<R: Read + Seek> Seek for Decoder<R> {
+impl<R: Read + Seek + Send> Seek for Decoder<R> {
     /// Seeks in the plaintext. The length is authenticated by the header, so
     /// seeking from the end is safe; the blocks read after a seek are
     /// authenticated as usual, but the keyless digest is no longer computed.
@@ -264,13 +274,12 @@ impl<R: Read + Seek> Seek for Decoder<R> {
             SeekFrom::Current(d) => cur.checked_add_signed(d),
         }
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
-        if target >= self.plain_offset && target < self.plain_offset + self.plain.len() as u64 {
+        if target >= self.plain_offset && target < self.plain_offset + self.plain_len as u64 {
             self.plain_pos = (target - self.plain_offset) as usize;
             return Ok(target);
         }
         self.keyless = None;
-        self.plain.zeroize();
-        self.plain.clear();
+        self.plain_len = 0;
         self.plain_pos = 0;
         self.pending_error = None;
         let layout = *self.layout();
@@ -283,12 +292,51 @@ impl<R: Read + Seek> Seek for Decoder<R> {
         self.stored
             .inner
             .seek(SeekFrom::Start(layout.block_offset(index)))?;
-        self.stored.next_index = index;
+        self.stored.reposition(index);
         self.at_end = false;
         self.fill().map_err(Error::into_io)?;
         let skip = (target - self.plain_offset) as usize;
-        self.plain_pos = skip.min(self.plain.len());
+        self.plain_pos = skip.min(self.plain_len);
         Ok(target)
+    }
+}
+
+/// Authenticates and decrypts `complete` blocks from `stored` (slots of
+/// block size + 32 bytes) into `plain`; one result per block, in order.
+fn open_blocks(
+    cipher: &FileCipher,
+    first: u64,
+    complete: usize,
+    stored: &[u8],
+    plain: &mut [u8],
+    parallel: bool,
+) -> Vec<Result<[u8; 32]>> {
+    let bs = cipher.layout().block_size() as usize;
+    let slot = bs + TAG_LEN;
+    let open = |(k, (s, p)): (usize, (&[u8], &mut [u8]))| {
+        let len = p.len();
+        cipher.open_block(first + k as u64, &s[..len + TAG_LEN], p)
+    };
+    if plain.is_empty() {
+        // The single empty block of an empty plaintext (or none at all when
+        // the input ended inside it).
+        (0..complete)
+            .map(|k| cipher.open_block(first + k as u64, &stored[..TAG_LEN], &mut []))
+            .collect()
+    } else if parallel {
+        stored
+            .par_chunks(slot)
+            .zip(plain.par_chunks_mut(bs))
+            .enumerate()
+            .map(open)
+            .collect()
+    } else {
+        stored
+            .chunks(slot)
+            .zip(plain.chunks_mut(bs))
+            .enumerate()
+            .map(open)
+            .collect()
     }
 }
 

@@ -64,8 +64,13 @@ pub struct Encoder<W: Write> {
     inner: W,
     cipher: FileCipher,
     header: Header,
+    /// Plaintext of the current batch: `pending[..filled]`.
     pending: Zeroizing<Vec<u8>>,
+    filled: usize,
+    /// Sealed output of the current batch.
     out: Vec<u8>,
+    /// Sealed output not yet written (written while the next batch is sealed).
+    unwritten: Vec<u8>,
     batch_bytes: usize,
     next_index: u64,
     received: u64,
@@ -85,7 +90,7 @@ impl<W: Write> fmt::Debug for Encoder<W> {
     }
 }
 
-impl<W: Write> Encoder<W> {
+impl<W: Write + Send> Encoder<W> {
     /// Starts an encode of exactly `plaintext_len` bytes with a fresh random
     /// salt, and writes the header.
     pub fn new(
@@ -134,16 +139,14 @@ impl<W: Write> Encoder<W> {
         let bytes = header.to_bytes();
         inner.write_all(&bytes)?;
         let bs = layout.block_size() as usize;
-        let batch_bytes = if options.parallel {
-            batch_blocks(layout.block_size()) * bs
-        } else {
-            bs
-        };
+        let batch_bytes = batch_blocks(layout.block_size()) * bs;
         Ok(Self {
             inner,
             cipher,
-            pending: Zeroizing::new(Vec::with_capacity(batch_bytes)),
+            pending: Zeroizing::new(vec![0u8; batch_bytes]),
+            filled: 0,
             out: Vec::new(),
+            unwritten: Vec::new(),
             batch_bytes,
             next_index: 0,
             received: 0,
@@ -170,98 +173,138 @@ impl<W: Write> Encoder<W> {
         }
     }
 
-    /// Seals the pending plaintext (whole blocks, or the final block) and
-    /// writes it out.
+    /// Seals the pending plaintext (whole blocks, or the final block) into
+    /// `out` while the previous batch's output is written and the plaintext
+    /// is hashed; the new output waits in `unwritten`.
     fn flush_batch(&mut self) -> Result<()> {
         let layout = *self.cipher.layout();
         let bs = layout.block_size() as usize;
         let first = self.next_index;
-        let n_blocks = if self.pending.is_empty() {
-            // Only the empty final block of an empty plaintext.
-            1
-        } else {
-            self.pending.len().div_ceil(bs)
-        };
-        let out_len = self.pending.len() + n_blocks * TAG_LEN;
-        self.out.clear();
+        let filled = self.filled;
+        let n_blocks = filled.div_ceil(bs).max(1);
+        let out_len = filled + n_blocks * TAG_LEN;
         self.out.resize(out_len, 0);
-        let cipher = &self.cipher;
-        let pending = &self.pending;
-        let out = &mut self.out;
-        let hasher = &mut self.plaintext;
+        let Self {
+            inner,
+            cipher,
+            pending,
+            out,
+            unwritten,
+            plaintext,
+            parallel,
+            ..
+        } = self;
+        let pending = &pending[..filled];
+        let out = &mut out[..out_len];
+        let cipher = &*cipher;
         let seal =
             |(k, (o, p)): (usize, (&mut [u8], &[u8]))| cipher.seal_block(first + k as u64, p, o);
-        let leaves: Vec<[u8; 32]> = if self.pending.is_empty() {
-            vec![cipher.seal_block(first, &[], out)]
-        } else if self.parallel {
-            let (_, leaves) = rayon::join(
-                || hasher.update(pending.as_slice()),
-                || {
-                    out.par_chunks_mut(bs + TAG_LEN)
-                        .zip(pending.par_chunks(bs))
-                        .enumerate()
-                        .map(seal)
-                        .collect()
-                },
-            );
-            leaves
+        let mut side = || -> io::Result<()> {
+            plaintext.update(pending);
+            inner.write_all(unwritten)
+        };
+        let (written, leaves): (io::Result<()>, Vec<[u8; 32]>) = if filled == 0 {
+            // Only the empty final block of an empty plaintext.
+            (side(), vec![cipher.seal_block(first, &[], out)])
+        } else if *parallel {
+            rayon::join(side, || {
+                out.par_chunks_mut(bs + TAG_LEN)
+                    .zip(pending.par_chunks(bs))
+                    .enumerate()
+                    .map(seal)
+                    .collect()
+            })
         } else {
-            hasher.update(pending.as_slice());
-            out.chunks_mut(bs + TAG_LEN)
+            let leaves = out
+                .chunks_mut(bs + TAG_LEN)
                 .zip(pending.chunks(bs))
                 .enumerate()
                 .map(seal)
-                .collect()
+                .collect();
+            (side(), leaves)
         };
+        written?;
         for (leaf, chunk) in leaves.iter().zip(self.out.chunks(bs + TAG_LEN)) {
             self.keyless.push(leaf, &chunk[chunk.len() - TAG_LEN..]);
         }
         self.next_index += n_blocks as u64;
-        self.pending.clear();
-        self.inner.write_all(&self.out)?;
+        self.filled = 0;
+        std::mem::swap(&mut self.out, &mut self.unwritten);
         Ok(())
+    }
+
+    fn remaining(&self) -> u64 {
+        self.cipher.layout().plaintext_len() - self.received
     }
 
     fn accept(&mut self, mut buf: &[u8]) -> Result<usize> {
         self.check_usable()?;
         let total = buf.len();
-        let declared = self.cipher.layout().plaintext_len();
-        if self.received + total as u64 > declared {
+        if total as u64 > self.remaining() {
             self.poisoned = true;
             return Err(Error::LengthMismatch {
-                expected: declared,
+                expected: self.cipher.layout().plaintext_len(),
                 actual: self.received + total as u64,
             });
         }
         while !buf.is_empty() {
-            let room = self.batch_bytes - self.pending.len();
-            let take = room.min(buf.len());
-            self.pending.extend_from_slice(&buf[..take]);
+            let take = (self.batch_bytes - self.filled).min(buf.len());
+            self.pending[self.filled..self.filled + take].copy_from_slice(&buf[..take]);
+            self.filled += take;
             buf = &buf[take..];
             self.received += take as u64;
-            if self.pending.len() == self.batch_bytes {
-                if let Err(e) = self.flush_batch() {
-                    self.poisoned = true;
-                    return Err(e);
-                }
-            }
+            self.flush_if_full()?;
         }
         Ok(total)
     }
 
-    /// Copies everything from `reader` into the encoder.
+    fn flush_if_full(&mut self) -> Result<()> {
+        if self.filled == self.batch_bytes {
+            if let Err(e) = self.flush_batch() {
+                self.poisoned = true;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads everything from `reader` straight into the batch buffer (no
+    /// intermediate copy). Fails with [`Error::LengthMismatch`] when the
+    /// reader has more bytes than declared.
     pub fn write_from<R: Read>(&mut self, reader: &mut R) -> Result<u64> {
-        let mut buf = Zeroizing::new(vec![0u8; 1 << 20]);
-        let mut n = 0u64;
+        self.check_usable()?;
+        let start = self.received;
         loop {
-            let got = match reader.read(&mut buf) {
-                Ok(0) => return Ok(n),
+            let room = (self.batch_bytes - self.filled)
+                .min(self.remaining().min(usize::MAX as u64) as usize);
+            if room == 0 {
+                // Everything declared arrived: the reader must be at its end.
+                let mut probe = [0u8; 1];
+                let extra = loop {
+                    match reader.read(&mut probe) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                };
+                if extra > 0 {
+                    self.poisoned = true;
+                    return Err(Error::LengthMismatch {
+                        expected: self.cipher.layout().plaintext_len(),
+                        actual: self.received + 1,
+                    });
+                }
+                return Ok(self.received - start);
+            }
+            let got = match reader.read(&mut self.pending[self.filled..self.filled + room]) {
+                Ok(0) => return Ok(self.received - start),
                 Ok(k) => k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),
             };
-            self.accept(&buf[..got])?;
-            n += got as u64;
+            self.filled += got;
+            self.received += got as u64;
+            self.flush_if_full()?;
         }
     }
 
@@ -280,6 +323,7 @@ impl<W: Write> Encoder<W> {
         if self.next_index < layout.block_count() {
             self.flush_batch()?;
         }
+        self.inner.write_all(&self.unwritten)?;
         let digest: [u8; 32] = self.plaintext.clone().finalize().into();
         let trailer = self
             .cipher
@@ -296,7 +340,7 @@ impl<W: Write> Encoder<W> {
     }
 }
 
-impl<W: Write> Write for Encoder<W> {
+impl<W: Write + Send> Write for Encoder<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.accept(buf).map_err(Error::into_io)
     }

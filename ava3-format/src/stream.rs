@@ -53,6 +53,7 @@ pub fn select_key<'k>(header: &Header, keys: &'k [MasterKey]) -> Result<&'k Mast
 }
 
 /// One batch of stored blocks read from the input.
+#[derive(Debug)]
 pub(crate) struct Batch {
     /// Index of the first block.
     pub(crate) first: u64,
@@ -62,28 +63,73 @@ pub(crate) struct Batch {
     pub(crate) truncated: Option<Error>,
 }
 
-/// Reads the blocks and the trailer of a file whose header was read.
+/// Reads the blocks and the trailer of a file whose header was read. With
+/// `parallel`, the next batch is read while the current one is processed
+/// ([`StoredReader::process`]), so I/O overlaps the hashing and decryption.
 pub(crate) struct StoredReader<R> {
     pub(crate) inner: R,
     pub(crate) layout: Layout,
+    /// Index of the next block to read from `inner`.
     pub(crate) next_index: u64,
+    /// The current batch.
     pub(crate) buf: Zeroizing<Vec<u8>>,
+    /// The batch read ahead, if any, and its buffer.
+    ahead: Option<Batch>,
+    spare: Zeroizing<Vec<u8>>,
     batch: usize,
+    parallel: bool,
 }
 
-impl<R: Read> StoredReader<R> {
+/// Reads up to `batch` blocks starting at `first` into `buf`.
+fn read_batch<R: Read>(
+    inner: &mut R,
+    layout: &Layout,
+    first: u64,
+    batch: usize,
+    buf: &mut Vec<u8>,
+) -> Result<Option<Batch>> {
+    let left = layout.block_count() - first;
+    if left == 0 {
+        return Ok(None);
+    }
+    let slot = layout.block_size() as usize + TAG_LEN;
+    let count = (batch as u64).min(left) as usize;
+    let last = first + count as u64 - 1;
+    let want = (count - 1) * slot + layout.block_len(last) + TAG_LEN;
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let got = read_full(inner, &mut buf[..want])?;
+    let (complete, truncated) = if got == want {
+        (count, None)
+    } else {
+        let complete = got / slot;
+        let at = first + complete as u64;
+        let e = Error::truncated(format!(
+            "the input ends inside block {at} of {}",
+            layout.block_count()
+        ));
+        (complete, Some(e))
+    };
+    Ok(Some(Batch {
+        first,
+        complete,
+        truncated,
+    }))
+}
+
+impl<R: Read + Send> StoredReader<R> {
     pub(crate) fn new(inner: R, layout: Layout, parallel: bool) -> Self {
-        let batch = if parallel {
-            batch_blocks(layout.block_size())
-        } else {
-            1
-        };
+        let batch = batch_blocks(layout.block_size());
         Self {
             inner,
             layout,
             next_index: 0,
             buf: Zeroizing::new(Vec::new()),
+            ahead: None,
+            spare: Zeroizing::new(Vec::new()),
             batch,
+            parallel,
         }
     }
 
@@ -92,40 +138,67 @@ impl<R: Read> StoredReader<R> {
         self.layout.block_size() as usize + TAG_LEN
     }
 
+    /// Blocks not yet handed out by `next_batch`.
     pub(crate) fn blocks_left(&self) -> u64 {
         self.layout.block_count() - self.next_index
     }
 
-    /// Reads the next batch into `self.buf`; `None` once every block was read.
+    /// Forgets any read-ahead and continues at block `index` (after the
+    /// caller moved `inner` there).
+    pub(crate) fn reposition(&mut self, index: u64) {
+        self.ahead = None;
+        self.next_index = index;
+    }
+
+    /// Makes the next batch current in `self.buf`; `None` once every block
+    /// was handed out.
     pub(crate) fn next_batch(&mut self) -> Result<Option<Batch>> {
-        let left = self.blocks_left();
-        if left == 0 {
-            return Ok(None);
-        }
-        let first = self.next_index;
-        let count = (self.batch as u64).min(left) as usize;
-        let last = first + count as u64 - 1;
-        let want = (count - 1) * self.slot() + self.layout.block_len(last) + TAG_LEN;
-        self.buf.resize(want, 0);
-        let got = read_full(&mut self.inner, &mut self.buf)?;
-        self.buf.truncate(got);
-        let mut complete = got / self.slot();
-        let truncated = if got == want {
-            complete = count;
-            None
-        } else {
-            let at = first + complete as u64;
-            Some(Error::truncated(format!(
-                "the input ends inside block {at} of {}",
-                self.layout.block_count()
-            )))
+        let batch = match self.ahead.take() {
+            Some(b) => {
+                std::mem::swap(&mut self.buf, &mut self.spare);
+                Some(b)
+            }
+            None if self.blocks_left() == 0 => None,
+            None => read_batch(
+                &mut self.inner,
+                &self.layout,
+                self.next_index,
+                self.batch,
+                &mut self.buf,
+            )?,
         };
-        self.next_index += complete as u64;
-        Ok(Some(Batch {
-            first,
-            complete,
-            truncated,
-        }))
+        if let Some(b) = &batch {
+            self.next_index = b.first + b.complete as u64;
+            if b.truncated.is_some() {
+                // Nothing more can be read.
+                self.next_index = self.layout.block_count();
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Runs `work` on the current batch while the next batch is read into
+    /// the spare buffer (on another thread when parallel). Read-ahead stops
+    /// after the last block, so the trailer is read only by `read_trailer`.
+    pub(crate) fn process<T: Send>(&mut self, work: impl FnOnce(&[u8]) -> T + Send) -> Result<T> {
+        if !(self.parallel && self.blocks_left() > 0) {
+            return Ok(work(&self.buf));
+        }
+        let Self {
+            inner,
+            layout,
+            next_index,
+            buf,
+            spare,
+            batch,
+            ..
+        } = self;
+        let (out, ahead) = rayon::join(
+            || work(buf),
+            || read_batch(inner, layout, *next_index, *batch, spare),
+        );
+        self.ahead = ahead?;
+        Ok(out)
     }
 
     /// The stored bytes and tag of block `k` of the current batch.

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::header::{Header, Layout, TAG_LEN};
 use crate::keys::MasterKey;
 use crate::kind::Content;
-use crate::stream::{read_header, select_key, StoredReader};
+use crate::stream::{read_header, select_key, Batch, StoredReader};
 
 /// The level a verification reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,13 +70,13 @@ impl Report {
 /// Keyless verification: structure, lengths, and the keyless SHA-256 over
 /// the stored bytes. Proves the file is the one the encoder wrote, unless
 /// someone recomputed the digest on purpose; proves nothing about who wrote it.
-pub fn verify_keyless<R: Read>(mut input: R, options: &DecodeOptions) -> Result<Report> {
+pub fn verify_keyless<R: Read + Send>(mut input: R, options: &DecodeOptions) -> Result<Report> {
     let (header, raw) = read_header(&mut input)?;
     let layout = header.layout()?;
     let mut stored = StoredReader::new(input, layout, options.parallel);
     let mut keyless = KeylessHasher::new(&raw);
     while let Some(batch) = stored.next_batch()? {
-        let leaves: Vec<[u8; 32]> = leaves_of(&stored, batch.first, batch.complete, options);
+        let leaves = leaves_of(&mut stored, &batch, options)?;
         for (k, leaf) in leaves.iter().enumerate() {
             let block = stored.block(&batch, k);
             keyless.push(leaf, &block[block.len() - TAG_LEN..]);
@@ -100,39 +100,42 @@ pub fn verify_keyless<R: Read>(mut input: R, options: &DecodeOptions) -> Result<
     })
 }
 
-fn leaves_of<R: Read>(
-    stored: &StoredReader<R>,
-    first: u64,
-    complete: usize,
+/// The leaf digests of the complete blocks of the current batch, computed
+/// while the next batch is read.
+fn leaves_of<R: Read + Send>(
+    stored: &mut StoredReader<R>,
+    batch: &Batch,
     options: &DecodeOptions,
-) -> Vec<[u8; 32]> {
+) -> Result<Vec<[u8; 32]>> {
     let layout = stored.layout;
     let slot = stored.slot();
-    let body = |(k, chunk): (usize, &[u8])| {
-        let len = layout.block_len(first + k as u64);
-        sha256(&chunk[..len])
-    };
-    let data = &stored.buf[..];
-    if options.parallel {
-        data.par_chunks(slot)
-            .take(complete)
-            .enumerate()
-            .map(body)
-            .collect()
-    } else {
-        data.chunks(slot)
-            .take(complete)
-            .enumerate()
-            .map(body)
-            .collect()
-    }
+    let (first, complete, parallel) = (batch.first, batch.complete, options.parallel);
+    stored.process(move |data| {
+        let body = |(k, chunk): (usize, &[u8])| {
+            let len = layout.block_len(first + k as u64);
+            sha256(&chunk[..len])
+        };
+        if parallel {
+            data.par_chunks(slot)
+                .take(complete)
+                .enumerate()
+                .map(body)
+                .collect()
+        } else {
+            data.chunks(slot)
+                .take(complete)
+                .enumerate()
+                .map(body)
+                .collect()
+        }
+    })
 }
 
 /// Keyed verification: the header MAC, every block tag, the trailer MAC and
 /// the keyless digest, in one SHA-256 pass over the stored bytes; only the
 /// first block is decrypted, to report what the payload looks like.
 /// With `deep`, decodes everything and recomputes the plaintext SHA-256.
-pub fn verify_keyed<R: Read>(
+pub fn verify_keyed<R: Read + Send>(
     mut input: R,
     keys: &[MasterKey],
     deep: bool,
@@ -157,7 +160,7 @@ pub fn verify_keyed<R: Read>(
             cipher.open_block(0, block, &mut head)?;
             content = Some(Content::sniff(&head[..len.min(Content::SNIFF_LEN)]));
         }
-        let leaves = leaves_of(&stored, batch.first, batch.complete, options);
+        let leaves = leaves_of(&mut stored, &batch, options)?;
         for (k, leaf) in leaves.iter().enumerate() {
             let index = batch.first + k as u64;
             let block = stored.block(&batch, k);
@@ -187,7 +190,11 @@ pub fn verify_keyed<R: Read>(
     })
 }
 
-fn verify_deep<R: Read>(input: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Report> {
+fn verify_deep<R: Read + Send>(
+    input: R,
+    keys: &[MasterKey],
+    options: &DecodeOptions,
+) -> Result<Report> {
     let mut dec = Decoder::with_options(input, keys, options)?;
     let header = dec.header().clone();
     let mut hasher = Sha256::new();
