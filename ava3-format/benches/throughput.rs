@@ -142,7 +142,7 @@ fn core(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(LEN as u64));
         g.sample_size(10);
         g.bench_function("encode", |b| {
-            b.iter(|| pool.install(|| black_box(encode(&key, &pt, parallel))))
+            b.iter(|| pool.install(|| encode(&key, &pt, parallel, &mut sealed)))
         });
         g.bench_function("decode", |b| {
             b.iter(|| pool.install(|| decode(&key, &file, parallel, &mut out)))
