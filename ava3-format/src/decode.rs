@@ -67,6 +67,11 @@ impl<R: Read + Send> Decoder<R> {
         Self::with_options(inner, std::slice::from_ref(key), &DecodeOptions::default())
     }
 
+    /// Like [`Decoder::new`] with a key ring (the key is picked by key id).
+    pub fn new_with_keys(inner: R, keys: &[MasterKey]) -> Result<Self> {
+        Self::with_options(inner, keys, &DecodeOptions::default())
+    }
+
     /// Like [`Decoder::new`] with a key ring (the key is picked by key id)
     /// and options.
     pub fn with_options(mut inner: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Self> {

@@ -156,6 +156,7 @@ pub struct RandomAccessReader<S> {
     header: Header,
     cipher: FileCipher,
     plaintext_sha256: [u8; 32],
+    keyless_sha256: [u8; 32],
 }
 
 impl<S> fmt::Debug for RandomAccessReader<S> {
@@ -201,6 +202,7 @@ impl<S: ReadAt> RandomAccessReader<S> {
             header,
             cipher,
             plaintext_sha256,
+            keyless_sha256: trailer.keyless_sha256,
         })
     }
 
@@ -227,6 +229,11 @@ impl<S: ReadAt> RandomAccessReader<S> {
     /// The plaintext SHA-256 recorded by the encoder (authenticated).
     pub fn recorded_plaintext_sha256(&self) -> [u8; 32] {
         self.plaintext_sha256
+    }
+
+    /// The keyless SHA-256 recorded in the trailer (not recomputed here).
+    pub fn keyless_sha256(&self) -> [u8; 32] {
+        self.keyless_sha256
     }
 
     /// The source.

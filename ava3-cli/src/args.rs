@@ -1,0 +1,193 @@
+//! Command-line flags, parsed apart from the work they drive.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const KEY_HELP: &str = "\
+Keys are never given on the command line. Sources, in order: --key-file PATH
+(repeatable: a key ring, the right key is picked by key id), the environment
+variable AVA3_KEY_FILE (a path), the environment variable AVA3_KEY (64 hex
+digits, for CI secrets).
+
+Exit status: 0 success, 1 a file failed verification or is not valid input,
+2 usage, key or I/O problem.";
+
+/// Protect ML model files (.amm, .amg, .amr) with the AVA3 format.
+#[derive(Debug, Parser)]
+#[command(name = "ava3", version, about, after_help = KEY_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Encode a model file (or, with --batch, a folder of them) into AVA3.
+    #[command(after_help = "\
+Examples:
+  ava3 encode model.amg -o model.amg.ava3
+  ava3 encode models/ --batch -o encoded/
+  cat model.amr | ava3 encode - --kind litert -o model.amr.ava3")]
+    Encode(EncodeArgs),
+    /// Check AVA3 files: keyless without a key, every tag with one.
+    #[command(after_help = "\
+Examples:
+  ava3 verify model.amm.ava3
+  AVA3_KEY_FILE=release.key ava3 verify --deep encoded/
+  ava3 verify encoded/ --manifest encoded/ava3-manifest.json --json")]
+    Verify(VerifyArgs),
+    /// Show the header of an AVA3 file (no key needed).
+    #[command(after_help = "Example:\n  ava3 inspect model.amg.ava3 --json")]
+    Inspect(InspectArgs),
+    /// Decode an AVA3 file back to the model (for debugging).
+    #[command(after_help = "Example:\n  ava3 decode model.amg.ava3 -o /tmp/model.amg")]
+    Decode(DecodeArgs),
+    /// Generate a new random master key.
+    #[command(after_help = "Example:\n  ava3 keygen -o release.key")]
+    Keygen(KeygenArgs),
+    /// Re-encode a file under a new key, streaming, no plaintext on disk.
+    #[command(
+        after_help = "Example:\n  ava3 rekey model.amg.ava3 --key-file old.key --new-key-file new.key -o model.new.ava3"
+    )]
+    Rekey(RekeyArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct KeyArgs {
+    /// A key file (64 hex digits). Repeat to give a key ring.
+    #[arg(long = "key-file", value_name = "PATH")]
+    pub key_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct OutputStyle {
+    /// No progress bar; errors only (and the summary for verify).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Machine-readable output: one JSON object per line on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// From the extension (.amm, .amg, .amr), else from the content.
+    Auto,
+    Mlc,
+    Gguf,
+    Litert,
+    Unknown,
+}
+
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// The model file, a folder with --batch, or - for standard input.
+    pub input: PathBuf,
+    /// Output file (default: INPUT.ava3), or the output folder with --batch;
+    /// - for standard output.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Encode every .amm, .amg and .amr file below INPUT into -o, mirroring the tree.
+    #[arg(long)]
+    pub batch: bool,
+    /// Payload kind recorded in the header.
+    #[arg(long, value_enum, default_value_t = KindArg::Auto)]
+    pub kind: KindArg,
+    /// Encode even when the content does not look like the extension says.
+    #[arg(long)]
+    pub allow_mismatch: bool,
+    /// Block size in bytes: a power of two from 4096 to 16777216.
+    #[arg(long, default_value_t = ava3_format::DEFAULT_BLOCK_SIZE, value_name = "BYTES")]
+    pub block_size: u32,
+    /// Overwrite existing outputs (with --batch: re-encode even current ones).
+    #[arg(short, long)]
+    pub force: bool,
+    /// Threads to use (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Manifest path for --batch (default: OUTDIR/ava3-manifest.json).
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub style: OutputStyle,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files or folders (folders: every *.ava3 below them).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Also decode everything and recompute the plaintext SHA-256 (needs a key).
+    #[arg(long)]
+    pub deep: bool,
+    /// Also check the files against a batch manifest (missing, extra, changed).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Threads to use (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub style: OutputStyle,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The AVA3 file.
+    pub file: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The AVA3 file, or - for standard input.
+    pub input: PathBuf,
+    /// Output file, or - for standard output (never a terminal).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// Overwrite an existing output.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Threads to use (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub style: OutputStyle,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the key (created with permissions 0600; never overwritten).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// The AVA3 file to re-encode.
+    pub input: PathBuf,
+    /// The new key.
+    #[arg(long, value_name = "PATH")]
+    pub new_key_file: PathBuf,
+    /// Output file.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// Overwrite an existing output.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Threads to use (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub style: OutputStyle,
+}

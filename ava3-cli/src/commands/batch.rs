@@ -1,0 +1,277 @@
+//! `ava3 encode DIR --batch -o OUTDIR`: every model below DIR, in parallel,
+//! resumable, with a manifest.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ava3_format::{MasterKey, RandomAccessReader};
+use rayon::prelude::*;
+
+use crate::args::EncodeArgs;
+use crate::commands::encode::{encode_file, EncodeSettings};
+use crate::error::{CliResult, Failure, EXIT_BAD_FILE};
+use crate::keys::require_keys;
+use crate::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
+use crate::output::AtomicFile;
+use crate::progress::files_bar;
+use crate::report::{emit, hex32, EncodeRecord};
+
+const MODEL_EXTENSIONS: [&str; 3] = ["amm", "amg", "amr"];
+
+fn is_model(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| MODEL_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// One file of the batch.
+struct Job {
+    source: PathBuf,
+    output: PathBuf,
+    rel: String,
+}
+
+/// An output that is complete and current for `source` under `key`: the
+/// header's length and key id match, the file has exactly the announced
+/// size, the trailer authenticates, and it is not older than the source.
+/// Outputs are renamed into place only once complete, so a present file is
+/// whole unless something else damaged it (`ava3 verify` finds that).
+fn up_to_date(job: &Job, key: &MasterKey) -> Option<Entry> {
+    let src = std::fs::metadata(&job.source).ok()?;
+    let out = std::fs::metadata(&job.output).ok()?;
+    if out.modified().ok()? < src.modified().ok()? {
+        return None;
+    }
+    let reader = RandomAccessReader::open(File::open(&job.output).ok()?, key).ok()?;
+    if reader.len() != src.len() {
+        return None;
+    }
+    let h = reader.header();
+    Some(Entry {
+        source: job.rel.clone(),
+        size: src.len(),
+        plaintext_sha256: hex32(&reader.recorded_plaintext_sha256()),
+        output: String::new(),
+        output_keyless_sha256: hex32(&reader.keyless_sha256()),
+        key_id: h.key_id.to_hex(),
+        payload_kind: h.payload_kind.as_str().to_string(),
+        format_version: h.version,
+    })
+}
+
+/// `ava3 encode DIR --batch -o OUTDIR`.
+pub fn run(a: &EncodeArgs) -> CliResult<()> {
+    let settings = EncodeSettings::from_args(a)?;
+    let keys = require_keys(&a.keys.key_files, "encode")?;
+    let key = &keys[0];
+    let root = &a.input;
+    if !root.is_dir() {
+        return Err(Failure::usage(format!(
+            "--batch needs a folder, and {} is not one",
+            root.display()
+        )));
+    }
+    let out_root = a
+        .output
+        .clone()
+        .ok_or_else(|| Failure::usage("--batch needs an output folder: -o OUTDIR"))?;
+    std::fs::create_dir_all(&out_root)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", out_root.display())))?;
+    let manifest_path = a
+        .manifest
+        .clone()
+        .unwrap_or_else(|| out_root.join(MANIFEST_NAME));
+    let manifest_dir = manifest_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+
+    // Walk the tree in a stable order; never descend into the output folder.
+    let out_canon = out_root.canonicalize().ok();
+    let mut jobs = Vec::new();
+    let mut skipped = Vec::new();
+    for entry in walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| out_canon.as_deref() != e.path().canonicalize().ok().as_deref())
+    {
+        let entry =
+            entry.map_err(|e| Failure::usage(format!("cannot list {}: {e}", root.display())))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path().to_path_buf();
+        let rel = relative(&path, root);
+        if is_model(&path) {
+            let mut out = out_root
+                .join(path.strip_prefix(root).unwrap_or(&path))
+                .into_os_string();
+            out.push(".ava3");
+            jobs.push(Job {
+                source: path,
+                output: PathBuf::from(out),
+                rel,
+            });
+        } else {
+            skipped.push(rel);
+        }
+    }
+
+    let json = a.style.json;
+    let quiet = a.style.quiet;
+    for rel in &skipped {
+        if json {
+            let r = EncodeRecord {
+                status: "skipped",
+                source: rel.clone(),
+                output: String::new(),
+                size: None,
+                plaintext_sha256: None,
+                output_keyless_sha256: None,
+                key_id: None,
+                payload_kind: None,
+                format_version: None,
+                error: None,
+            };
+            emit(&r.to_json());
+        } else if !quiet {
+            emit(&format!("skipped (not .amm/.amg/.amr) {rel}"));
+        }
+    }
+
+    let pool = crate::thread_pool(a.jobs)?;
+    let bar = files_bar(jobs.len() as u64, quiet || json);
+    let failures: Mutex<Vec<(String, Failure)>> = Mutex::new(Vec::new());
+    let per_file = EncodeSettings {
+        quiet: true,
+        ..settings
+    };
+    let entries: Vec<Option<(Entry, &'static str)>> = pool.install(|| {
+        jobs.par_iter()
+            .map(|job| {
+                let result = (|| -> CliResult<(Entry, &'static str)> {
+                    if !settings.force {
+                        if let Some(entry) = up_to_date(job, key) {
+                            return Ok((entry, "up-to-date"));
+                        }
+                    }
+                    if let Some(dir) = job.output.parent() {
+                        std::fs::create_dir_all(dir).map_err(|e| {
+                            Failure::usage(format!("cannot create {}: {e}", dir.display()))
+                        })?;
+                    }
+                    // --force re-encodes; otherwise an existing stale output
+                    // is replaced too (it is not current).
+                    let s = EncodeSettings {
+                        force: true,
+                        ..per_file
+                    };
+                    let (summary, size) = encode_file(&job.source, &job.output, key, &s)?;
+                    Ok((
+                        Entry {
+                            source: job.rel.clone(),
+                            size,
+                            plaintext_sha256: hex32(&summary.plaintext_sha256),
+                            output: String::new(),
+                            output_keyless_sha256: hex32(&summary.keyless_sha256),
+                            key_id: summary.header.key_id.to_hex(),
+                            payload_kind: summary.header.payload_kind.as_str().to_string(),
+                            format_version: summary.header.version,
+                        },
+                        "encoded",
+                    ))
+                })();
+                bar.inc(1);
+                match result {
+                    Ok((mut entry, status)) => {
+                        entry.output = relative(&job.output, &manifest_dir);
+                        Some((entry, status))
+                    }
+                    Err(f) => {
+                        if let Ok(mut v) = failures.lock() {
+                            v.push((job.rel.clone(), f));
+                        }
+                        None
+                    }
+                }
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+
+    let mut counts = (0usize, 0usize);
+    let mut manifest_entries = Vec::new();
+    for (job, e) in jobs.iter().zip(&entries) {
+        if let Some((entry, status)) = e {
+            if *status == "encoded" {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+            if json {
+                let r = EncodeRecord {
+                    status,
+                    source: job.rel.clone(),
+                    output: job.output.display().to_string(),
+                    size: Some(entry.size),
+                    plaintext_sha256: Some(entry.plaintext_sha256.clone()),
+                    output_keyless_sha256: Some(entry.output_keyless_sha256.clone()),
+                    key_id: Some(entry.key_id.clone()),
+                    payload_kind: Some(entry.payload_kind.clone()),
+                    format_version: Some(entry.format_version),
+                    error: None,
+                };
+                emit(&r.to_json());
+            } else if !quiet {
+                emit(&format!("{status} {} -> {}", job.rel, job.output.display()));
+            }
+            manifest_entries.push(entry.clone());
+        }
+    }
+    let failures = failures.into_inner().unwrap_or_default();
+    for (rel, f) in &failures {
+        if json {
+            let r = EncodeRecord {
+                status: "failed",
+                source: rel.clone(),
+                output: String::new(),
+                size: None,
+                plaintext_sha256: None,
+                output_keyless_sha256: None,
+                key_id: None,
+                payload_kind: None,
+                format_version: None,
+                error: Some(f.message.clone()),
+            };
+            emit(&r.to_json());
+        }
+        eprintln!("ava3: error: {rel}: {}", f.message);
+    }
+
+    // The manifest lists every output present and current, this run's and
+    // earlier runs'.
+    let manifest = Manifest::new(manifest_entries);
+    let mut file = AtomicFile::create(&manifest_path)?;
+    serde_json::to_writer_pretty(file.writer(), &manifest)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", manifest_path.display())))?;
+    file.commit(true)?;
+
+    if !json && !quiet {
+        eprintln!(
+            "ava3: {} encoded, {} up to date, {} skipped (not models), {} failed; manifest {}",
+            counts.0,
+            counts.1,
+            skipped.len(),
+            failures.len(),
+            manifest_path.display()
+        );
+    }
+    match failures.iter().map(|(_, f)| f.code).max() {
+        None => Ok(()),
+        Some(code) => Err(Failure {
+            code: code.max(EXIT_BAD_FILE),
+            message: format!("{} of {} files failed", failures.len(), jobs.len()),
+        }),
+    }
+}

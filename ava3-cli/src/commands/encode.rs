@@ -1,0 +1,269 @@
+//! `ava3 encode FILE`: one file (or standard input) into AVA3.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use ava3_format::{
+    detect_kind, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey, PayloadKind,
+};
+use zeroize::Zeroizing;
+
+use crate::args::{EncodeArgs, KindArg};
+use crate::error::{CliResult, Failure};
+use crate::keys::require_keys;
+use crate::output::{binary_stdout, check_destination, is_broken_pipe, is_dash, AtomicFile};
+use crate::progress::bytes_bar;
+use crate::report::{emit, hex32, EncodeRecord};
+
+/// Settings shared by single and batch encodes.
+#[derive(Clone, Copy, Debug)]
+pub struct EncodeSettings {
+    pub kind: KindArg,
+    pub allow_mismatch: bool,
+    pub block_size: u32,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+impl EncodeSettings {
+    pub fn from_args(a: &EncodeArgs) -> CliResult<Self> {
+        if !ava3_format::header::block_size_is_valid(a.block_size) {
+            return Err(Failure::usage(format!(
+                "--block-size {} is not a power of two from 4096 to 16777216",
+                a.block_size
+            )));
+        }
+        Ok(Self {
+            kind: a.kind,
+            allow_mismatch: a.allow_mismatch,
+            block_size: a.block_size,
+            force: a.force,
+            quiet: a.style.quiet || a.style.json,
+        })
+    }
+}
+
+/// Decides the payload kind from the flag, the name and the first bytes,
+/// refusing AVA3 input and content that does not fit the container.
+pub fn decide_kind(
+    path: Option<&Path>,
+    head: &[u8],
+    arg: KindArg,
+    allow_mismatch: bool,
+) -> CliResult<PayloadKind> {
+    let content = Content::sniff(head);
+    if content == Content::Ava3 {
+        return Err(Failure::bad(
+            "the input is already an AVA3 file; refusing to encode it again",
+        ));
+    }
+    let kind = match arg {
+        KindArg::Auto => detect_kind(path, head),
+        KindArg::Mlc => PayloadKind::Mlc,
+        KindArg::Gguf => PayloadKind::Gguf,
+        KindArg::Litert => PayloadKind::LiteRt,
+        KindArg::Unknown => PayloadKind::Unknown,
+    };
+    if !allow_mismatch && !content.fits(kind) {
+        return Err(Failure::bad(format!(
+            "the payload kind is {kind} but the bytes look like {}; use --allow-mismatch to encode it anyway",
+            content.describe()
+        )));
+    }
+    Ok(kind)
+}
+
+fn read_head(file: &File) -> io::Result<Vec<u8>> {
+    let mut head = vec![0u8; Content::SNIFF_LEN];
+    let mut n = 0;
+    let mut f = file;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(n);
+    Ok(head)
+}
+
+fn stamp(meta: &std::fs::Metadata) -> (u64, Option<SystemTime>) {
+    (meta.len(), meta.modified().ok())
+}
+
+fn encoding_error(input: &Path, e: Error) -> Failure {
+    match e {
+        Error::LengthMismatch { .. } => Failure::bad(format!(
+            "{}: the input changed while it was being encoded ({e}); nothing was written",
+            input.display()
+        )),
+        other => Failure::from_core(input.display(), other),
+    }
+}
+
+/// Encodes one file into `output` atomically. Used by `encode` and `--batch`.
+pub fn encode_file(
+    input: &Path,
+    output: &Path,
+    key: &MasterKey,
+    s: &EncodeSettings,
+) -> CliResult<(EncodeSummary, u64)> {
+    let file = File::open(input)
+        .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
+    if meta.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} is a folder: use --batch -o OUTDIR",
+            input.display()
+        )));
+    }
+    let before = stamp(&meta);
+    let head = read_head(&file).map_err(|e| Failure::io(input.display(), e))?;
+    let kind = decide_kind(Some(input), &head, s.kind, s.allow_mismatch)
+        .map_err(|f| f.context(input.display()))?;
+    check_destination(Some(input), output, s.force)?;
+
+    let mut out = AtomicFile::create(output)?;
+    let opts = EncodeOptions {
+        block_size: s.block_size,
+        payload_kind: kind,
+        parallel: true,
+    };
+    let len = meta.len();
+    let bar = bytes_bar(len, s.quiet, &format!("encoding {}", input.display()));
+    let mut enc = Encoder::new(out.writer(), key, len, &opts)
+        .map_err(|e| Failure::from_core(output.display(), e))?;
+    enc.write_all(&head)
+        .map_err(|e| encoding_error(input, Error::from_io(e)))?;
+    let mut reader = bar.wrap_read(&file);
+    enc.write_from(&mut reader)
+        .map_err(|e| encoding_error(input, e))?;
+    let (_, summary) = enc.finish().map_err(|e| encoding_error(input, e))?;
+    bar.finish_and_clear();
+    let after = std::fs::metadata(input)
+        .map(|m| stamp(&m))
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
+    if after != before {
+        return Err(Failure::bad(format!(
+            "{}: the input changed while it was being encoded; nothing was written",
+            input.display()
+        )));
+    }
+    out.commit(s.force)?;
+    Ok((summary, len))
+}
+
+/// Encodes standard input (read whole, since its length must be known up
+/// front) or a file, to a file or standard output.
+fn encode_stream(
+    input: &Path,
+    output: &Path,
+    key: &MasterKey,
+    s: &EncodeSettings,
+) -> CliResult<(EncodeSummary, u64)> {
+    let data: Zeroizing<Vec<u8>> = if is_dash(input) {
+        let mut buf = Zeroizing::new(Vec::new());
+        io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+        buf
+    } else {
+        Zeroizing::new(
+            std::fs::read(input)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?,
+        )
+    };
+    let path = (!is_dash(input)).then_some(input);
+    let head = &data[..data.len().min(Content::SNIFF_LEN)];
+    let kind = decide_kind(path, head, s.kind, s.allow_mismatch)?;
+    let opts = EncodeOptions {
+        block_size: s.block_size,
+        payload_kind: kind,
+        parallel: true,
+    };
+    let encode_into = |w: BufWriter<io::Stdout>| -> Result<EncodeSummary, Error> {
+        let mut enc = Encoder::new(w, key, data.len() as u64, &opts)?;
+        enc.write_all(&data).map_err(Error::from_io)?;
+        let (mut w, summary) = enc.finish()?;
+        w.flush()?;
+        Ok(summary)
+    };
+    if is_dash(output) {
+        let stdout = binary_stdout()?;
+        match encode_into(BufWriter::with_capacity(1 << 20, stdout)) {
+            Ok(summary) => Ok((summary, data.len() as u64)),
+            Err(Error::Io(e)) if is_broken_pipe(&e) => {
+                Err(Failure::usage("standard output closed"))
+            }
+            Err(e) => Err(Failure::from_core("standard output", e)),
+        }
+    } else {
+        check_destination(path, output, s.force)?;
+        let mut out = AtomicFile::create(output)?;
+        let mut enc = Encoder::new(out.writer(), key, data.len() as u64, &opts)
+            .map_err(|e| Failure::from_core(output.display(), e))?;
+        enc.write_all(&data)
+            .map_err(|e| Failure::io(output.display(), e))?;
+        let (_, summary) = enc
+            .finish()
+            .map_err(|e| Failure::from_core(output.display(), e))?;
+        out.commit(s.force)?;
+        Ok((summary, data.len() as u64))
+    }
+}
+
+/// `ava3 encode FILE [-o OUT]`.
+pub fn run(a: &EncodeArgs) -> CliResult<()> {
+    let settings = EncodeSettings::from_args(a)?;
+    let keys = require_keys(&a.keys.key_files, "encode")?;
+    let key = &keys[0];
+    let output: PathBuf = match &a.output {
+        Some(o) => o.clone(),
+        None if is_dash(&a.input) => PathBuf::from("-"),
+        None => {
+            let mut name = a.input.as_os_str().to_owned();
+            name.push(".ava3");
+            PathBuf::from(name)
+        }
+    };
+    let (summary, size) = if is_dash(&a.input) || is_dash(&output) {
+        encode_stream(&a.input, &output, key, &settings)?
+    } else {
+        encode_file(&a.input, &output, key, &settings)?
+    };
+    let record = EncodeRecord {
+        status: "encoded",
+        source: a.input.display().to_string(),
+        output: output.display().to_string(),
+        size: Some(size),
+        plaintext_sha256: Some(hex32(&summary.plaintext_sha256)),
+        output_keyless_sha256: Some(hex32(&summary.keyless_sha256)),
+        key_id: Some(summary.header.key_id.to_hex()),
+        payload_kind: Some(summary.header.payload_kind.as_str().to_string()),
+        format_version: Some(summary.header.version),
+        error: None,
+    };
+    if is_dash(&output) {
+        // Standard output carries the file itself.
+    } else if a.style.json {
+        emit(&record.to_json());
+    } else if !a.style.quiet {
+        emit(&format!(
+            "encoded {} -> {} ({} bytes, {}, key id {}, plaintext sha256 {})",
+            record.source,
+            record.output,
+            size,
+            summary.header.payload_kind,
+            summary.header.key_id,
+            hex32(&summary.plaintext_sha256)
+        ));
+    }
+    Ok(())
+}

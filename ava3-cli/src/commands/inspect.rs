@@ -1,0 +1,78 @@
+//! `ava3 inspect FILE`: the header, without a key.
+
+use std::fs::File;
+
+use ava3_format::{read_header_at, ReadAt};
+use serde::Serialize;
+
+use crate::args::InspectArgs;
+use crate::error::{CliResult, Failure};
+use crate::report::emit;
+
+#[derive(Debug, Serialize)]
+struct Inspection {
+    path: String,
+    format_version: u16,
+    payload_kind: &'static str,
+    block_size: u32,
+    plaintext_size: u64,
+    blocks: u64,
+    key_id: String,
+    salt: String,
+    file_size: u64,
+    expected_file_size: u64,
+    /// `complete`, `truncated` or `trailing data` (by size only).
+    size_check: &'static str,
+}
+
+/// `ava3 inspect`.
+pub fn run(a: &InspectArgs) -> CliResult<()> {
+    let file = File::open(&a.file)
+        .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.file.display())))?;
+    let (header, _) = read_header_at(&file).map_err(|e| Failure::from_core(a.file.display(), e))?;
+    let layout = header
+        .layout()
+        .map_err(|e| Failure::from_core(a.file.display(), e))?;
+    let size = file.size().map_err(|e| Failure::io(a.file.display(), e))?;
+    let expected = layout.file_len();
+    let i = Inspection {
+        path: a.file.display().to_string(),
+        format_version: header.version,
+        payload_kind: header.payload_kind.as_str(),
+        block_size: header.block_size,
+        plaintext_size: header.plaintext_len,
+        blocks: layout.block_count(),
+        key_id: header.key_id.to_hex(),
+        salt: hex::encode(header.salt),
+        file_size: size,
+        expected_file_size: expected,
+        size_check: match size.cmp(&expected) {
+            std::cmp::Ordering::Equal => "complete",
+            std::cmp::Ordering::Less => "truncated",
+            std::cmp::Ordering::Greater => "trailing data",
+        },
+    };
+    if a.json {
+        emit(&serde_json::to_string(&i).unwrap_or_default());
+    } else {
+        emit(&format!("file:            {}", i.path));
+        emit(&format!("format version:  {}", i.format_version));
+        emit(&format!("payload kind:    {}", i.payload_kind));
+        emit(&format!("block size:      {} bytes", i.block_size));
+        emit(&format!("plaintext size:  {} bytes", i.plaintext_size));
+        emit(&format!("blocks:          {}", i.blocks));
+        emit(&format!("key id:          {}", i.key_id));
+        emit(&format!("salt:            {}", i.salt));
+        emit(&format!(
+            "file size:       {} bytes ({}; {} expected)",
+            i.file_size, i.size_check, i.expected_file_size
+        ));
+    }
+    if i.size_check != "complete" {
+        return Err(Failure::bad(format!(
+            "{}: {} ({} bytes, the header announces {})",
+            i.path, i.size_check, i.file_size, i.expected_file_size
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! `ava3 keygen -o KEYFILE`.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+
+use ava3_format::MasterKey;
+
+use crate::args::KeygenArgs;
+use crate::error::{CliResult, Failure};
+use crate::report::emit;
+
+/// `ava3 keygen`: a new key from the OS RNG, in a new file with mode 0600.
+pub fn run(a: &KeygenArgs) -> CliResult<()> {
+    let key = MasterKey::generate().map_err(|e| Failure::usage(format!("no random key: {e}")))?;
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(&a.output).map_err(|e| {
+        Failure::usage(format!(
+            "cannot create key file {} (an existing key is never overwritten): {e}",
+            a.output.display()
+        ))
+    })?;
+    let hex = key.to_hex();
+    f.write_all(hex.as_bytes())
+        .and_then(|_| f.write_all(b"\n"))
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", a.output.display())))?;
+    emit(&format!(
+        "key id {} written to {}",
+        key.key_id(),
+        a.output.display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Loading master keys: key files, `AVA3_KEY_FILE`, `AVA3_KEY`.
+//! Key material never appears in messages.
+
+use std::path::{Path, PathBuf};
+
+use ava3_format::MasterKey;
+use zeroize::Zeroizing;
+
+use crate::error::{CliResult, Failure};
+
+/// Where the keys came from, for messages.
+pub const KEY_SOURCES: &str = "--key-file PATH, AVA3_KEY_FILE=PATH or AVA3_KEY=<64 hex digits>";
+
+/// Reads one key file: 64 hex digits, optional surrounding white space.
+/// Warns on stderr when the file is readable by group or others.
+pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
+    let text =
+        Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+            Failure::usage(format!("cannot read key file {}: {e}", path.display()))
+        })?);
+    warn_if_open(path);
+    MasterKey::from_hex(&text).map_err(|_| {
+        Failure::usage(format!(
+            "key file {} is not a key: it must hold exactly 64 hexadecimal digits (see `ava3 keygen`)",
+            path.display()
+        ))
+    })
+}
+
+#[cfg(unix)]
+fn warn_if_open(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            eprintln!(
+                "ava3: warning: key file {} is accessible by others (mode {:o}); chmod 600 it",
+                path.display(),
+                mode & 0o777
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_open(_path: &Path) {}
+
+/// The key ring from the command line or the environment; empty if none.
+pub fn load_keys(files: &[PathBuf]) -> CliResult<Vec<MasterKey>> {
+    if !files.is_empty() {
+        return files.iter().map(|p| read_key_file(p)).collect();
+    }
+    if let Some(path) = std::env::var_os("AVA3_KEY_FILE").filter(|p| !p.is_empty()) {
+        return Ok(vec![
+            read_key_file(Path::new(&path)).map_err(|f| f.context("AVA3_KEY_FILE"))?
+        ]);
+    }
+    if let Some(hex) = std::env::var_os("AVA3_KEY") {
+        let hex = Zeroizing::new(hex.to_string_lossy().into_owned());
+        return Ok(vec![MasterKey::from_hex(&hex).map_err(|_| {
+            Failure::usage("AVA3_KEY is not a key: it must hold exactly 64 hexadecimal digits")
+        })?]);
+    }
+    Ok(Vec::new())
+}
+
+/// The key ring, or a usage error naming the three sources.
+pub fn require_keys(files: &[PathBuf], what: &str) -> CliResult<Vec<MasterKey>> {
+    let keys = load_keys(files)?;
+    if keys.is_empty() {
+        return Err(Failure::usage(format!(
+            "{what} needs a key: give {KEY_SOURCES}"
+        )));
+    }
+    Ok(keys)
+}

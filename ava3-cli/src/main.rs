@@ -1,0 +1,66 @@
+//! `ava3`: the command line of the AVA3 model protection toolchain.
+//!
+//! Flags are parsed in `args`, keys loaded in `keys`, outputs written in
+//! `output`; the commands in `commands/` only call into `ava3-format`.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod error;
+mod keys;
+mod manifest;
+mod output;
+mod progress;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::error::{CliResult, Failure};
+
+/// A rayon pool of `jobs` threads (default: one per core). Files and the
+/// blocks of one file share it, so nested parallelism never oversubscribes.
+pub fn thread_pool(jobs: Option<usize>) -> CliResult<rayon::ThreadPool> {
+    if jobs == Some(0) {
+        return Err(Failure::usage("-j needs at least 1 thread"));
+    }
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = jobs {
+        b = b.num_threads(n);
+    }
+    b.build()
+        .map_err(|e| Failure::usage(format!("cannot start threads: {e}")))
+}
+
+fn run(cli: &Cli) -> CliResult<()> {
+    match &cli.command {
+        Command::Encode(a) if a.batch => commands::batch::run(a),
+        Command::Encode(a) => thread_pool(a.jobs)?.install(|| commands::encode::run(a)),
+        Command::Verify(a) => commands::verify::run(a),
+        Command::Inspect(a) => commands::inspect::run(a),
+        Command::Decode(a) => commands::decode::run(a),
+        Command::Keygen(a) => commands::keygen::run(a),
+        Command::Rekey(a) => commands::decode::rekey(a),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("ava3: error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}

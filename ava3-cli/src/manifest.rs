@@ -1,0 +1,72 @@
+//! The batch manifest: one entry per encoded file (JSON, documented in the
+//! README).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliResult, Failure};
+
+/// Default manifest file name in the output folder.
+pub const MANIFEST_NAME: &str = "ava3-manifest.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    /// Version of this manifest layout (1).
+    pub manifest_version: u32,
+    /// The tool that wrote it.
+    pub tool: String,
+    pub files: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    /// Source path, relative to the batch input folder, `/`-separated.
+    pub source: String,
+    /// Source size in bytes.
+    pub size: u64,
+    /// SHA-256 of the source (the plaintext).
+    pub plaintext_sha256: String,
+    /// Output path, relative to the manifest's folder, `/`-separated.
+    pub output: String,
+    /// The keyless SHA-256 recorded in the output (checkable without a key).
+    pub output_keyless_sha256: String,
+    /// Key id of the key used.
+    pub key_id: String,
+    /// `mlc`, `gguf`, `litert` or `unknown`.
+    pub payload_kind: String,
+    /// AVA3 format version.
+    pub format_version: u16,
+}
+
+impl Manifest {
+    pub fn new(files: Vec<Entry>) -> Self {
+        Self {
+            manifest_version: 1,
+            tool: format!("ava3 {}", env!("CARGO_PKG_VERSION")),
+            files,
+        }
+    }
+
+    pub fn load(path: &Path) -> CliResult<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::usage(format!("cannot read manifest {}: {e}", path.display())))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Failure::usage(format!("manifest {} is not valid: {e}", path.display())))
+    }
+
+    /// Resolves an entry's output path.
+    pub fn output_path(manifest: &Path, entry: &Entry) -> PathBuf {
+        let base = manifest.parent().unwrap_or(Path::new("."));
+        base.join(&entry.output)
+    }
+}
+
+/// A path relative to `base` with `/` separators, when it is below `base`.
+pub fn relative(path: &Path, base: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -1,0 +1,145 @@
+//! Writing outputs safely: a temporary file in the destination folder,
+//! synced, then renamed over the destination. A failed or interrupted run
+//! leaves no partial output and never damages an existing one.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::error::{CliResult, Failure};
+
+/// True when `path` means standard input or output.
+pub fn is_dash(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Refuses when `output` exists (without `force`) or is the same file as `input`.
+pub fn check_destination(input: Option<&Path>, output: &Path, force: bool) -> CliResult<()> {
+    if let Some(input) = input {
+        if same_file(input, output) {
+            return Err(Failure::usage(format!(
+                "input and output are the same file: {}",
+                output.display()
+            )));
+        }
+    }
+    if !force && output.exists() {
+        return Err(Failure::usage(format!(
+            "{} exists: use --force to overwrite it",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// A file being written: a temporary file beside the destination.
+pub struct AtomicFile {
+    tmp: BufWriter<NamedTempFile>,
+    dest: PathBuf,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file in the destination's folder.
+    pub fn create(dest: &Path) -> CliResult<Self> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".to_string());
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                Failure::usage(format!("cannot create a file in {}: {e}", dir.display()))
+            })?;
+        Ok(Self {
+            tmp: BufWriter::with_capacity(1 << 20, tmp),
+            dest: dest.to_path_buf(),
+        })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut BufWriter<NamedTempFile> {
+        &mut self.tmp
+    }
+
+    /// Flushes, syncs and renames into place (replacing an existing file
+    /// only when `force`).
+    pub fn commit(self, force: bool) -> CliResult<()> {
+        let dest = self.dest;
+        let tmp = self.tmp.into_inner().map_err(|e| {
+            Failure::usage(format!("cannot write {}: {}", dest.display(), e.error()))
+        })?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", dest.display())))?;
+        set_readable(tmp.as_file());
+        let persisted = if force {
+            tmp.persist(&dest).map(|_| ())
+        } else {
+            tmp.persist_noclobber(&dest).map(|_| ())
+        };
+        persisted.map_err(|e| {
+            Failure::usage(format!("cannot create {}: {}", dest.display(), e.error))
+        })?;
+        sync_parent(&dest);
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn set_readable(f: &File) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = f.set_permissions(std::fs::Permissions::from_mode(0o644));
+}
+
+#[cfg(not(unix))]
+fn set_readable(_f: &File) {}
+
+/// Syncs the folder so that the rename itself is durable.
+fn sync_parent(dest: &Path) {
+    if let Some(dir) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// Standard output for binary data; refuses a terminal.
+pub fn binary_stdout() -> CliResult<io::Stdout> {
+    let out = io::stdout();
+    if out.is_terminal() {
+        return Err(Failure::usage(
+            "refusing to write binary data to a terminal: redirect it or use -o FILE",
+        ));
+    }
+    Ok(out)
+}
+
+/// Writes `f`'s output to standard output; a closed pipe ends quietly.
+pub fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}

@@ -1,0 +1,89 @@
+//! What the commands print: one line per file on stdout, or one JSON object
+//! per line with `--json`. The JSON fields are documented in the README and
+//! never renamed.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+/// Prints one line on stdout. A closed pipe (`ava3 verify ... | head`) ends
+/// the process quietly with status 0 rather than as an error.
+pub fn emit(line: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("ava3: error: cannot write to standard output: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// Lowercase hex of a digest.
+pub fn hex32(d: &[u8; 32]) -> String {
+    hex::encode(d)
+}
+
+/// One file of an encode (single or batch).
+#[derive(Debug, Serialize)]
+pub struct EncodeRecord {
+    /// `encoded`, `up-to-date`, `skipped` (not a model) or `failed`.
+    pub status: &'static str,
+    pub source: String,
+    pub output: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plaintext_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_keyless_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl EncodeRecord {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+/// One file of a verify.
+#[derive(Debug, Default, Serialize)]
+pub struct VerifyRecord {
+    pub path: String,
+    /// `ok` or `failed`.
+    pub status: &'static str,
+    /// `keyless`, `keyed` or `deep`: what was checked.
+    pub level: &'static str,
+    /// The specification's outcome name (`success`, `block failure`, ...).
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plaintext_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyless_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plaintext_sha256: Option<String>,
+    /// With --manifest: `match`, `changed`, `extra` or `missing`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<&'static str>,
+}
+
+impl VerifyRecord {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+    }
+}
