@@ -51,6 +51,30 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Removes temporary files that an earlier run killed while writing `dest`
+/// left beside it (`.NAME.XXXXXX.tmp`). Returns how many were removed.
+pub fn remove_stale_temporaries(dest: &Path) -> usize {
+    let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return 0;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with(&prefix) && n.ends_with(".tmp") && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// A file being written: a temporary file beside the destination.
 pub struct AtomicFile {
     tmp: BufWriter<NamedTempFile>,

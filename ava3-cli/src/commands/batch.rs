@@ -13,7 +13,7 @@ use crate::commands::encode::{encode_file, EncodeSettings};
 use crate::error::{CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::require_keys;
 use crate::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
-use crate::output::AtomicFile;
+use crate::output::{remove_stale_temporaries, AtomicFile};
 use crate::progress::files_bar;
 use crate::report::{emit, hex32, EncodeRecord};
 
@@ -151,6 +151,8 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         jobs.par_iter()
             .map(|job| {
                 let result = (|| -> CliResult<(Entry, &'static str)> {
+                    // A run killed part-way may have left a temporary file.
+                    remove_stale_temporaries(&job.output);
                     if !settings.force {
                         if let Some(entry) = up_to_date(job, key) {
                             return Ok((entry, "up-to-date"));

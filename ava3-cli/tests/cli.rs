@@ -1,0 +1,819 @@
+//! The real `ava3` binary, run as a process, on real files: every command,
+//! every exit status, every key source, batches, resume, --force,
+//! stdin/stdout, and the command lines of the team manual.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+const KEY_HEX: &str = "7dcd0d969bfb71a480cd1c075878464dc9678de1ed782c2da25b6683d31322ed";
+const OTHER_KEY_HEX: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn sample_gguf() -> Vec<u8> {
+    fs::read(repo().join("testdata/samples/tiny-llama.amg")).unwrap()
+}
+
+fn tflite_like(len: usize) -> Vec<u8> {
+    let mut v: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+    v[4..8].copy_from_slice(b"TFL3");
+    v
+}
+
+fn shard(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2654435761) as u8)
+        .collect()
+}
+
+struct Env {
+    dir: TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        let e = Self {
+            dir: TempDir::new().unwrap(),
+        };
+        e.write_key("dev.key", KEY_HEX);
+        e.write_key("other.key", OTHER_KEY_HEX);
+        e
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+    fn write(&self, p: &str, data: &[u8]) -> PathBuf {
+        let path = self.path(p);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, data).unwrap();
+        path
+    }
+    fn write_key(&self, name: &str, hex: &str) {
+        let p = self.write(name, format!("{hex}\n").as_bytes());
+        set_mode(&p, 0o600);
+    }
+    /// `ava3` in this folder with no key in the environment.
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("ava3").unwrap();
+        c.current_dir(self.dir.path())
+            .env_remove("AVA3_KEY")
+            .env_remove("AVA3_KEY_FILE");
+        c
+    }
+    /// `ava3` with AVA3_KEY_FILE=dev.key.
+    fn keyed(&self) -> Command {
+        let mut c = self.cmd();
+        c.env("AVA3_KEY_FILE", self.path("dev.key"));
+        c
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn no_temp_files(dir: &Path) {
+    for e in walk(dir) {
+        let name = e.file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            !name.ends_with(".tmp"),
+            "leftover temporary file {}",
+            e.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn manual_command_lines_work_as_written() {
+    let env = Env::new();
+    env.write("model.amm", &shard(300_000));
+    env.write("model.amg", &sample_gguf());
+    env.write("model.amr", &tflite_like(100_000));
+    env.write("models/a/one.amg", &sample_gguf());
+    env.write("models/two.amr", &tflite_like(5000));
+    env.write("models/notes.txt", b"not a model");
+    for line in [
+        "encode model.amm -o model.amm.ava3",
+        "encode model.amg -o model.amg.ava3",
+        "encode model.amr -o model.amr.ava3",
+        "encode models/ --batch -o encoded/",
+        "verify model.amm.ava3",
+    ] {
+        env.keyed().args(line.split(' ')).assert().success();
+    }
+    assert!(env.path("encoded/a/one.amg.ava3").is_file());
+    assert!(env.path("encoded/two.amr.ava3").is_file());
+    assert!(!env.path("encoded/notes.txt.ava3").exists());
+    assert!(env.path("encoded/ava3-manifest.json").is_file());
+    // And what went in comes out.
+    env.keyed()
+        .args(["decode", "model.amr.ava3", "-o", "back.amr"])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read(env.path("back.amr")).unwrap(),
+        tflite_like(100_000)
+    );
+}
+
+#[test]
+fn every_key_source_works_and_missing_key_is_a_usage_error() {
+    let env = Env::new();
+    env.write("m.amm", &shard(70_000));
+    // No key at all: encode names the three sources, exit 2.
+    env.cmd().args(["encode", "m.amm"]).assert().code(2).stderr(
+        predicate::str::contains("--key-file")
+            .and(predicate::str::contains("AVA3_KEY_FILE"))
+            .and(predicate::str::contains("AVA3_KEY")),
+    );
+    assert!(!env.path("m.amm.ava3").exists());
+    // --key-file
+    env.cmd()
+        .args(["encode", "m.amm", "--key-file", "dev.key", "-o", "a.ava3"])
+        .assert()
+        .success();
+    // AVA3_KEY_FILE
+    env.keyed()
+        .args(["encode", "m.amm", "-o", "b.ava3"])
+        .assert()
+        .success();
+    // AVA3_KEY (hex)
+    env.cmd()
+        .env("AVA3_KEY", KEY_HEX)
+        .args(["encode", "m.amm", "-o", "c.ava3"])
+        .assert()
+        .success();
+    // All three under the same key id, all decodable with any source.
+    for f in ["a.ava3", "b.ava3", "c.ava3"] {
+        env.cmd()
+            .env("AVA3_KEY", KEY_HEX)
+            .args(["verify", f, "--json"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("\"level\":\"keyed\""));
+    }
+    // --key-file wins over the environment.
+    env.cmd()
+        .env("AVA3_KEY", OTHER_KEY_HEX)
+        .args(["verify", "a.ava3", "--key-file", "dev.key"])
+        .assert()
+        .success();
+    // A key ring picks the right key by id.
+    env.cmd()
+        .args([
+            "verify",
+            "a.ava3",
+            "--key-file",
+            "other.key",
+            "--key-file",
+            "dev.key",
+        ])
+        .assert()
+        .success();
+    // A malformed key is exit 2 and the message does not echo it.
+    env.write("bad.key", b"zz-not-a-key-zz");
+    env.cmd()
+        .args(["encode", "m.amm", "--key-file", "bad.key", "-o", "d.ava3"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("64 hexadecimal digits")
+                .and(predicate::str::contains("zz-not").not()),
+        );
+    env.cmd()
+        .env("AVA3_KEY", "1234")
+        .args(["encode", "m.amm", "-o", "d.ava3"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn open_key_file_permissions_warn() {
+    let env = Env::new();
+    env.write("m.amm", &shard(1000));
+    set_mode(&env.path("dev.key"), 0o644);
+    env.keyed()
+        .args(["encode", "m.amm"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").and(predicate::str::contains("chmod 600")));
+}
+
+#[test]
+fn wrong_key_is_reported_with_both_key_ids_and_exit_1() {
+    let env = Env::new();
+    env.write("m.amg", &sample_gguf());
+    env.keyed().args(["encode", "m.amg"]).assert().success();
+    env.cmd()
+        .args(["verify", "m.amg.ava3", "--key-file", "other.key"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "wrong key (file encoded with key id",
+        ))
+        .stdout(predicate::str::contains("you supplied"));
+    env.cmd()
+        .args([
+            "decode",
+            "m.amg.ava3",
+            "--key-file",
+            "other.key",
+            "-o",
+            "x.amg",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("wrong key"));
+    assert!(!env.path("x.amg").exists());
+    no_temp_files(env.dir.path());
+}
+
+#[test]
+fn verify_levels_and_exit_statuses() {
+    let env = Env::new();
+    env.write("m.amg", &sample_gguf());
+    env.keyed()
+        .args(["encode", "m.amg", "-q"])
+        .assert()
+        .success();
+    // Keyless without a key, and it says so.
+    env.cmd()
+        .args(["verify", "m.amg.ava3"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("keyless check only"))
+        .stdout(predicate::str::contains("OK (keyless)"));
+    // Keyed reports the plaintext digest.
+    let digest = {
+        use std::process::Command as C;
+        let _ = C::new("true");
+        let data = sample_gguf();
+        let out = StdCommand::new("sha256sum")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(&data)?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()[..64].to_string()
+    };
+    env.keyed()
+        .args(["verify", "m.amg.ava3"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("OK (keyed)").and(predicate::str::contains(digest.as_str())),
+        );
+    env.keyed()
+        .args(["verify", "--deep", "m.amg.ava3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OK (deep)"));
+    // --deep without a key is a usage error.
+    env.cmd()
+        .args(["verify", "--deep", "m.amg.ava3"])
+        .assert()
+        .code(2);
+    // A flipped byte in a block: keyless and keyed both fail with exit 1.
+    let mut bad = fs::read(env.path("m.amg.ava3")).unwrap();
+    bad[5000] ^= 1;
+    env.write("bad.amg.ava3", &bad);
+    env.cmd()
+        .args(["verify", "bad.amg.ava3", "--json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "\"outcome\":\"integrity failure\"",
+        ));
+    env.keyed()
+        .args(["verify", "bad.amg.ava3", "--json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"outcome\":\"block failure\""));
+    // Truncated.
+    let good = fs::read(env.path("m.amg.ava3")).unwrap();
+    env.write("short.amg.ava3", &good[..good.len() - 7]);
+    env.keyed()
+        .args(["verify", "short.amg.ava3", "--json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"outcome\":\"truncated\""));
+    // Not AVA3 at all.
+    env.keyed()
+        .args(["verify", "m.amg"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("not an AVA3 file"));
+    // A missing file is an I/O problem: exit 2.
+    env.keyed().args(["verify", "nope.ava3"]).assert().code(2);
+    // A folder: every .ava3 below it; one bad file fails the run.
+    env.keyed()
+        .args(["verify", "."])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("OK (keyed)").and(predicate::str::contains("FAILED")));
+}
+
+#[test]
+fn verify_checks_the_payload_kind_against_the_content() {
+    let env = Env::new();
+    // A shard forced into a GGUF container.
+    env.write("fake.amg", &shard(10_000));
+    env.keyed()
+        .args(["encode", "fake.amg", "--allow-mismatch"])
+        .assert()
+        .success();
+    env.keyed()
+        .args(["verify", "fake.amg.ava3"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("header says the payload is gguf"));
+}
+
+#[test]
+fn encode_refuses_mismatched_content_and_ava3_input() {
+    let env = Env::new();
+    env.write("not-gguf.amg", b"{\"this\": \"is json\"}");
+    env.keyed()
+        .args(["encode", "not-gguf.amg"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("JSON text").and(predicate::str::contains("--allow-mismatch")),
+        );
+    env.write("not-tflite.amr", &sample_gguf());
+    env.keyed()
+        .args(["encode", "not-tflite.amr"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("a GGUF model"));
+    env.write("ok.amm", &shard(100));
+    env.keyed().args(["encode", "ok.amm"]).assert().success();
+    env.keyed()
+        .args(["encode", "ok.amm.ava3", "-o", "twice.ava3"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already an AVA3 file"));
+    assert!(!env.path("not-gguf.amg.ava3").exists());
+    assert!(!env.path("twice.ava3").exists());
+    no_temp_files(env.dir.path());
+}
+
+#[test]
+fn existing_outputs_need_force_and_same_file_is_refused() {
+    let env = Env::new();
+    env.write("m.amm", &shard(5000));
+    env.keyed().args(["encode", "m.amm"]).assert().success();
+    let first = fs::read(env.path("m.amm.ava3")).unwrap();
+    env.keyed()
+        .args(["encode", "m.amm"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(
+        fs::read(env.path("m.amm.ava3")).unwrap(),
+        first,
+        "unchanged"
+    );
+    env.keyed()
+        .args(["encode", "m.amm", "--force"])
+        .assert()
+        .success();
+    assert_ne!(
+        fs::read(env.path("m.amm.ava3")).unwrap(),
+        first,
+        "fresh salt"
+    );
+    env.keyed()
+        .args(["encode", "m.amm", "-o", "m.amm", "--force"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("same file"));
+    assert_eq!(fs::read(env.path("m.amm")).unwrap(), shard(5000));
+    env.keyed()
+        .args(["decode", "m.amm.ava3", "-o", "m.amm"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn stdin_and_stdout() {
+    let env = Env::new();
+    let data = sample_gguf();
+    // stdin -> stdout, then stdout -> stdin.
+    let enc = env
+        .keyed()
+        .args(["encode", "-", "--kind", "gguf"])
+        .write_stdin(data.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(enc.starts_with(b"\x89AVA3"));
+    let dec = env
+        .keyed()
+        .args(["decode", "-", "-o", "-"])
+        .write_stdin(enc.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(dec, data);
+    // stdin -> file, auto kind from content.
+    env.keyed()
+        .args(["encode", "-", "-o", "piped.ava3"])
+        .write_stdin(data.clone())
+        .assert()
+        .success();
+    env.cmd()
+        .args(["inspect", "piped.ava3", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"payload_kind\":\"gguf\""));
+    // A closed pipe on stdout is not an error.
+    let big = env.write("big.amm", &shard(3 << 20));
+    env.keyed().args(["encode", "big.amm"]).assert().success();
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+        .current_dir(env.dir.path())
+        .env("AVA3_KEY_FILE", env.path("dev.key"))
+        .args(["decode", "big.amm.ava3", "-o", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = big;
+}
+
+#[test]
+fn inspect_needs_no_key() {
+    let env = Env::new();
+    env.write("m.amr", &tflite_like(200_000));
+    env.keyed()
+        .args(["encode", "m.amr", "--block-size", "4096"])
+        .assert()
+        .success();
+    env.cmd()
+        .args(["inspect", "m.amr.ava3"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("payload kind:    litert")
+                .and(predicate::str::contains("block size:      4096"))
+                .and(predicate::str::contains("blocks:          49"))
+                .and(predicate::str::contains("complete")),
+        );
+    let f = fs::read(env.path("m.amr.ava3")).unwrap();
+    env.write("cut.ava3", &f[..1000]);
+    env.cmd().args(["inspect", "cut.ava3"]).assert().code(1);
+    env.cmd().args(["inspect", "m.amr"]).assert().code(1);
+    env.keyed()
+        .args(["encode", "m.amr", "--block-size", "1000", "-o", "x"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn keygen_writes_a_private_key_and_never_overwrites() {
+    let env = Env::new();
+    env.cmd()
+        .args(["keygen", "-o", "new.key"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("key id"));
+    let text = fs::read_to_string(env.path("new.key")).unwrap();
+    assert_eq!(text.trim().len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(env.path("new.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    env.cmd().args(["keygen", "-o", "new.key"]).assert().code(2);
+    assert_eq!(fs::read_to_string(env.path("new.key")).unwrap(), text);
+}
+
+#[test]
+fn rekey_streams_to_a_new_key() {
+    let env = Env::new();
+    env.write("m.amg", &sample_gguf());
+    env.keyed().args(["encode", "m.amg"]).assert().success();
+    env.cmd()
+        .args(["keygen", "-o", "new.key"])
+        .assert()
+        .success();
+    env.keyed()
+        .args([
+            "rekey",
+            "m.amg.ava3",
+            "--new-key-file",
+            "new.key",
+            "-o",
+            "re.ava3",
+        ])
+        .assert()
+        .success();
+    env.cmd()
+        .args(["verify", "re.ava3", "--key-file", "dev.key"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("wrong key"));
+    env.cmd()
+        .args([
+            "decode",
+            "re.ava3",
+            "--key-file",
+            "new.key",
+            "-o",
+            "back.amg",
+        ])
+        .assert()
+        .success();
+    assert_eq!(fs::read(env.path("back.amg")).unwrap(), sample_gguf());
+    // A corrupted input leaves no output.
+    let mut bad = fs::read(env.path("m.amg.ava3")).unwrap();
+    bad[200_000] ^= 4;
+    env.write("bad.ava3", &bad);
+    env.keyed()
+        .args([
+            "rekey",
+            "bad.ava3",
+            "--new-key-file",
+            "new.key",
+            "-o",
+            "re2.ava3",
+        ])
+        .assert()
+        .code(1);
+    assert!(!env.path("re2.ava3").exists());
+    no_temp_files(env.dir.path());
+}
+
+#[test]
+fn decode_of_a_bad_file_leaves_no_plaintext() {
+    let env = Env::new();
+    env.write("m.amm", &shard(1_000_000));
+    env.keyed().args(["encode", "m.amm"]).assert().success();
+    let mut f = fs::read(env.path("m.amm.ava3")).unwrap();
+    let n = f.len();
+    f[n - 200] ^= 1; // the final block
+    env.write("bad.ava3", &f);
+    env.keyed()
+        .args(["decode", "bad.ava3", "-o", "out.amm"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("ava3: error: "))
+        .stderr(predicate::str::contains("block 15 failed authentication"));
+    assert!(!env.path("out.amm").exists());
+    no_temp_files(env.dir.path());
+    // Errors are one line.
+    let out = env
+        .keyed()
+        .args(["decode", "bad.ava3", "-o", "out.amm"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn batch_with_good_and_bad_files_then_resume() {
+    let env = Env::new();
+    env.write("in/a.amg", &sample_gguf());
+    env.write("in/sub/b.amr", &tflite_like(90_000));
+    env.write("in/sub/deeper/c.amm", &shard(150_000));
+    env.write("in/bad.amg", b"this is not gguf");
+    env.write("in/readme.md", b"# docs");
+    let out = env
+        .keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "-j", "2", "--json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let status = |src: &str| {
+        records
+            .iter()
+            .find(|r| r["source"] == src)
+            .map(|r| r["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(status("a.amg").as_deref(), Some("encoded"));
+    assert_eq!(status("sub/b.amr").as_deref(), Some("encoded"));
+    assert_eq!(status("sub/deeper/c.amm").as_deref(), Some("encoded"));
+    assert_eq!(status("bad.amg").as_deref(), Some("failed"));
+    assert_eq!(status("readme.md").as_deref(), Some("skipped"));
+    assert!(env.path("out/sub/deeper/c.amm.ava3").is_file());
+    assert!(!env.path("out/bad.amg.ava3").exists());
+
+    // The manifest has the documented fields.
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(env.path("out/ava3-manifest.json")).unwrap()).unwrap();
+    let files = m["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    for key in [
+        "source",
+        "size",
+        "plaintext_sha256",
+        "output",
+        "output_keyless_sha256",
+        "key_id",
+        "payload_kind",
+        "format_version",
+    ] {
+        assert!(files[0].get(key).is_some(), "manifest field {key}");
+    }
+
+    // Fix the bad file and rerun: the others are up to date, only it is encoded.
+    fs::remove_file(env.path("in/bad.amg")).unwrap();
+    let before = fs::read(env.path("out/a.amg.ava3")).unwrap();
+    let out = env
+        .keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.matches("\"up-to-date\"").count(), 3, "{text}");
+    assert_eq!(fs::read(env.path("out/a.amg.ava3")).unwrap(), before);
+
+    // --force re-encodes everything.
+    env.keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "--force", "-q"])
+        .assert()
+        .success();
+    assert_ne!(fs::read(env.path("out/a.amg.ava3")).unwrap(), before);
+
+    // verify --manifest: all match; then one changed, one extra, one missing.
+    env.keyed()
+        .args(["verify", "out", "--manifest", "out/ava3-manifest.json"])
+        .assert()
+        .success();
+    env.keyed()
+        .args([
+            "encode",
+            "in/a.amg",
+            "-o",
+            "out/a.amg.ava3",
+            "--force",
+            "-q",
+        ])
+        .assert()
+        .success();
+    fs::copy(env.path("out/a.amg.ava3"), env.path("out/extra.amg.ava3")).unwrap();
+    fs::remove_file(env.path("out/sub/b.amr.ava3")).unwrap();
+    let out = env
+        .keyed()
+        .args([
+            "verify",
+            "out",
+            "--manifest",
+            "out/ava3-manifest.json",
+            "--json",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("\"manifest\":\"changed\""), "{text}");
+    assert!(text.contains("\"manifest\":\"extra\""), "{text}");
+    assert!(text.contains("\"manifest\":\"missing\""), "{text}");
+    assert!(text.contains("\"manifest\":\"match\""), "{text}");
+    no_temp_files(env.dir.path());
+}
+
+#[test]
+fn batch_resumes_after_being_killed() {
+    let env = Env::new();
+    for i in 0..12 {
+        env.write(&format!("in/m{i:02}.amm"), &shard(6 << 20));
+    }
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+        .current_dir(env.dir.path())
+        .env("AVA3_KEY_FILE", env.path("dev.key"))
+        .args(["encode", "in", "--batch", "-o", "out", "-j", "1", "-q"])
+        .spawn()
+        .unwrap();
+    // Kill it once some, but not all, outputs exist.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let done = fs::read_dir(env.path("out"))
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "ava3")
+                })
+                .count()
+            })
+            .unwrap_or(0);
+        if done >= 2 || std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Every output present is complete and verifies.
+    let present: Vec<PathBuf> = walk(&env.path("out"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "ava3"))
+        .collect();
+    assert!(!present.is_empty());
+    assert!(present.len() < 12, "the batch finished before it was killed");
+    for p in &present {
+        env.keyed().arg("verify").arg(p).assert().success();
+    }
+    // SIGKILL may leave the temporary file of the output being written
+    // (hidden, ciphertext only); the rerun removes it.
+    // The rerun finishes the rest and skips what is done.
+    let out = env
+        .keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text.matches("\"up-to-date\"").count(),
+        present.len(),
+        "{text}"
+    );
+    env.keyed().args(["verify", "out", "-q"]).assert().success();
+    no_temp_files(&env.path("out"));
+}
+
+#[test]
+fn help_has_an_example_for_every_command() {
+    for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {
+        Command::cargo_bin("ava3")
+            .unwrap()
+            .args([cmd, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Example"));
+    }
+    Command::cargo_bin("ava3")
+        .unwrap()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit status"));
+    Command::cargo_bin("ava3")
+        .unwrap()
+        .args(["encode"])
+        .assert()
+        .code(2);
+    Command::cargo_bin("ava3")
+        .unwrap()
+        .args(["frobnicate"])
+        .assert()
+        .code(2);
+}
