@@ -765,7 +765,10 @@ fn batch_resumes_after_being_killed() {
         .filter(|p| p.extension().is_some_and(|x| x == "ava3"))
         .collect();
     assert!(!present.is_empty());
-    assert!(present.len() < 12, "the batch finished before it was killed");
+    assert!(
+        present.len() < 12,
+        "the batch finished before it was killed"
+    );
     for p in &present {
         env.keyed().arg("verify").arg(p).assert().success();
     }

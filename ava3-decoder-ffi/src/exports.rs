@@ -1,0 +1,467 @@
+//! The exported C functions. Each one runs its body inside [`guard`] (a
+//! panic becomes `AVA3_RESULT_PANIC`), checks every pointer through
+//! [`crate::ptr`], and writes its outputs only on success.
+//!
+//! This module contains no unsafe block; it allows `unsafe_code` only
+//! because `#[no_mangle]` counts as unsafe for the lint.
+#![allow(unsafe_code)]
+
+use std::ffi::{c_char, c_int};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::handle::{self, AlignedBuffer, Decoder, Source};
+use crate::ptr;
+use crate::result::Ava3Result;
+
+/// An open AVA3 file (opaque). Functions taking a `const Ava3Decoder *`
+/// may run concurrently; those taking `Ava3Decoder *` may not run at the
+/// same time as any other call on the same decoder.
+#[derive(Debug)]
+pub struct Ava3Decoder {
+    inner: Decoder,
+}
+
+/// A page-aligned plaintext buffer owned by the library (opaque).
+#[derive(Debug)]
+pub struct Ava3Buffer {
+    inner: AlignedBuffer,
+}
+
+/// Runs `f`, turning a panic into [`Ava3Result::Panic`].
+pub(crate) fn guard(f: impl FnOnce() -> Result<(), Ava3Result>) -> Ava3Result {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => Ava3Result::Ok,
+        Ok(Err(r)) => r,
+        Err(_) => Ava3Result::Panic,
+    }
+}
+
+/// Statistics of the `FILE*` block cache of a decoder.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ava3CacheStats {
+    /// Block lookups served from the cache.
+    pub hits: u64,
+    /// Block lookups that decrypted a block.
+    pub misses: u64,
+    /// Plaintext bytes decrypted for the cache.
+    pub bytes_decrypted: u64,
+}
+
+/// Callback of `ava3_decoder_stream`: one authenticated block of plaintext
+/// at `offset`. `data` is valid only during the call (it is wiped after).
+/// Return 0 to continue, anything else to stop with AVA3_RESULT_CANCELLED.
+pub type Ava3BlockCallback = Option<
+    extern "C" fn(user: *mut std::ffi::c_void, offset: u64, data: *const u8, len: usize) -> c_int,
+>;
+
+/// The library version, "MAJOR.MINOR.PATCH" (static, never freed).
+#[no_mangle]
+pub extern "C" fn ava3_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Writes a NUL-terminated English description of `result` into `buf`
+/// (`len` bytes, truncated if needed) and returns the length of the full
+/// message without the NUL. `buf` may be NULL when `len` is 0.
+#[no_mangle]
+pub extern "C" fn ava3_result_message(result: u32, buf: *mut c_char, len: usize) -> usize {
+    let msg = Ava3Result::from_u32(result)
+        .map(Ava3Result::message)
+        .unwrap_or("unknown result code");
+    let _ = guard(|| {
+        let out = ptr::bytes_mut(buf.cast::<u8>(), len)?;
+        if let Some(room) = out.len().checked_sub(1) {
+            let n = room.min(msg.len());
+            out[..n].copy_from_slice(&msg.as_bytes()[..n]);
+            out[n] = 0;
+        }
+        Ok(())
+    });
+    msg.len()
+}
+
+fn finish_open(
+    d: Result<Decoder, ava3_format::Error>,
+    out: *mut *mut Ava3Decoder,
+) -> Result<(), Ava3Result> {
+    let inner = d.map_err(|e| Ava3Result::from(&e))?;
+    ptr::write(out, Box::into_raw(Box::new(Ava3Decoder { inner })))
+}
+
+/// Opens the AVA3 file at `path` and reads its header (no key yet).
+/// On success `*out` is a new decoder to free with `ava3_decoder_free`.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_open_path(
+    path: *const c_char,
+    out: *mut *mut Ava3Decoder,
+) -> Ava3Result {
+    guard(|| {
+        if out.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let path = ptr::c_str(path)?
+            .to_str()
+            .map_err(|_| Ava3Result::InvalidParameter)?;
+        finish_open(Decoder::open_path(std::path::Path::new(path)), out)
+    })
+}
+
+/// Opens an AVA3 file stored at `offset`, `length` bytes long, in the open
+/// file `fd` (for example a model inside an APK). The descriptor is
+/// duplicated: the caller keeps and closes its own.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_open_fd(
+    fd: c_int,
+    offset: u64,
+    length: u64,
+    out: *mut *mut Ava3Decoder,
+) -> Ava3Result {
+    guard(|| {
+        if out.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        #[cfg(unix)]
+        {
+            let file = ptr::dup_fd(fd).map_err(|_| Ava3Result::Io)?;
+            let range = ava3_format::FileRange::new(file, offset, length);
+            finish_open(Decoder::open(Source::File(range)), out)
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (fd, offset, length);
+            Err(Ava3Result::Unsupported)
+        }
+    })
+}
+
+/// Opens an AVA3 file held in memory. The memory is borrowed, not copied:
+/// it must stay valid and unchanged until the decoder and every FILE* made
+/// from it are closed.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_open_buffer(
+    data: *const u8,
+    len: usize,
+    out: *mut *mut Ava3Decoder,
+) -> Ava3Result {
+    guard(|| {
+        if out.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let bytes = ptr::BorrowedBytes::new(data, len)?;
+        finish_open(Decoder::open(Source::Borrowed(bytes)), out)
+    })
+}
+
+/// The 16-byte key id recorded in the header (readable before a key is set,
+/// to pick the key).
+#[no_mangle]
+pub extern "C" fn ava3_decoder_key_id(
+    d: *const Ava3Decoder,
+    out: *mut u8,
+    out_len: usize,
+) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        let out = ptr::bytes_mut(out, out_len)?;
+        if out.len() != 16 {
+            return Err(Ava3Result::InvalidParameter);
+        }
+        out.copy_from_slice(&d.header().key_id.0);
+        Ok(())
+    })
+}
+
+/// The payload kind recorded in the header: 0 unknown, 1 MLC, 2 GGUF,
+/// 3 LiteRT (readable before a key is set, to pick the runtime).
+#[no_mangle]
+pub extern "C" fn ava3_decoder_payload_kind(d: *const Ava3Decoder, out: *mut u32) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        ptr::write(out, u32::from(d.header().payload_kind.code()))
+    })
+}
+
+/// The block size in bytes.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_block_size(d: *const Ava3Decoder, out: *mut u32) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        ptr::write(out, d.header().block_size)
+    })
+}
+
+/// Sets the 32-byte master key: checks its key id (AVA3_RESULT_WRONG_KEY),
+/// authenticates the header, checks the file length and authenticates the
+/// trailer. The key is copied; the caller may wipe its copy afterwards.
+/// Not thread-safe on the same decoder.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_set_key(
+    d: *mut Ava3Decoder,
+    key: *const u8,
+    key_len: usize,
+) -> Ava3Result {
+    guard(|| {
+        let d = &mut ptr::as_mut(d)?.inner;
+        let key = ptr::bytes(key, key_len)?;
+        if key.len() != 32 {
+            return Err(Ava3Result::InvalidParameter);
+        }
+        d.set_key(key).map_err(|e| Ava3Result::from(&e))
+    })
+}
+
+/// The plaintext size, authenticated (needs the key).
+#[no_mangle]
+pub extern "C" fn ava3_decoder_plaintext_size(d: *const Ava3Decoder, out: *mut u64) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        if out.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let n = d.reader()?.len();
+        ptr::write(out, n)
+    })
+}
+
+/// Reads up to `len` bytes at `offset` into `buf`; `*out_read` is the count
+/// (0 at the end). Safe to call from several threads at once on one
+/// decoder. On failure nothing is reported read and `buf` is wiped.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_read_at(
+    d: *const Ava3Decoder,
+    offset: u64,
+    buf: *mut u8,
+    len: usize,
+    out_read: *mut usize,
+) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        if out_read.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let buf = ptr::bytes_mut(buf, len)?;
+        let n = d.read_at(offset, buf)?;
+        ptr::write(out_read, n)
+    })
+}
+
+/// Reads up to `len` bytes at the decoder's position and advances it.
+/// Not thread-safe on the same decoder.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_read(
+    d: *mut Ava3Decoder,
+    buf: *mut u8,
+    len: usize,
+    out_read: *mut usize,
+) -> Ava3Result {
+    guard(|| {
+        let d = &mut ptr::as_mut(d)?.inner;
+        if out_read.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let buf = ptr::bytes_mut(buf, len)?;
+        let n = d.read(buf)?;
+        ptr::write(out_read, n)
+    })
+}
+
+/// Sets the position of `ava3_decoder_read`.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_seek(d: *mut Ava3Decoder, position: u64) -> Ava3Result {
+    guard(|| ptr::as_mut(d)?.inner.seek(position))
+}
+
+/// Calls `callback` with every block of plaintext in order, each
+/// authenticated before it is passed; stops at the first failure.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_stream(
+    d: *const Ava3Decoder,
+    callback: Ava3BlockCallback,
+    user: *mut std::ffi::c_void,
+) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        let cb = callback.ok_or(Ava3Result::NullParameter)?;
+        d.stream(|offset, data| cb(user, offset, data.as_ptr(), data.len()) == 0)
+    })
+}
+
+/// Decodes the whole model into the caller's `buf`, which must be exactly
+/// the plaintext size. Blocks are decoded on all cores. On failure `buf`
+/// is wiped.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_decode_to_buffer(
+    d: *const Ava3Decoder,
+    buf: *mut u8,
+    len: usize,
+) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        let buf = ptr::bytes_mut(buf, len)?;
+        d.decode_into(buf)
+    })
+}
+
+/// Decodes the whole model into a new page-aligned buffer owned by the
+/// library (for TfLiteModelCreate / LiteRtCreateModelFromBuffer, which need
+/// the memory for the model's lifetime). Free it with `ava3_buffer_free`.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_decode_aligned(
+    d: *const Ava3Decoder,
+    out: *mut *mut Ava3Buffer,
+) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        if out.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let buf = handle::decode_aligned(d)?;
+        ptr::write(out, Box::into_raw(Box::new(Ava3Buffer { inner: buf })))
+    })
+}
+
+/// The data of a buffer (page-aligned; NULL for a NULL buffer).
+#[no_mangle]
+pub extern "C" fn ava3_buffer_data(b: *const Ava3Buffer) -> *const u8 {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        ptr::as_ref(b)
+            .map(|b| b.inner.as_slice().as_ptr())
+            .unwrap_or(std::ptr::null())
+    }));
+    r.unwrap_or(std::ptr::null())
+}
+
+/// The length of a buffer (0 for NULL).
+#[no_mangle]
+pub extern "C" fn ava3_buffer_len(b: *const Ava3Buffer) -> usize {
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        ptr::as_ref(b)
+            .map(|b| b.inner.as_slice().len())
+            .unwrap_or(0)
+    }));
+    r.unwrap_or(0)
+}
+
+/// Wipes and frees a buffer. NULL is allowed.
+#[no_mangle]
+pub extern "C" fn ava3_buffer_free(b: *mut Ava3Buffer) {
+    let _ = catch_unwind(AssertUnwindSafe(|| ptr::free_box(b)));
+}
+
+/// Decodes the whole model into an anonymous, sealed memfd (Linux and
+/// Android; AVA3_RESULT_UNSUPPORTED elsewhere): no name on disk, read-only
+/// once returned. `*out_fd` belongs to the caller (close it). Runtimes that
+/// only take a path can open `/proc/self/fd/N`.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_decode_to_memfd(
+    d: *const Ava3Decoder,
+    out_fd: *mut c_int,
+) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        if out_fd.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let size = d.reader()?.len();
+            let file = ptr::memfd().map_err(|_| Ava3Result::Io)?;
+            file.set_len(size).map_err(|_| Ava3Result::Io)?;
+            handle::decode_to_file(d, &file)?;
+            ptr::seal(&file).map_err(|_| Ava3Result::Io)?;
+            ptr::write(out_fd, ptr::into_raw_fd(file))
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = d;
+            Err(Ava3Result::Unsupported)
+        }
+    })
+}
+
+/// A read-only, seekable `FILE*` over the plaintext (for
+/// `llama_model_load_from_file_ptr` with mmap off): authenticated block
+/// reads through an 8-block cache, and a stdio buffer of `buffer_size`
+/// bytes (1 MiB or more is best; 0 keeps stdio's default). The FILE keeps
+/// what it needs: it may outlive the decoder. Close it with `fclose`. Reads
+/// fail with errno EBADMSG when a block fails authentication.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_fopen(
+    d: *const Ava3Decoder,
+    buffer_size: usize,
+    out: *mut *mut libc::FILE,
+) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        if out.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let cookie = handle::FileCookie::new(d, buffer_size)?;
+        let file = ptr::open_file(Box::new(cookie));
+        if file.is_null() {
+            return Err(Ava3Result::Unsupported);
+        }
+        ptr::write(out, file)
+    })
+}
+
+/// Statistics of the FILE* block cache of this decoder (all its FILEs).
+#[no_mangle]
+pub extern "C" fn ava3_decoder_cache_stats(
+    d: *const Ava3Decoder,
+    out: *mut Ava3CacheStats,
+) -> Ava3Result {
+    use std::sync::atomic::Ordering;
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        let c = d.cache_counters();
+        ptr::write(
+            out,
+            Ava3CacheStats {
+                hits: c.hits.load(Ordering::Relaxed),
+                misses: c.misses.load(Ordering::Relaxed),
+                bytes_decrypted: c.bytes_decrypted.load(Ordering::Relaxed),
+            },
+        )
+    })
+}
+
+/// The index of the last block that failed authentication on this decoder
+/// (after AVA3_RESULT_BLOCK_FAILURE); UINT64_MAX if none did.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_failed_block(d: *const Ava3Decoder, out: *mut u64) -> Ava3Result {
+    guard(|| {
+        let d = &ptr::as_ref(d)?.inner;
+        ptr::write(out, d.failed_block())
+    })
+}
+
+/// Frees a decoder, wiping its key material and caches. NULL is allowed.
+#[no_mangle]
+pub extern "C" fn ava3_decoder_free(d: *mut Ava3Decoder) {
+    let _ = catch_unwind(AssertUnwindSafe(|| ptr::free_box(d)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_result_code() {
+        let r = guard(|| panic!("boom"));
+        assert_eq!(r, Ava3Result::Panic);
+        assert_eq!(guard(|| Ok(())), Ava3Result::Ok);
+        assert_eq!(guard(|| Err(Ava3Result::Truncated)), Ava3Result::Truncated);
+    }
+
+    #[test]
+    fn the_release_profile_unwinds() {
+        // catch_unwind only works when panics unwind; the workspace sets
+        // panic = "unwind" for release and this crate must never abort.
+        let caught = catch_unwind(|| panic!("x"));
+        assert!(caught.is_err());
+        let manifest = include_str!("../../Cargo.toml");
+        assert!(!manifest.contains("panic = \"abort\""));
+    }
+}

@@ -1,0 +1,340 @@
+//! The decoder behind the C handle, in safe Rust: opening, key selection,
+//! sequential and random-access reads, block streaming, whole-model decodes
+//! and the block cache of the `FILE*` adapter.
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use ava3_format::{read_header_at, Error, Header, MasterKey, RandomAccessReader, ReadAt};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::ptr::BorrowedBytes;
+use crate::result::Ava3Result;
+
+/// Where the encoded bytes come from.
+#[derive(Debug)]
+pub enum Source {
+    /// A file, or a window of one (a model inside an APK).
+    File(ava3_format::FileRange),
+    /// Caller memory that stays valid until the decoder and every `FILE*`
+    /// made from it are closed.
+    Borrowed(BorrowedBytes),
+}
+
+impl ReadAt for Source {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        match self {
+            Self::File(f) => f.read_exact_at(buf, offset),
+            Self::Borrowed(b) => b.as_slice().read_exact_at(buf, offset),
+        }
+    }
+    fn size(&self) -> io::Result<u64> {
+        match self {
+            Self::File(f) => f.size(),
+            Self::Borrowed(b) => Ok(b.as_slice().len() as u64),
+        }
+    }
+}
+
+/// The reader once a key was set.
+pub type Reader = RandomAccessReader<Arc<Source>>;
+
+/// Counters of the `FILE*` block cache.
+#[derive(Debug, Default)]
+pub struct CacheCounters {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub bytes_decrypted: AtomicU64,
+}
+
+/// No block failed.
+pub(crate) const NO_BLOCK: u64 = u64::MAX;
+
+/// The state behind an `Ava3Decoder*`.
+#[derive(Debug)]
+pub struct Decoder {
+    source: Arc<Source>,
+    header: Header,
+    reader: Option<Arc<Reader>>,
+    pos: u64,
+    failed_block: Arc<AtomicU64>,
+    cache: Arc<CacheCounters>,
+}
+
+impl Decoder {
+    /// Reads and checks the header; no key yet.
+    pub fn open(source: Source) -> Result<Self, Error> {
+        let (header, _) = read_header_at(&source)?;
+        Ok(Self {
+            source: Arc::new(source),
+            header,
+            reader: None,
+            pos: 0,
+            failed_block: Arc::new(AtomicU64::new(NO_BLOCK)),
+            cache: Arc::new(CacheCounters::default()),
+        })
+    }
+
+    pub fn open_path(path: &std::path::Path) -> Result<Self, Error> {
+        let f = File::open(path)?;
+        Self::open(Source::File(ava3_format::FileRange::whole(f)?))
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Selects the key: checks its id, authenticates the header, the file
+    /// length and the trailer. The key bytes are copied into a buffer that
+    /// is wiped when dropped.
+    pub fn set_key(&mut self, key: &[u8]) -> Result<(), Error> {
+        let key = MasterKey::from_slice(key)?;
+        let reader = RandomAccessReader::open(self.source.clone(), &key)?;
+        self.reader = Some(Arc::new(reader));
+        self.pos = 0;
+        Ok(())
+    }
+
+    /// The reader, or `InvalidParameter` before `set_key`.
+    pub fn reader(&self) -> Result<&Arc<Reader>, Ava3Result> {
+        self.reader.as_ref().ok_or(Ava3Result::InvalidParameter)
+    }
+
+    pub fn cache_counters(&self) -> &Arc<CacheCounters> {
+        &self.cache
+    }
+
+    pub fn failed_block(&self) -> u64 {
+        self.failed_block.load(Ordering::Relaxed)
+    }
+
+    /// Maps an error to its code and remembers a failing block index.
+    pub fn fail(&self, e: &Error) -> Ava3Result {
+        if let Error::BlockAuth { index } = e {
+            self.failed_block.store(*index, Ordering::Relaxed);
+        }
+        Ava3Result::from(e)
+    }
+
+    /// Random access; on failure `buf` is wiped.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Ava3Result> {
+        let r = self.reader()?;
+        r.read_at(offset, buf).map_err(|e| {
+            buf.zeroize();
+            self.fail(&e)
+        })
+    }
+
+    /// Sequential read from the current position.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Ava3Result> {
+        let n = self.read_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    pub fn seek(&mut self, pos: u64) -> Result<(), Ava3Result> {
+        self.reader()?;
+        self.pos = pos;
+        Ok(())
+    }
+
+    /// Calls `f(offset, plaintext)` for every block in order; the block
+    /// buffer is wiped afterwards. `f` returns false to stop.
+    pub fn stream(&self, mut f: impl FnMut(u64, &[u8]) -> bool) -> Result<(), Ava3Result> {
+        let r = self.reader()?;
+        let layout = *r.layout();
+        let mut block = Zeroizing::new(vec![0u8; layout.block_size() as usize]);
+        for i in 0..layout.block_count() {
+            let len = layout.block_len(i);
+            r.read_block(i, &mut block[..len])
+                .map_err(|e| self.fail(&e))?;
+            if !f(layout.plaintext_offset(i), &block[..len]) {
+                return Err(Ava3Result::Cancelled);
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes the whole plaintext into `out` (exactly its length), blocks
+    /// in parallel. On failure `out` is wiped.
+    pub fn decode_into(&self, out: &mut [u8]) -> Result<(), Ava3Result> {
+        let r = self.reader()?;
+        if out.len() as u64 != r.len() {
+            return Err(Ava3Result::InvalidParameter);
+        }
+        r.decode_all_into(out).map_err(|e| self.fail(&e))
+    }
+}
+
+/// A page-aligned buffer owned by the library, wiped when freed.
+#[derive(Debug)]
+pub struct AlignedBuffer {
+    storage: Zeroizing<Vec<u8>>,
+    offset: usize,
+    len: usize,
+}
+
+/// Alignment of [`AlignedBuffer`] data (a page, enough for every runtime).
+pub(crate) const BUFFER_ALIGN: usize = 4096;
+
+impl AlignedBuffer {
+    pub fn new(len: usize) -> Result<Self, Ava3Result> {
+        let cap = len
+            .checked_add(BUFFER_ALIGN)
+            .ok_or(Ava3Result::InvalidParameter)?;
+        let mut storage = Vec::new();
+        storage.try_reserve_exact(cap).map_err(|_| Ava3Result::Io)?;
+        storage.resize(cap, 0);
+        let addr = storage.as_ptr() as usize;
+        let offset = (BUFFER_ALIGN - addr % BUFFER_ALIGN) % BUFFER_ALIGN;
+        Ok(Self {
+            storage: Zeroizing::new(storage),
+            offset,
+            len,
+        })
+    }
+    pub fn as_slice(&self) -> &[u8] {
+        &self.storage[self.offset..self.offset + self.len]
+    }
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.storage[self.offset..self.offset + self.len]
+    }
+}
+
+/// Decodes everything into a new page-aligned buffer.
+pub fn decode_aligned(d: &Decoder) -> Result<AlignedBuffer, Ava3Result> {
+    let len = usize::try_from(d.reader()?.len()).map_err(|_| Ava3Result::InvalidParameter)?;
+    let mut buf = AlignedBuffer::new(len)?;
+    d.decode_into(buf.as_mut_slice())?;
+    Ok(buf)
+}
+
+/// Decodes everything into `file` (a memfd) block by block.
+#[cfg(unix)]
+pub fn decode_to_file(d: &Decoder, file: &File) -> Result<(), Ava3Result> {
+    use std::os::unix::fs::FileExt;
+    let mut err = None;
+    d.stream(|offset, data| match file.write_all_at(data, offset) {
+        Ok(()) => true,
+        Err(e) => {
+            err = Some(e);
+            false
+        }
+    })
+    .map_err(|r| if err.is_some() { Ava3Result::Io } else { r })
+}
+
+/// Number of blocks the `FILE*` adapter keeps decoded.
+pub(crate) const CACHE_BLOCKS: usize = 8;
+
+/// The state behind a `FILE*`: position and a small LRU of decoded blocks
+/// (tensors are read out of order).
+pub struct FileCookie {
+    reader: Arc<Reader>,
+    pos: u64,
+    /// (block index, plaintext, last use), most recent use wins.
+    cache: Vec<(u64, Zeroizing<Vec<u8>>, u64)>,
+    tick: u64,
+    counters: Arc<CacheCounters>,
+    failed: Arc<AtomicU64>,
+    /// The stdio buffer handed to `setvbuf`; wiped when the FILE is closed.
+    pub stdio_buffer: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for FileCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileCookie")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileCookie {
+    pub fn new(d: &Decoder, buffer_size: usize) -> Result<Self, Ava3Result> {
+        Ok(Self {
+            reader: d.reader()?.clone(),
+            pos: 0,
+            cache: Vec::with_capacity(CACHE_BLOCKS),
+            tick: 0,
+            counters: d.cache_counters().clone(),
+            failed: d.failed_block.clone(),
+            stdio_buffer: Zeroizing::new(vec![0u8; buffer_size]),
+        })
+    }
+
+    fn block(&mut self, index: u64) -> Result<usize, Error> {
+        self.tick += 1;
+        if let Some(k) = self.cache.iter().position(|(i, _, _)| *i == index) {
+            self.cache[k].2 = self.tick;
+            self.counters.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(k);
+        }
+        self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        let layout = *self.reader.layout();
+        let len = layout.block_len(index);
+        let slot = if self.cache.len() < CACHE_BLOCKS {
+            self.cache.push((
+                index,
+                Zeroizing::new(vec![0u8; layout.block_size() as usize]),
+                0,
+            ));
+            self.cache.len() - 1
+        } else {
+            self.cache
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, _, used))| *used)
+                .map(|(k, _)| k)
+                .unwrap_or(0)
+        };
+        self.cache[slot].0 = u64::MAX;
+        self.reader
+            .read_block(index, &mut self.cache[slot].1[..len])?;
+        self.counters
+            .bytes_decrypted
+            .fetch_add(len as u64, Ordering::Relaxed);
+        self.cache[slot].0 = index;
+        self.cache[slot].2 = self.tick;
+        Ok(slot)
+    }
+
+    /// `read` of the FILE: up to `buf.len()` bytes at the position.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let len = self.reader.len();
+        let bs = self.reader.layout().block_size();
+        let mut done = 0;
+        while done < buf.len() && self.pos < len {
+            let index = self.pos / bs;
+            let within = (self.pos - index * bs) as usize;
+            let slot = self.block(index).inspect_err(|e| {
+                if let Error::BlockAuth { index } = e {
+                    self.failed.store(*index, Ordering::Relaxed);
+                }
+            })?;
+            let blen = self.reader.layout().block_len(index);
+            let take = (blen - within).min(buf.len() - done);
+            buf[done..done + take].copy_from_slice(&self.cache[slot].1[within..within + take]);
+            done += take;
+            self.pos += take as u64;
+        }
+        Ok(done)
+    }
+
+    /// `seek` of the FILE; returns the new position.
+    pub fn seek(&mut self, offset: i64, whence: i32) -> Option<u64> {
+        let base = match whence {
+            libc::SEEK_SET => 0,
+            libc::SEEK_CUR => self.pos,
+            libc::SEEK_END => self.reader.len(),
+            _ => return None,
+        };
+        let new = base.checked_add_signed(offset)?;
+        if new > i64::MAX as u64 {
+            return None;
+        }
+        self.pos = new;
+        Some(new)
+    }
+}

@@ -1,0 +1,147 @@
+//! The result codes of every exported function. Their numbers never change:
+//! new codes are only ever appended.
+
+use ava3_format::{Error, Outcome};
+
+/// Result of every `ava3_*` function that can fail.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ava3Result {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL.
+    NullParameter = 1,
+    /// An argument is invalid (a key that is not 32 bytes, a buffer of the
+    /// wrong size, no key set yet, a read past the end, ...).
+    InvalidParameter = 2,
+    /// The input is not an AVA3 file.
+    NotAva3 = 3,
+    /// The file uses a format version this library does not read.
+    UnsupportedVersion = 4,
+    /// The header is invalid or fails authentication.
+    HeaderFailure = 5,
+    /// The key's id is not the one the file was encoded with.
+    WrongKey = 6,
+    /// A block failed authentication; `ava3_decoder_failed_block` tells which.
+    BlockFailure = 7,
+    /// The file is shorter than its header announces.
+    Truncated = 8,
+    /// The trailer is invalid or fails authentication.
+    TrailerFailure = 9,
+    /// Bytes follow the end of the file.
+    TrailingData = 10,
+    /// A recomputed digest does not match.
+    IntegrityFailure = 11,
+    /// An operating-system I/O error.
+    Io = 12,
+    /// Not supported on this platform (memfd outside Linux/Android).
+    Unsupported = 13,
+    /// A Rust panic was caught at the boundary (a bug: please report it).
+    Panic = 14,
+    /// The streaming callback asked to stop.
+    Cancelled = 15,
+}
+
+impl Ava3Result {
+    /// A fixed description of the code (no file or key details).
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Ok => "success",
+            Self::NullParameter => "a required pointer argument is NULL",
+            Self::InvalidParameter => "an argument is invalid",
+            Self::NotAva3 => "not an AVA3 file",
+            Self::UnsupportedVersion => "unsupported AVA3 format version",
+            Self::HeaderFailure => "the AVA3 header is invalid or failed authentication",
+            Self::WrongKey => "wrong key: the file was encoded with another key id",
+            Self::BlockFailure => "a block failed authentication",
+            Self::Truncated => "the file is truncated",
+            Self::TrailerFailure => "the AVA3 trailer is invalid or failed authentication",
+            Self::TrailingData => "trailing data after the end of the AVA3 file",
+            Self::IntegrityFailure => "integrity digest mismatch",
+            Self::Io => "I/O error",
+            Self::Unsupported => "not supported on this platform",
+            Self::Panic => "internal error (panic caught at the C boundary)",
+            Self::Cancelled => "cancelled by the callback",
+        }
+    }
+
+    /// The code for a numeric value, if it is one.
+    pub fn from_u32(v: u32) -> Option<Self> {
+        ALL.iter().copied().find(|r| *r as u32 == v)
+    }
+}
+
+/// Every code, in numeric order.
+pub const ALL: [Ava3Result; 16] = [
+    Ava3Result::Ok,
+    Ava3Result::NullParameter,
+    Ava3Result::InvalidParameter,
+    Ava3Result::NotAva3,
+    Ava3Result::UnsupportedVersion,
+    Ava3Result::HeaderFailure,
+    Ava3Result::WrongKey,
+    Ava3Result::BlockFailure,
+    Ava3Result::Truncated,
+    Ava3Result::TrailerFailure,
+    Ava3Result::TrailingData,
+    Ava3Result::IntegrityFailure,
+    Ava3Result::Io,
+    Ava3Result::Unsupported,
+    Ava3Result::Panic,
+    Ava3Result::Cancelled,
+];
+
+impl From<&Error> for Ava3Result {
+    fn from(e: &Error) -> Self {
+        match e.outcome() {
+            Outcome::Success => Self::Ok,
+            Outcome::NotAva3 => Self::NotAva3,
+            Outcome::UnsupportedVersion => Self::UnsupportedVersion,
+            Outcome::HeaderFailure => Self::HeaderFailure,
+            Outcome::WrongKey => Self::WrongKey,
+            Outcome::BlockFailure => Self::BlockFailure,
+            Outcome::Truncated => Self::Truncated,
+            Outcome::TrailerFailure => Self::TrailerFailure,
+            Outcome::TrailingData => Self::TrailingData,
+            Outcome::IntegrityFailure => Self::IntegrityFailure,
+            _ => match e {
+                Error::Io(_) => Self::Io,
+                _ => Self::InvalidParameter,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_never_change() {
+        // These numbers are the ABI. Never edit this table: append.
+        let expected = [
+            (Ava3Result::Ok, 0),
+            (Ava3Result::NullParameter, 1),
+            (Ava3Result::InvalidParameter, 2),
+            (Ava3Result::NotAva3, 3),
+            (Ava3Result::UnsupportedVersion, 4),
+            (Ava3Result::HeaderFailure, 5),
+            (Ava3Result::WrongKey, 6),
+            (Ava3Result::BlockFailure, 7),
+            (Ava3Result::Truncated, 8),
+            (Ava3Result::TrailerFailure, 9),
+            (Ava3Result::TrailingData, 10),
+            (Ava3Result::IntegrityFailure, 11),
+            (Ava3Result::Io, 12),
+            (Ava3Result::Unsupported, 13),
+            (Ava3Result::Panic, 14),
+            (Ava3Result::Cancelled, 15),
+        ];
+        for (r, n) in expected {
+            assert_eq!(r as u32, n);
+            assert_eq!(Ava3Result::from_u32(n), Some(r));
+        }
+        assert_eq!(ALL.len(), expected.len());
+        assert_eq!(Ava3Result::from_u32(16), None);
+    }
+}

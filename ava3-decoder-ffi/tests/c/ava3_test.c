@@ -1,0 +1,469 @@
+/*
+ * Runs every vector of testdata/vectors through every entry point of
+ * libava3_decoder and checks the outcome and the plaintext digest:
+ * buffer + aligned decode, path + read_at, fd window + decode_to_buffer,
+ * sequential read/seek, block streaming, memfd, FILE* (fread/fseek/ftell),
+ * and read_at from 8 threads at once. Also the NULL guards.
+ *
+ *   ava3_test VECTOR_DIR
+ *
+ * Built by tests/ffi.sh with -Wall -Wextra -Wpedantic -Werror, again with
+ * -fsanitize=address,undefined, and run under valgrind.
+ */
+#define _GNU_SOURCE
+#include "ava3.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+static void check(int ok, const char *vec, const char *what, ...) {
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    va_list ap;
+    va_start(ap, what);
+    fprintf(stderr, "FAIL %s: ", vec);
+    vfprintf(stderr, what, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+typedef struct {
+    char name[256];
+    char expect[64];
+    uint8_t key[32];
+    uint8_t payload[32];
+    long long block;
+    uint8_t *data;
+    size_t len;
+} Vector;
+
+static int unhex(const char *s, uint8_t *out, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(s + 2 * i, "%2x", &v) != 1) return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+static int load(const char *dir, const char *name, Vector *v) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *raw = malloc((size_t)size + 1);
+    if (fread(raw, 1, (size_t)size, f) != (size_t)size) {
+        fclose(f);
+        free(raw);
+        return -1;
+    }
+    fclose(f);
+    raw[size] = 0;
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", name);
+    v->block = -1;
+    uint8_t *sep = memmem(raw, (size_t)size, "\n\n", 2);
+    if (!sep) {
+        free(raw);
+        return -1;
+    }
+    *sep = 0;
+    for (char *line = strtok((char *)raw, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strncmp(line, "expect: ", 8)) snprintf(v->expect, sizeof v->expect, "%s", line + 8);
+        else if (!strncmp(line, "key: ", 5)) unhex(line + 5, v->key, 32);
+        else if (!strncmp(line, "payload: ", 9)) unhex(line + 9, v->payload, 32);
+        else if (!strncmp(line, "block: ", 7)) v->block = atoll(line + 7);
+    }
+    v->len = (size_t)size - (size_t)(sep + 2 - raw);
+    v->data = malloc(v->len ? v->len : 1);
+    memcpy(v->data, sep + 2, v->len);
+    free(raw);
+    return 0;
+}
+
+static const char *outcome(Ava3Result r) {
+    switch (r) {
+    case AVA3_RESULT_OK: return "success";
+    case AVA3_RESULT_NOT_AVA3: return "not ava3";
+    case AVA3_RESULT_UNSUPPORTED_VERSION: return "unsupported version";
+    case AVA3_RESULT_HEADER_FAILURE: return "header failure";
+    case AVA3_RESULT_WRONG_KEY: return "wrong key";
+    case AVA3_RESULT_BLOCK_FAILURE: return "block failure";
+    case AVA3_RESULT_TRUNCATED: return "truncated";
+    case AVA3_RESULT_TRAILER_FAILURE: return "trailer failure";
+    case AVA3_RESULT_TRAILING_DATA: return "trailing data";
+    case AVA3_RESULT_INTEGRITY_FAILURE: return "integrity failure";
+    default: return "other";
+    }
+}
+
+/* What a random-access decoder reports (spec 8.3): it checks the length
+ * and the trailer when the key is set and does not read the keyless
+ * digest. */
+static const char *ra_expect(const Vector *v) {
+    if (!strcmp(v->expect, "integrity failure")) return "success";
+    if (!strcmp(v->name, "block_deleted") || !strcmp(v->name, "final_block_only_tag")) return "truncated";
+    if (!strcmp(v->name, "final_block_twice")) return "trailing data";
+    if (!strcmp(v->name, "header_from_other_file")) return "trailer failure";
+    return v->expect;
+}
+
+typedef struct {
+    EVP_MD_CTX *c;
+} Sha;
+static void sha_init(Sha *s) {
+    s->c = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(s->c, EVP_sha256(), NULL);
+}
+static void sha_update(Sha *s, const void *d, size_t n) { EVP_DigestUpdate(s->c, d, n); }
+static void sha_final(Sha *s, uint8_t out[32]) {
+    unsigned int n = 32;
+    EVP_DigestFinal_ex(s->c, out, &n);
+    EVP_MD_CTX_free(s->c);
+}
+static void sha(const uint8_t *d, size_t n, uint8_t out[32]) {
+    Sha s;
+    sha_init(&s);
+    sha_update(&s, d, n);
+    sha_final(&s, out);
+}
+
+/* Sets the key after a successful open; returns the first failure. (The
+ * open must run before `d` is read: never pass both in one call.) */
+static Ava3Result keyed(Ava3Result opened, Ava3Decoder **d, const Vector *v) {
+    if (opened != AVA3_RESULT_OK) return opened;
+    return ava3_decoder_set_key(*d, v->key, 32);
+}
+
+typedef struct {
+    Sha ctx;
+    uint64_t next;
+    int in_order;
+} StreamState;
+
+static int on_block(void *user, uint64_t offset, const uint8_t *data, size_t len) {
+    StreamState *s = user;
+    if (offset != s->next) s->in_order = 0;
+    s->next = offset + len;
+    sha_update(&s->ctx, data, len);
+    return 0;
+}
+
+typedef struct {
+    const Ava3Decoder *d;
+    const uint8_t *plain;
+    uint64_t len;
+    unsigned seed;
+    int errors;
+} ThreadArg;
+
+static void *reader_thread(void *p) {
+    ThreadArg *a = p;
+    uint8_t buf[70000];
+    for (int i = 0; i < 40; i++) {
+        a->seed = a->seed * 1103515245u + 12345u;
+        uint64_t off = a->len ? (a->seed >> 4) % a->len : 0;
+        size_t want = (size_t)((a->seed >> 8) % sizeof buf);
+        size_t got = 0;
+        if (ava3_decoder_read_at(a->d, off, buf, want, &got) != AVA3_RESULT_OK) {
+            a->errors++;
+            continue;
+        }
+        size_t expect = (size_t)(a->len - off < want ? a->len - off : want);
+        if (got != expect || memcmp(buf, a->plain + off, got) != 0) a->errors++;
+    }
+    return NULL;
+}
+
+static char tmpdir[256];
+
+static void run_vector(const Vector *v) {
+    const char *want = ra_expect(v);
+    int success = !strcmp(want, "success");
+    uint8_t digest[32];
+    uint8_t *plain = NULL;
+    uint64_t plen = 0;
+
+    /* 1. buffer + decode_aligned */
+    {
+        Ava3Decoder *d = NULL;
+        Ava3Result r = keyed(ava3_decoder_open_buffer(v->data, v->len, &d), &d, v);
+        Ava3Buffer *b = NULL;
+        if (r == AVA3_RESULT_OK) r = ava3_decoder_decode_aligned(d, &b);
+        check(!strcmp(outcome(r), want), v->name, "buffer/aligned: got %s, want %s", outcome(r), want);
+        if (r == AVA3_RESULT_OK) {
+            const uint8_t *p = ava3_buffer_data(b);
+            size_t n = ava3_buffer_len(b);
+            check(((uintptr_t)p % 4096) == 0, v->name, "aligned buffer not page-aligned");
+            sha(p, n, digest);
+            check(!memcmp(digest, v->payload, 32), v->name, "aligned: plaintext digest");
+            plain = malloc(n ? n : 1);
+            memcpy(plain, p, n);
+            plen = n;
+            uint64_t size = 0;
+            check(ava3_decoder_plaintext_size(d, &size) == AVA3_RESULT_OK && size == n, v->name, "plaintext size");
+        } else if (r == AVA3_RESULT_BLOCK_FAILURE) {
+            uint64_t idx = 0;
+            ava3_decoder_failed_block(d, &idx);
+            check((long long)idx == v->block, v->name, "failed block %llu, want %lld", (unsigned long long)idx, v->block);
+            check(b == NULL, v->name, "buffer returned on failure");
+        }
+        ava3_buffer_free(b);
+        /* The header is readable before a key, for a file that opened. */
+        if (d) {
+            uint8_t id[16];
+            uint32_t kind = 99;
+            check(ava3_decoder_key_id(d, id, 16) == AVA3_RESULT_OK, v->name, "key id");
+            check(ava3_decoder_payload_kind(d, &kind) == AVA3_RESULT_OK && kind <= 3, v->name, "payload kind");
+        }
+        ava3_decoder_free(d);
+    }
+
+    /* 2. path + read_at in odd-sized pieces */
+    char path[512];
+    snprintf(path, sizeof path, "%s/v.ava3", tmpdir);
+    {
+        FILE *f = fopen(path, "wb");
+        fwrite(v->data, 1, v->len, f);
+        fclose(f);
+        Ava3Decoder *d = NULL;
+        Ava3Result r = keyed(ava3_decoder_open_path(path, &d), &d, v);
+        Sha ctx;
+        sha_init(&ctx);
+        uint64_t off = 0;
+        uint8_t buf[7777];
+        while (r == AVA3_RESULT_OK) {
+            size_t got = 0;
+            r = ava3_decoder_read_at(d, off, buf, sizeof buf, &got);
+            if (r != AVA3_RESULT_OK || got == 0) break;
+            sha_update(&ctx, buf, got);
+            off += got;
+        }
+        sha_final(&ctx, digest);
+        check(!strcmp(outcome(r), want), v->name, "path/read_at: got %s, want %s", outcome(r), want);
+        if (success) check(!memcmp(digest, v->payload, 32), v->name, "read_at: plaintext digest");
+        ava3_decoder_free(d);
+    }
+
+    /* 3. fd window (model inside a bigger file) + decode_to_buffer, and the
+     * sequential read/seek. */
+    {
+        char wpath[512];
+        snprintf(wpath, sizeof wpath, "%s/w.bin", tmpdir);
+        FILE *f = fopen(wpath, "wb");
+        uint8_t junk[1000];
+        memset(junk, 0x5a, sizeof junk);
+        fwrite(junk, 1, 1000, f);
+        fwrite(v->data, 1, v->len, f);
+        fwrite(junk, 1, 500, f);
+        fclose(f);
+        int fd = open(wpath, O_RDONLY);
+        Ava3Decoder *d = NULL;
+        Ava3Result r = keyed(ava3_decoder_open_fd(fd, 1000, v->len, &d), &d, v);
+        close(fd); /* the decoder holds its own descriptor */
+        uint64_t size = 0;
+        if (r == AVA3_RESULT_OK) r = ava3_decoder_plaintext_size(d, &size);
+        uint8_t *out = malloc(size ? size : 1);
+        if (r == AVA3_RESULT_OK) r = ava3_decoder_decode_to_buffer(d, out, size);
+        check(!strcmp(outcome(r), want), v->name, "fd/decode_to_buffer: got %s, want %s", outcome(r), want);
+        if (r == AVA3_RESULT_OK) {
+            sha(out, size, digest);
+            check(!memcmp(digest, v->payload, 32), v->name, "fd: plaintext digest");
+            check(ava3_decoder_decode_to_buffer(d, out, size + 1) == AVA3_RESULT_INVALID_PARAMETER, v->name, "wrong size accepted");
+            if (size > 10) {
+                size_t got = 0;
+                uint8_t b10[10];
+                check(ava3_decoder_seek(d, size - 10) == AVA3_RESULT_OK, v->name, "seek");
+                check(ava3_decoder_read(d, b10, 10, &got) == AVA3_RESULT_OK && got == 10 && !memcmp(b10, out + size - 10, 10), v->name, "read after seek");
+                check(ava3_decoder_read(d, b10, 10, &got) == AVA3_RESULT_OK && got == 0, v->name, "read at end");
+            }
+        }
+        free(out);
+        ava3_decoder_free(d);
+    }
+
+    /* 4. streaming by block */
+    {
+        Ava3Decoder *d = NULL;
+        Ava3Result r = keyed(ava3_decoder_open_buffer(v->data, v->len, &d), &d, v);
+        StreamState s;
+        sha_init(&s.ctx);
+        s.next = 0;
+        s.in_order = 1;
+        if (r == AVA3_RESULT_OK) r = ava3_decoder_stream(d, on_block, &s);
+        sha_final(&s.ctx, digest);
+        check(!strcmp(outcome(r), want), v->name, "stream: got %s, want %s", outcome(r), want);
+        check(s.in_order, v->name, "stream: blocks out of order");
+        /* Everything released before a block failure is the vector's payload. */
+        if (success || !strcmp(want, "block failure"))
+            check(!memcmp(digest, v->payload, 32), v->name, "stream: released plaintext digest");
+        ava3_decoder_free(d);
+    }
+
+    /* 5. memfd: sealed, read back by descriptor */
+    {
+        Ava3Decoder *d = NULL;
+        Ava3Result r = keyed(ava3_decoder_open_path(path, &d), &d, v);
+        int fd = -1;
+        if (r == AVA3_RESULT_OK) r = ava3_decoder_decode_to_memfd(d, &fd);
+        check(!strcmp(outcome(r), want), v->name, "memfd: got %s, want %s", outcome(r), want);
+        if (r == AVA3_RESULT_OK) {
+            uint8_t *back = malloc(plen ? plen : 1);
+            ssize_t n = pread(fd, back, plen, 0);
+            check(n == (ssize_t)plen, v->name, "memfd: short read");
+            sha(back, plen, digest);
+            check(!memcmp(digest, v->payload, 32), v->name, "memfd: plaintext digest");
+            int seals = fcntl(fd, F_GET_SEALS);
+            check(seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SHRINK) && (seals & F_SEAL_GROW), v->name, "memfd not sealed");
+            check(pwrite(fd, "x", 1, 0) < 0, v->name, "memfd writable");
+            free(back);
+            close(fd);
+        } else {
+            check(fd == -1, v->name, "memfd: descriptor written on failure");
+        }
+        ava3_decoder_free(d);
+    }
+
+    /* 6. FILE*: fread in uneven pieces, then fseek/ftell */
+    {
+        Ava3Decoder *d = NULL;
+        Ava3Result r = keyed(ava3_decoder_open_buffer(v->data, v->len, &d), &d, v);
+        FILE *f = NULL;
+        if (r == AVA3_RESULT_OK) r = ava3_decoder_fopen(d, 1 << 20, &f);
+        if (r == AVA3_RESULT_OK) {
+            ava3_decoder_free(d); /* the FILE keeps what it needs */
+            d = NULL;
+            Sha ctx;
+            sha_init(&ctx);
+            uint8_t buf[100000];
+            size_t step = 1, total = 0, n;
+            errno = 0;
+            while ((n = fread(buf, 1, step, f)) > 0) {
+                sha_update(&ctx, buf, n);
+                total += n;
+                step = step * 3 + 1;
+                if (step > sizeof buf) step = 4093;
+            }
+            sha_final(&ctx, digest);
+            if (!success) {
+                /* Opened, then a block fails: fread stops with EBADMSG. */
+                check(ferror(f) && errno == EBADMSG, v->name, "FILE: want a read error with EBADMSG");
+                check(!strcmp(want, "block failure"), v->name, "FILE: opened, want %s", want);
+                fclose(f);
+                ava3_decoder_free(d);
+                goto done_file;
+            }
+            check(!ferror(f), v->name, "FILE: read error");
+            check(total == plen && !memcmp(digest, v->payload, 32), v->name, "FILE: plaintext digest");
+            check(ftell(f) == (long)plen, v->name, "FILE: ftell at end");
+            if (plen > 100) {
+                check(fseek(f, -100, SEEK_END) == 0 && ftell(f) == (long)plen - 100, v->name, "FILE: fseek end");
+                check(fread(buf, 1, 100, f) == 100 && !memcmp(buf, plain + plen - 100, 100), v->name, "FILE: tail");
+                check(fseek(f, 7, SEEK_SET) == 0 && fread(buf, 1, 50, f) == 50 && !memcmp(buf, plain + 7, 50), v->name, "FILE: fseek set");
+                check(fseek(f, 3, SEEK_CUR) == 0 && ftell(f) == 60, v->name, "FILE: fseek cur");
+            }
+            fclose(f);
+        } else {
+            check(!strcmp(outcome(r), want), v->name, "FILE: got %s, want %s", outcome(r), want);
+        }
+        ava3_decoder_free(d);
+    }
+done_file:
+
+    /* 7. read_at from 8 threads at once */
+    if (success && plen > 0) {
+        Ava3Decoder *d = NULL;
+        Ava3Result r = keyed(ava3_decoder_open_path(path, &d), &d, v);
+        check(r == AVA3_RESULT_OK, v->name, "threads: open");
+        pthread_t t[8];
+        ThreadArg a[8];
+        for (int i = 0; i < 8; i++) {
+            a[i] = (ThreadArg){d, plain, plen, (unsigned)(i * 7919 + 1), 0};
+            pthread_create(&t[i], NULL, reader_thread, &a[i]);
+        }
+        int errors = 0;
+        for (int i = 0; i < 8; i++) {
+            pthread_join(t[i], NULL);
+            errors += a[i].errors;
+        }
+        check(errors == 0, v->name, "threads: %d mismatches", errors);
+        ava3_decoder_free(d);
+    }
+    free(plain);
+}
+
+static void guards(void) {
+    Ava3Decoder *d = NULL;
+    size_t n = 0;
+    uint8_t buf[4];
+    check(ava3_decoder_open_path(NULL, &d) == AVA3_RESULT_NULL_PARAMETER, "guards", "open_path(NULL)");
+    check(ava3_decoder_open_path("/nonexistent/x.ava3", &d) == AVA3_RESULT_IO && d == NULL, "guards", "missing file");
+    check(ava3_decoder_open_buffer(NULL, 10, &d) == AVA3_RESULT_NULL_PARAMETER, "guards", "open_buffer(NULL, 10)");
+    check(ava3_decoder_open_buffer(buf, 4, NULL) == AVA3_RESULT_NULL_PARAMETER, "guards", "open_buffer out NULL");
+    check(ava3_decoder_read_at(NULL, 0, buf, 4, &n) == AVA3_RESULT_NULL_PARAMETER, "guards", "read_at(NULL)");
+    check(ava3_decoder_set_key(NULL, buf, 4) == AVA3_RESULT_NULL_PARAMETER, "guards", "set_key(NULL)");
+    check(ava3_decoder_stream(NULL, NULL, NULL) == AVA3_RESULT_NULL_PARAMETER, "guards", "stream(NULL)");
+    ava3_decoder_free(NULL);
+    ava3_buffer_free(NULL);
+    check(ava3_buffer_data(NULL) == NULL && ava3_buffer_len(NULL) == 0, "guards", "buffer NULL");
+    char msg[128];
+    size_t full = ava3_result_message(AVA3_RESULT_WRONG_KEY, msg, sizeof msg);
+    check(full == strlen(msg) && strstr(msg, "wrong key") != NULL, "guards", "message");
+    char tiny[5];
+    ava3_result_message(AVA3_RESULT_WRONG_KEY, tiny, sizeof tiny);
+    check(strlen(tiny) == 4, "guards", "message truncation");
+    check(ava3_result_message(AVA3_RESULT_OK, NULL, 0) == 7, "guards", "message length only");
+    check(!strcmp(ava3_version(), AVA3_VERSION_STRING), "guards", "version macro");
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s VECTOR_DIR\n", argv[0]);
+        return 2;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ava3-ctest-XXXXXX");
+    if (!mkdtemp(tmpdir)) return 2;
+    guards();
+    DIR *dir = opendir(argv[1]);
+    if (!dir) return 2;
+    struct dirent *e;
+    int count = 0;
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.') continue;
+        Vector v;
+        if (load(argv[1], e->d_name, &v)) {
+            check(0, e->d_name, "cannot parse vector");
+            continue;
+        }
+        run_vector(&v);
+        free(v.data);
+        count++;
+    }
+    closedir(dir);
+    char p[512];
+    snprintf(p, sizeof p, "%s/v.ava3", tmpdir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/w.bin", tmpdir);
+    unlink(p);
+    rmdir(tmpdir);
+    check(count >= 40, "main", "only %d vectors", count);
+    printf("(%d vectors)\nc-abi: %d passed, %d failed\n", count, passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The whole AVA3 test suite. README.md's test command; .ci/run calls it.
+#
+#   bash tests/run-all.sh
+#
+# Installs what it needs (Rust crates from crates.io, Python packages from
+# PyPI into tests/.work/venv) and runs: format and lint checks, every Rust
+# test (unit, property, vectors, CLI processes, C ABI guards), the
+# independent Python implementation against the vectors and the CLI, the C
+# ABI tests (warnings as errors, ASan/UBSan, valgrind), the cbindgen header
+# check, the real-runtime tests and a short run of every fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=$ROOT/tests/.work
+mkdir -p "$WORK"
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n==== %s ====\n' "$*"; }
+SECONDS=0
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "build the release binary and library"
+cargo build --release --locked -p ava3-cli
+export AVA3_BIN=$ROOT/target/release/ava3
+
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+step "Python venv for the interop and runtime tests"
+if [ ! -x "$WORK/venv/bin/python" ]; then
+  python3 -m venv "$WORK/venv"
+fi
+"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+step "independent Python implementation (from the spec) against vectors and CLI"
+"$WORK/venv/bin/python" -m pytest -q tests/interop
+
+if [ -x tests/ffi.sh ]; then
+  step "C ABI: C tests, sanitizers, valgrind, header"
+  bash tests/ffi.sh
+fi
+
+if [ -x tests/runtimes.sh ]; then
+  step "real runtimes"
+  bash tests/runtimes.sh
+fi
+
+if [ -x tests/fuzz-smoke.sh ]; then
+  step "fuzz targets, briefly"
+  bash tests/fuzz-smoke.sh
+fi
+
+step "done in ${SECONDS}s"
+echo "all suites passed"
