@@ -211,19 +211,33 @@ pub fn decode_aligned(d: &Decoder) -> Result<AlignedBuffer, Ava3Result> {
     Ok(buf)
 }
 
-/// Decodes everything into `file` (a memfd) block by block.
+/// Decodes everything into `file` (a memfd), blocks in parallel, each
+/// written at its offset from a per-thread buffer that is wiped afterwards.
 #[cfg(unix)]
 pub fn decode_to_file(d: &Decoder, file: &File) -> Result<(), Ava3Result> {
+    use rayon::prelude::*;
     use std::os::unix::fs::FileExt;
-    let mut err = None;
-    d.stream(|offset, data| match file.write_all_at(data, offset) {
-        Ok(()) => true,
-        Err(e) => {
-            err = Some(e);
-            false
-        }
-    })
-    .map_err(|r| if err.is_some() { Ava3Result::Io } else { r })
+    let r = d.reader()?;
+    let layout = *r.layout();
+    let bs = layout.block_size() as usize;
+    let failure = (0..layout.block_count())
+        .into_par_iter()
+        .map_init(
+            || Zeroizing::new(vec![0u8; bs]),
+            |buf, i| {
+                let len = layout.block_len(i);
+                r.read_block(i, &mut buf[..len])
+                    .map_err(|e| (i, d.fail(&e)))?;
+                file.write_all_at(&buf[..len], layout.plaintext_offset(i))
+                    .map_err(|_| (i, Ava3Result::Io))
+            },
+        )
+        .filter_map(Result::err)
+        .min_by_key(|(i, _)| *i);
+    match failure {
+        None => Ok(()),
+        Some((_, code)) => Err(code),
+    }
 }
 
 /// Number of blocks the `FILE*` adapter keeps decoded.

@@ -79,6 +79,23 @@ fn primitives(c: &mut Criterion) {
             black_box(m.finalize());
         })
     });
+    // The machine's own ceiling for 2-core scaling: two independent
+    // HMAC-SHA256 halves on two threads (compare with hmac_sha256).
+    let pool2 = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    g.bench_function("hmac_sha256_halves_on_2_threads", |b| {
+        b.iter(|| {
+            let (x, y) = pt.split_at(LEN / 2);
+            let h = |d: &[u8]| {
+                let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[2u8; 32]).unwrap();
+                m.update(d);
+                black_box(m.finalize());
+            };
+            pool2.install(|| rayon::join(|| h(x), || h(y)));
+        })
+    });
     g.bench_function("aes256ctr_plus_hmac_sha256", |b| {
         b.iter(|| {
             let mut c = ctr::Ctr128BE::<Aes256>::new(&[1u8; 32].into(), &[0u8; 16].into());

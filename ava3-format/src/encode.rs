@@ -177,10 +177,16 @@ impl<W: Write + Send> Encoder<W> {
     /// `out` while the previous batch's output is written and the plaintext
     /// is hashed; the new output waits in `unwritten`.
     fn flush_batch(&mut self) -> Result<()> {
+        self.seal_batch(None)
+    }
+
+    /// Seals `external` (a whole batch from the caller's buffer, sealed
+    /// without copying) or else the pending plaintext.
+    fn seal_batch(&mut self, external: Option<&[u8]>) -> Result<()> {
         let layout = *self.cipher.layout();
         let bs = layout.block_size() as usize;
         let first = self.next_index;
-        let filled = self.filled;
+        let filled = external.map_or(self.filled, <[u8]>::len);
         let n_blocks = filled.div_ceil(bs).max(1);
         let out_len = filled + n_blocks * TAG_LEN;
         self.out.resize(out_len, 0);
@@ -194,7 +200,7 @@ impl<W: Write + Send> Encoder<W> {
             parallel,
             ..
         } = self;
-        let pending = &pending[..filled];
+        let pending = external.unwrap_or(&pending[..filled]);
         let out = &mut out[..out_len];
         let cipher = &*cipher;
         let seal =
@@ -248,6 +254,17 @@ impl<W: Write + Send> Encoder<W> {
             });
         }
         while !buf.is_empty() {
+            if self.filled == 0 && buf.len() >= self.batch_bytes {
+                // A whole batch in the caller's buffer: seal it in place.
+                let (batch, rest) = buf.split_at(self.batch_bytes);
+                self.received += batch.len() as u64;
+                if let Err(e) = self.seal_batch(Some(batch)) {
+                    self.poisoned = true;
+                    return Err(e);
+                }
+                buf = rest;
+                continue;
+            }
             let take = (self.batch_bytes - self.filled).min(buf.len());
             self.pending[self.filled..self.filled + take].copy_from_slice(&buf[..take]);
             self.filled += take;
