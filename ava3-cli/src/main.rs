@@ -48,6 +48,11 @@ fn run(cli: &Cli) -> CliResult<()> {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug: report it as one line, exit 2, and let the
+    // temporary outputs be cleaned up as the stack unwinds.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("ava3: error: internal error (please report it): {info}");
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -56,11 +61,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
+    match std::panic::catch_unwind(|| run(&cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(f)) => {
             eprintln!("ava3: error: {}", f.message);
             ExitCode::from(f.code)
         }
+        Err(_) => ExitCode::from(error::EXIT_USAGE),
     }
 }

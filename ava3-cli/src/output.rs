@@ -3,7 +3,7 @@
 //! leaves no partial output and never damages an existing one.
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -75,9 +75,60 @@ pub fn remove_stale_temporaries(dest: &Path) -> usize {
     removed
 }
 
+/// Bytes written between two background writebacks.
+const WRITEBACK_EVERY: u64 = 64 << 20;
+
+/// The temporary file, with writeback started in the background every
+/// [`WRITEBACK_EVERY`] bytes (`fdatasync` on a second handle, in a helper
+/// thread), so that the final `fsync` before the rename has little left to
+/// flush and the disk works while the encoder computes.
+pub struct SyncingFile {
+    file: NamedTempFile,
+    since: u64,
+    inflight: Option<std::thread::JoinHandle<io::Result<()>>>,
+}
+
+impl SyncingFile {
+    fn start_writeback(&mut self) {
+        if self.inflight.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        if let Some(h) = self.inflight.take() {
+            let _ = h.join();
+        }
+        if let Ok(clone) = self.file.as_file().try_clone() {
+            self.inflight = Some(std::thread::spawn(move || clone.sync_data()));
+            self.since = 0;
+        }
+    }
+
+    fn finish(mut self) -> io::Result<NamedTempFile> {
+        if let Some(h) = self.inflight.take() {
+            h.join()
+                .map_err(|_| io::Error::other("writeback thread failed"))??;
+        }
+        self.file.as_file().sync_all()?;
+        Ok(self.file)
+    }
+}
+
+impl Write for SyncingFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.as_file_mut().write(buf)?;
+        self.since += n as u64;
+        if self.since >= WRITEBACK_EVERY {
+            self.start_writeback();
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_file_mut().flush()
+    }
+}
+
 /// A file being written: a temporary file beside the destination.
 pub struct AtomicFile {
-    tmp: BufWriter<NamedTempFile>,
+    tmp: BufWriter<SyncingFile>,
     dest: PathBuf,
 }
 
@@ -100,13 +151,20 @@ impl AtomicFile {
                 Failure::usage(format!("cannot create a file in {}: {e}", dir.display()))
             })?;
         Ok(Self {
-            tmp: BufWriter::with_capacity(1 << 20, tmp),
+            tmp: BufWriter::with_capacity(
+                1 << 20,
+                SyncingFile {
+                    file: tmp,
+                    since: 0,
+                    inflight: None,
+                },
+            ),
             dest: dest.to_path_buf(),
         })
     }
 
     /// The writer.
-    pub fn writer(&mut self) -> &mut BufWriter<NamedTempFile> {
+    pub fn writer(&mut self) -> &mut BufWriter<SyncingFile> {
         &mut self.tmp
     }
 
@@ -114,11 +172,11 @@ impl AtomicFile {
     /// only when `force`).
     pub fn commit(self, force: bool) -> CliResult<()> {
         let dest = self.dest;
-        let tmp = self.tmp.into_inner().map_err(|e| {
-            Failure::usage(format!("cannot write {}: {}", dest.display(), e.error()))
-        })?;
-        tmp.as_file()
-            .sync_all()
+        let tmp = self
+            .tmp
+            .into_inner()
+            .map_err(|e| Failure::usage(format!("cannot write {}: {}", dest.display(), e.error())))?
+            .finish()
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", dest.display())))?;
         set_readable(tmp.as_file());
         let persisted = if force {

@@ -200,7 +200,10 @@ impl<W: Write + Send> Encoder<W> {
             parallel,
             ..
         } = self;
-        let pending = external.unwrap_or(&pending[..filled]);
+        let pending = match external {
+            Some(batch) => batch,
+            None => &pending[..filled],
+        };
         let out = &mut out[..out_len];
         let cipher = &*cipher;
         let seal =
@@ -286,25 +289,50 @@ impl<W: Write + Send> Encoder<W> {
     }
 
     /// Reads everything from `reader` straight into the batch buffer (no
-    /// intermediate copy). Fails with [`Error::LengthMismatch`] when the
-    /// reader has more bytes than declared.
-    pub fn write_from<R: Read>(&mut self, reader: &mut R) -> Result<u64> {
+    /// intermediate copy); once a batch is full, the next one is read while
+    /// it is sealed. Fails with [`Error::LengthMismatch`] when the reader has
+    /// more bytes than declared (fewer is reported by `finish`).
+    pub fn write_from<R: Read + Send>(&mut self, reader: &mut R) -> Result<u64> {
         self.check_usable()?;
         let start = self.received;
+        let mut next: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
         loop {
-            let room = (self.batch_bytes - self.filled)
-                .min(self.remaining().min(usize::MAX as u64) as usize);
+            let remaining = self.remaining().min(usize::MAX as u64) as usize;
+            if self.filled == self.batch_bytes && remaining > 0 {
+                // Seal the full batch while the next one is read.
+                let want = remaining.min(self.batch_bytes);
+                if next.len() < self.batch_bytes {
+                    next.resize(self.batch_bytes, 0);
+                }
+                let current = std::mem::take(&mut self.pending);
+                let (sealed, got) = rayon::join(
+                    || self.seal_batch(Some(&current[..])),
+                    || crate::stream::read_full(reader, &mut next[..want]),
+                );
+                self.pending = current;
+                std::mem::swap(&mut self.pending, &mut next);
+                if let Err(e) = sealed {
+                    self.poisoned = true;
+                    return Err(e);
+                }
+                let got = got?;
+                self.filled = got;
+                self.received += got as u64;
+                if got < want {
+                    // The input ended early; `finish` reports it.
+                    return Ok(self.received - start);
+                }
+                continue;
+            }
+            if self.filled == self.batch_bytes {
+                self.flush_if_full()?;
+                continue;
+            }
+            let room = (self.batch_bytes - self.filled).min(remaining);
             if room == 0 {
                 // Everything declared arrived: the reader must be at its end.
                 let mut probe = [0u8; 1];
-                let extra = loop {
-                    match reader.read(&mut probe) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                };
-                if extra > 0 {
+                if crate::stream::read_full(reader, &mut probe)? > 0 {
                     self.poisoned = true;
                     return Err(Error::LengthMismatch {
                         expected: self.cipher.layout().plaintext_len(),
@@ -321,7 +349,6 @@ impl<W: Write + Send> Encoder<W> {
             };
             self.filled += got;
             self.received += got as u64;
-            self.flush_if_full()?;
         }
     }
 
