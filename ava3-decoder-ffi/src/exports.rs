@@ -366,9 +366,14 @@ pub extern "C" fn ava3_decoder_decode_to_memfd(
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
             let size = d.reader()?.len();
+            let len = usize::try_from(size).map_err(|_| Ava3Result::InvalidParameter)?;
             let file = ptr::memfd().map_err(|_| Ava3Result::Io)?;
             file.set_len(size).map_err(|_| Ava3Result::Io)?;
-            handle::decode_to_file(d, &file)?;
+            {
+                // Decode straight into the memfd's pages, on all cores.
+                let mut map = ptr::Mapping::new(&file, len).map_err(|_| Ava3Result::Io)?;
+                d.decode_into(map.as_mut_slice())?;
+            }
             ptr::seal(&file).map_err(|_| Ava3Result::Io)?;
             ptr::write(out_fd, ptr::into_raw_fd(file))
         }

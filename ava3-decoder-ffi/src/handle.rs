@@ -211,35 +211,6 @@ pub fn decode_aligned(d: &Decoder) -> Result<AlignedBuffer, Ava3Result> {
     Ok(buf)
 }
 
-/// Decodes everything into `file` (a memfd), blocks in parallel, each
-/// written at its offset from a per-thread buffer that is wiped afterwards.
-#[cfg(unix)]
-pub fn decode_to_file(d: &Decoder, file: &File) -> Result<(), Ava3Result> {
-    use rayon::prelude::*;
-    use std::os::unix::fs::FileExt;
-    let r = d.reader()?;
-    let layout = *r.layout();
-    let bs = layout.block_size() as usize;
-    let failure = (0..layout.block_count())
-        .into_par_iter()
-        .map_init(
-            || Zeroizing::new(vec![0u8; bs]),
-            |buf, i| {
-                let len = layout.block_len(i);
-                r.read_block(i, &mut buf[..len])
-                    .map_err(|e| (i, d.fail(&e)))?;
-                file.write_all_at(&buf[..len], layout.plaintext_offset(i))
-                    .map_err(|_| (i, Ava3Result::Io))
-            },
-        )
-        .filter_map(Result::err)
-        .min_by_key(|(i, _)| *i);
-    match failure {
-        None => Ok(()),
-        Some((_, code)) => Err(code),
-    }
-}
-
 /// Number of blocks the `FILE*` adapter keeps decoded.
 pub(crate) const CACHE_BLOCKS: usize = 8;
 
@@ -314,11 +285,55 @@ impl FileCookie {
         Ok(slot)
     }
 
+    /// Decodes the whole blocks that `buf` covers from a block boundary
+    /// straight into it, in parallel (a large sequential `fread`); returns
+    /// the bytes written (0 when the request is not aligned or too small).
+    fn read_whole_blocks(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        use rayon::prelude::*;
+        let layout = *self.reader.layout();
+        let bs = layout.block_size();
+        if self.pos % bs != 0 {
+            return Ok(0);
+        }
+        let first = self.pos / bs;
+        let avail = self.reader.len() - self.pos;
+        let n_blocks = (buf.len() as u64).min(avail) / bs;
+        if n_blocks < 2 {
+            return Ok(0);
+        }
+        let bytes = (n_blocks * bs) as usize;
+        let reader = &self.reader;
+        let failure = buf[..bytes]
+            .par_chunks_mut(bs as usize)
+            .enumerate()
+            .filter_map(|(k, chunk)| {
+                reader
+                    .read_block(first + k as u64, chunk)
+                    .err()
+                    .map(|e| (k, e))
+            })
+            .min_by_key(|(k, _)| *k);
+        if let Some((_, e)) = failure {
+            buf[..bytes].zeroize();
+            return Err(e);
+        }
+        self.counters.misses.fetch_add(n_blocks, Ordering::Relaxed);
+        self.counters
+            .bytes_decrypted
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.pos += bytes as u64;
+        Ok(bytes)
+    }
+
     /// `read` of the FILE: up to `buf.len()` bytes at the position.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let len = self.reader.len();
         let bs = self.reader.layout().block_size();
-        let mut done = 0;
+        let mut done = self.read_whole_blocks(buf).inspect_err(|e| {
+            if let Error::BlockAuth { index } = e {
+                self.failed.store(*index, Ordering::Relaxed);
+            }
+        })?;
         while done < buf.len() && self.pos < len {
             let index = self.pos / bs;
             let within = (self.pos - index * bs) as usize;

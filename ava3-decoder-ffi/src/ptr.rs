@@ -163,6 +163,62 @@ pub(crate) fn seal(file: &File) -> io::Result<()> {
     }
 }
 
+/// A shared writable mapping of the first `len` bytes of `file`, unmapped
+/// on drop.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) struct Mapping {
+    ptr: *mut c_void,
+    len: usize,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Mapping {
+    pub(crate) fn new(file: &File, len: usize) -> io::Result<Self> {
+        use std::os::fd::AsRawFd;
+        if len == 0 {
+            return Ok(Self {
+                ptr: std::ptr::null_mut(),
+                len,
+            });
+        }
+        // SAFETY: mapping a descriptor we own, `len` bytes that the file has
+        // (the caller sized it); the kernel picks the address.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self { ptr, len })
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+        if self.ptr.is_null() {
+            return &mut [];
+        }
+        // SAFETY: a live private-to-us mapping of `len` writable bytes; the
+        // memfd has no other user until it is returned.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.cast::<u8>(), self.len) }
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        if !self.ptr.is_null() {
+            // SAFETY: unmapping exactly the mapping made in `new`.
+            unsafe { libc::munmap(self.ptr, self.len) };
+        }
+    }
+}
+
 /// Gives a descriptor to C.
 #[cfg(unix)]
 pub(crate) fn into_raw_fd(file: File) -> c_int {
