@@ -211,7 +211,7 @@ pub fn decode_aligned(d: &Decoder) -> Result<AlignedBuffer, Ava3Result> {
     Ok(buf)
 }
 
-/// Number of blocks the `FILE*` adapter keeps decoded.
+/// Fewest blocks the `FILE*` adapter keeps decoded.
 pub(crate) const CACHE_BLOCKS: usize = 8;
 
 /// The state behind a `FILE*`: position and a small LRU of decoded blocks
@@ -221,6 +221,8 @@ pub struct FileCookie {
     pos: u64,
     /// (block index, plaintext, last use), most recent use wins.
     cache: Vec<(u64, Zeroizing<Vec<u8>>, u64)>,
+    /// Blocks the cache holds: 8, or what one stdio buffer spans plus 2.
+    capacity: usize,
     tick: u64,
     counters: Arc<CacheCounters>,
     failed: Arc<AtomicU64>,
@@ -238,10 +240,12 @@ impl std::fmt::Debug for FileCookie {
 
 impl FileCookie {
     pub fn new(d: &Decoder, buffer_size: usize) -> Result<Self, Ava3Result> {
+        let bs = d.header().block_size as usize;
         Ok(Self {
             reader: d.reader()?.clone(),
             pos: 0,
-            cache: Vec::with_capacity(CACHE_BLOCKS),
+            cache: Vec::new(),
+            capacity: CACHE_BLOCKS.max(buffer_size / bs + 2),
             tick: 0,
             counters: d.cache_counters().clone(),
             failed: d.failed_block.clone(),
@@ -249,31 +253,39 @@ impl FileCookie {
         })
     }
 
-    fn block(&mut self, index: u64) -> Result<usize, Error> {
+    /// The cache slot to (re)use for a new block: a free one, else the
+    /// least recently used.
+    fn victim(&mut self) -> usize {
+        if self.cache.len() < self.capacity {
+            let bs = self.reader.layout().block_size() as usize;
+            self.cache
+                .push((u64::MAX, Zeroizing::new(vec![0u8; bs]), 0));
+            return self.cache.len() - 1;
+        }
+        self.cache
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, (_, _, used))| *used)
+            .map(|(k, _)| k)
+            .unwrap_or(0)
+    }
+
+    fn lookup(&mut self, index: u64) -> Option<usize> {
         self.tick += 1;
-        if let Some(k) = self.cache.iter().position(|(i, _, _)| *i == index) {
-            self.cache[k].2 = self.tick;
-            self.counters.hits.fetch_add(1, Ordering::Relaxed);
+        let k = self.cache.iter().position(|(i, _, _)| *i == index)?;
+        self.cache[k].2 = self.tick;
+        self.counters.hits.fetch_add(1, Ordering::Relaxed);
+        Some(k)
+    }
+
+    /// The cache slot holding block `index`, decrypting it on a miss.
+    fn block(&mut self, index: u64) -> Result<usize, Error> {
+        if let Some(k) = self.lookup(index) {
             return Ok(k);
         }
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
-        let layout = *self.reader.layout();
-        let len = layout.block_len(index);
-        let slot = if self.cache.len() < CACHE_BLOCKS {
-            self.cache.push((
-                index,
-                Zeroizing::new(vec![0u8; layout.block_size() as usize]),
-                0,
-            ));
-            self.cache.len() - 1
-        } else {
-            self.cache
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, (_, _, used))| *used)
-                .map(|(k, _)| k)
-                .unwrap_or(0)
-        };
+        let len = self.reader.layout().block_len(index);
+        let slot = self.victim();
         self.cache[slot].0 = u64::MAX;
         self.reader
             .read_block(index, &mut self.cache[slot].1[..len])?;
@@ -285,9 +297,12 @@ impl FileCookie {
         Ok(slot)
     }
 
-    /// Decodes the whole blocks that `buf` covers from a block boundary
-    /// straight into it, in parallel (a large sequential `fread`); returns
-    /// the bytes written (0 when the request is not aligned or too small).
+    /// Fills `buf` with the whole blocks it covers from the position (a
+    /// block boundary): cached blocks are copied, the others decrypted in
+    /// parallel straight into `buf` and then cached, so that the next
+    /// `fseek` + refill of the stdio buffer (which re-reads the region after
+    /// a tensor) finds them. Returns the bytes written (0 when the position
+    /// is not on a block boundary or fewer than 2 blocks fit).
     fn read_whole_blocks(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         use rayon::prelude::*;
         let layout = *self.reader.layout();
@@ -302,10 +317,18 @@ impl FileCookie {
             return Ok(0);
         }
         let bytes = (n_blocks * bs) as usize;
+        let mut missing = Vec::new();
+        for (k, chunk) in buf[..bytes].chunks_mut(bs as usize).enumerate() {
+            match self.lookup(first + k as u64) {
+                Some(slot) => chunk.copy_from_slice(&self.cache[slot].1[..bs as usize]),
+                None => missing.push(k),
+            }
+        }
         let reader = &self.reader;
         let failure = buf[..bytes]
             .par_chunks_mut(bs as usize)
             .enumerate()
+            .filter(|(k, _)| missing.binary_search(k).is_ok())
             .filter_map(|(k, chunk)| {
                 reader
                     .read_block(first + k as u64, chunk)
@@ -317,10 +340,21 @@ impl FileCookie {
             buf[..bytes].zeroize();
             return Err(e);
         }
-        self.counters.misses.fetch_add(n_blocks, Ordering::Relaxed);
+        let decoded = missing.len() as u64;
+        self.counters.misses.fetch_add(decoded, Ordering::Relaxed);
         self.counters
             .bytes_decrypted
-            .fetch_add(bytes as u64, Ordering::Relaxed);
+            .fetch_add(decoded * bs, Ordering::Relaxed);
+        // Cache the tail of what was decoded (the most likely to be re-read).
+        let keep = missing.len().saturating_sub(self.capacity);
+        for &k in &missing[keep..] {
+            let slot = self.victim();
+            let start = k * bs as usize;
+            self.cache[slot].1[..bs as usize].copy_from_slice(&buf[start..start + bs as usize]);
+            self.cache[slot].0 = first + k as u64;
+            self.tick += 1;
+            self.cache[slot].2 = self.tick;
+        }
         self.pos += bytes as u64;
         Ok(bytes)
     }

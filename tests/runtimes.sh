@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Real runtimes load protected models (tests/runtimes/test_runtimes.py):
+# GGUF reader, the llama.cpp FILE* path in C, LiteRT, TVM.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=tests/.work
+cargo build --release --locked -q -p ava3-cli -p ava3-decoder-ffi
+if [ ! -x "$WORK/venv/bin/python" ]; then
+  python3 -m venv "$WORK/venv"
+fi
+"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+export AVA3_BIN=$PWD/target/release/ava3 AVA3_LIB=$PWD/target/release/libava3_decoder.so
+cd tests/runtimes
+../.work/venv/bin/python -m pytest -q -p no:cacheprovider . 2>&1 || exit 1
