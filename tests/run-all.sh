@@ -51,6 +51,9 @@ if [ -x tests/runtimes.sh ]; then
   bash tests/runtimes.sh
 fi
 
+step "integration examples (compile what can be, run the JNI glue)"
+bash examples/check.sh
+
 if [ -x tests/fuzz-smoke.sh ]; then
   step "fuzz targets, briefly"
   bash tests/fuzz-smoke.sh

@@ -253,23 +253,21 @@ def test_tvm_tensor_cache_shards_through_read_at(tmp_path):
     for s in shards:
         encode(s, shipped / (s.name + ".ava3"))
 
-    # The override an app registers before MLC's first load: each shard is
-    # opened through libava3_decoder and each record decrypted with read_at
-    # straight into the tensor's host memory.
-    def ava3_tensor_cache_load(cache_path, device_type, device_id):
-        meta = json.loads((pathlib.Path(cache_path) / "tensor-cache.json").read_text())
-        for rec in meta["records"]:
-            d = Decoder(path=pathlib.Path(cache_path) / (rec["dataPath"] + ".ava3"))
-            d.set_key(KEY)
-            assert d.size == rec["nbytes"]
-            for r in rec["records"]:
-                host = np.empty(r["shape"], dtype=r["dtype"])
-                assert d.read_into(r["byteOffset"], host) == r["nbytes"]
-                update(r["name"], tvm.runtime.tensor(host), True)
-            d.close()
+    # The override an app registers before MLC's first load
+    # (examples/mlc/ava3_tensor_cache.py): each shard is opened through
+    # libava3_decoder and each record decrypted with read_at straight into
+    # the tensor's host memory.
+    import sys
+    sys.path.insert(0, str(ROOT / "examples" / "mlc"))
+    import ava3_tensor_cache
 
+    def open_decoder(path):
+        d = Decoder(path=path)
+        d.set_key(KEY)
+        return d
+
+    previous = ava3_tensor_cache.install(tvm, open_decoder)
     register = getattr(tvm, "register_global_func", None) or getattr(tvm, "register_func")
-    register("vm.builtin.tensor_cache.load", ava3_tensor_cache_load, override=True)
     try:
         if clear:
             clear()
@@ -277,6 +275,6 @@ def test_tvm_tensor_cache_shards_through_read_at(tmp_path):
         for name in params:
             assert np.array_equal(get(name).numpy(), expected[name]), name
     finally:
-        register("vm.builtin.tensor_cache.load", load, override=True)
+        register("vm.builtin.tensor_cache.load", previous, override=True)
     for s in shards:
         no_plaintext_files(shipped, s.read_bytes())

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Compiles what can be compiled here and runs what can be run:
+# - the llama.cpp and TfLite C examples, -fsyntax-only against stubs of the
+#   runtime declarations they use (the runtimes are not built here);
+# - the Android JNI glue against the JDK's jni.h, run through the Java twin
+#   of Ava3Model.kt on a real encoded model (memfd, wrong key).
+# Kotlin and Swift are not compiled (no toolchains here).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+INC=$ROOT/ava3-decoder-ffi/include
+LIB=$ROOT/target/release
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+cargo build --release --locked -q -p ava3-cli -p ava3-decoder-ffi
+for f in examples/llama_cpp/load_ava3.c examples/litert/tflite_model_create.c; do
+  gcc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I "$INC" -I examples/stubs "$f"
+  echo "compiled (syntax, against stubs): $f"
+done
+JDK=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+gcc -std=c11 -Wall -Wextra -Werror -shared -fPIC -I "$INC" -I "$JDK/include" -I "$JDK/include/linux" \
+  -DAVA3_JNI\(name\)=Java_Ava3Model_##name examples/android/ava3_jni.c -L "$LIB" -lava3_decoder \
+  -o "$W/libava3_jni.so"
+javac -d "$W" examples/android/test/Ava3Model.java
+AVA3_KEY_FILE=testdata/keys/dev.key "$LIB/ava3" encode -q testdata/samples/tiny-llama.amg -o "$W/m.amg.ava3"
+SUM=$(sha256sum testdata/samples/tiny-llama.amg | cut -d' ' -f1)
+LD_LIBRARY_PATH=$LIB:$W java -Djava.library.path="$LIB:$W" -cp "$W" Ava3Model "$W/m.amg.ava3" "$(tr -d '\n' < testdata/keys/dev.key)" "$SUM"
