@@ -42,6 +42,7 @@ fn encode(salt: u8) -> Vec<u8> {
 }
 
 /// One case: a name and the bytes.
+#[derive(Debug)]
 pub struct Case(pub String, pub Vec<u8>);
 
 /// The corpus (the FFI test builds the same one).
