@@ -48,6 +48,22 @@ pub struct EncodeRecord {
 }
 
 impl EncodeRecord {
+    /// A record with no file details (skipped or failed files).
+    pub fn bare(status: &'static str, source: &str, error: Option<String>) -> Self {
+        Self {
+            status,
+            source: source.to_string(),
+            output: String::new(),
+            size: None,
+            plaintext_sha256: None,
+            output_keyless_sha256: None,
+            key_id: None,
+            payload_kind: None,
+            format_version: None,
+            error,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
     }

@@ -122,19 +122,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let quiet = a.style.quiet;
     for rel in &skipped {
         if json {
-            let r = EncodeRecord {
-                status: "skipped",
-                source: rel.clone(),
-                output: String::new(),
-                size: None,
-                plaintext_sha256: None,
-                output_keyless_sha256: None,
-                key_id: None,
-                payload_kind: None,
-                format_version: None,
-                error: None,
-            };
-            emit(&r.to_json());
+            emit(&EncodeRecord::bare("skipped", rel, None).to_json());
         } else if !quiet {
             emit(&format!("skipped (not .amm/.amg/.amr) {rel}"));
         }
@@ -234,19 +222,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let failures = failures.into_inner().unwrap_or_default();
     for (rel, f) in &failures {
         if json {
-            let r = EncodeRecord {
-                status: "failed",
-                source: rel.clone(),
-                output: String::new(),
-                size: None,
-                plaintext_sha256: None,
-                output_keyless_sha256: None,
-                key_id: None,
-                payload_kind: None,
-                format_version: None,
-                error: Some(f.message.clone()),
-            };
-            emit(&r.to_json());
+            emit(&EncodeRecord::bare("failed", rel, Some(f.message.clone())).to_json());
         }
         eprintln!("ava3: error: {rel}: {}", f.message);
     }

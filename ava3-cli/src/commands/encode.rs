@@ -75,19 +75,12 @@ pub fn decide_kind(
     Ok(kind)
 }
 
+/// The first bytes of a file, for sniffing (the file position moves past
+/// them; the caller feeds them to the encoder first).
 fn read_head(file: &File) -> io::Result<Vec<u8>> {
-    let mut head = vec![0u8; Content::SNIFF_LEN];
-    let mut n = 0;
-    let mut f = file;
-    while n < head.len() {
-        match f.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    head.truncate(n);
+    let mut head = Vec::with_capacity(Content::SNIFF_LEN);
+    file.take(Content::SNIFF_LEN as u64)
+        .read_to_end(&mut head)?;
     Ok(head)
 }
 
