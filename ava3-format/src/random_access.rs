@@ -118,11 +118,11 @@ fn pread_exact(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<(
 
 impl ReadAt for FileRange {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let end = offset
+        // The window's end is checked here; the file may be longer.
+        offset
             .checked_add(buf.len() as u64)
-            .filter(|&e| e <= self.len)
+            .filter(|&end| end <= self.len)
             .ok_or(io::ErrorKind::UnexpectedEof)?;
-        let _ = end;
         pread_exact(&self.file, buf, self.offset + offset)
     }
     fn size(&self) -> io::Result<u64> {

@@ -45,14 +45,7 @@ pub(super) fn forward_units(
     pad: &[u8],
     dst: &mut [u8],
 ) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("ssse3") {
-        // SAFETY: the CPU supports SSSE3 (checked just above).
-        unsafe { x86::units(sigma, rho, src, pad, dst, &FWD, false) };
-        return true;
-    }
-    let _ = (sigma, rho, src, pad, dst);
-    false
+    units(sigma, rho, src, pad, dst, false)
 }
 
 /// Runs the unit loop of `Shuffle::inverse_xor` with SIMD when the CPU
@@ -64,13 +57,18 @@ pub(super) fn inverse_units(
     pad: &[u8],
     dst: &mut [u8],
 ) -> bool {
+    units(sigma, rho, src, pad, dst, true)
+}
+
+fn units(sigma: &[u32], rho: &[u8], src: &[u8], pad: &[u8], dst: &mut [u8], inverse: bool) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("ssse3") {
+        let masks = if inverse { &INV } else { &FWD };
         // SAFETY: the CPU supports SSSE3 (checked just above).
-        unsafe { x86::units(sigma, rho, src, pad, dst, &INV, true) };
+        unsafe { x86::units(sigma, rho, src, pad, dst, masks, inverse) };
         return true;
     }
-    let _ = (sigma, rho, src, pad, dst);
+    let _ = (sigma, rho, src, pad, dst, inverse);
     false
 }
 
