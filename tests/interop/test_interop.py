@@ -51,13 +51,21 @@ def test_success_vectors_reencode_byte_for_byte(path):
     assert again == body
 
 
-def test_rust_cli_output_decodes_in_python(tmp_path):
+KEY = bytes(range(32))
+
+
+def cli_with_key(tmp_path):
+    """The ava3 binary and a key file holding KEY."""
     exe = os.environ.get("AVA3_BIN")
     if not exe:
         pytest.fail("AVA3_BIN is not set: the test script must point it at the built ava3 binary")
-    key = bytes(range(32))
-    (tmp_path / "k").write_text(key.hex() + "\n")
+    (tmp_path / "k").write_text(KEY.hex() + "\n")
     os.chmod(tmp_path / "k", 0o600)
+    return exe, KEY
+
+
+def test_rust_cli_output_decodes_in_python(tmp_path):
+    exe, key = cli_with_key(tmp_path)
     model = tmp_path / "m.amm"
     data = os.urandom(300_001)
     model.write_bytes(data)
@@ -70,12 +78,7 @@ def test_rust_cli_output_decodes_in_python(tmp_path):
 
 
 def test_python_output_decodes_in_rust_cli(tmp_path):
-    exe = os.environ.get("AVA3_BIN")
-    if not exe:
-        pytest.fail("AVA3_BIN is not set: the test script must point it at the built ava3 binary")
-    key = bytes(range(32))
-    (tmp_path / "k").write_text(key.hex() + "\n")
-    os.chmod(tmp_path / "k", 0o600)
+    exe, key = cli_with_key(tmp_path)
     data = os.urandom(200_000)
     (tmp_path / "p.ava3").write_bytes(ava3_ref.encode(key, data, os.urandom(32), 4096, 1))
     subprocess.run([exe, "decode", "--quiet", "--key-file", str(tmp_path / "k"),
