@@ -274,6 +274,36 @@ fn read_into(c: *mut c_void, buf: *mut c_char, size: usize) -> isize {
     result.unwrap_or(-1)
 }
 
+/// After fopencookie/funopen: frees the cookie if no FILE was made, else
+/// hands the cookie's stdio buffer to `setvbuf`. Returns `file`.
+#[cfg(any(
+    all(target_os = "linux", target_env = "gnu"),
+    target_os = "android",
+    target_vendor = "apple"
+))]
+fn attach_cookie(file: *mut libc::FILE, raw: *mut FileCookie) -> *mut libc::FILE {
+    if file.is_null() {
+        free_box(raw);
+        return file;
+    }
+    // SAFETY: `raw` is the live cookie the FILE now owns; it is freed only
+    // by the close callback, which cannot run before the caller has `file`.
+    let buf = unsafe { &mut (*raw).stdio_buffer };
+    if !buf.is_empty() {
+        // SAFETY: the buffer lives in the cookie until the close callback,
+        // the last thing stdio does with the FILE; `file` is unused so far.
+        unsafe {
+            libc::setvbuf(
+                file,
+                buf.as_mut_ptr().cast::<c_char>(),
+                libc::_IOFBF,
+                buf.len(),
+            )
+        };
+    }
+    file
+}
+
 fn close_cookie(c: *mut c_void) -> c_int {
     free_box(c.cast::<FileCookie>());
     0
@@ -339,23 +369,11 @@ mod stdio {
             seek: Some(seek_fn),
             close: Some(close_fn),
         };
-        let buf_len = ck.stdio_buffer.len();
         let raw = Box::into_raw(ck);
         // SAFETY: `raw` is a live cookie owned by the FILE from here on
         // (freed by close_fn); the mode string is a valid C string.
         let file = unsafe { fopencookie(raw.cast::<c_void>(), c"rb".as_ptr(), funcs) };
-        if file.is_null() {
-            free_box(raw);
-            return file;
-        }
-        if buf_len > 0 {
-            // SAFETY: the buffer lives in the cookie, which lives until the
-            // close callback, the last thing stdio does with the FILE.
-            let buf = unsafe { (*raw).stdio_buffer.as_mut_ptr() };
-            // SAFETY: `file` is the FILE just opened, not yet used.
-            unsafe { libc::setvbuf(file, buf.cast::<c_char>(), libc::_IOFBF, buf_len) };
-        }
-        file
+        attach_cookie(file, raw)
     }
 }
 
@@ -394,7 +412,6 @@ mod stdio {
     }
 
     pub(crate) fn open(ck: Box<FileCookie>) -> *mut libc::FILE {
-        let buf_len = ck.stdio_buffer.len();
         let raw = Box::into_raw(ck);
         // SAFETY: as in the glibc version: the FILE owns the cookie.
         let file = unsafe {
@@ -406,17 +423,7 @@ mod stdio {
                 Some(close_fn),
             )
         };
-        if file.is_null() {
-            free_box(raw);
-            return file;
-        }
-        if buf_len > 0 {
-            // SAFETY: the buffer lives in the cookie until close.
-            let buf = unsafe { (*raw).stdio_buffer.as_mut_ptr() };
-            // SAFETY: `file` is the FILE just opened.
-            unsafe { libc::setvbuf(file, buf.cast::<c_char>(), libc::_IOFBF, buf_len) };
-        }
-        file
+        attach_cookie(file, raw)
     }
 }
 
