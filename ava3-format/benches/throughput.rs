@@ -1,7 +1,8 @@
 //! Throughput of the core next to its primitives, in one run:
 //! raw AES-256-CTR, raw HMAC-SHA256, the two together (the cost floor of any
 //! AES-CTR + HMAC format), the obfuscation layers alone, and the core's
-//! encode / decode / keyed verify, on one core and on all cores.
+//! encode (streaming, and by offset into a file as the CLI does) / decode /
+//! keyed verify, on one core and on all cores.
 //!
 //! `cargo bench -p ava3-format --bench throughput`
 
@@ -11,7 +12,7 @@ use std::io::Read;
 use aes::Aes256;
 use ava3_format::bench_internals::Obfuscator;
 use ava3_format::{
-    verify_keyed, DecodeOptions, Decoder, EncodeOptions, Encoder, MasterKey, PayloadKind,
+    encode_at, verify_keyed, DecodeOptions, Decoder, EncodeOptions, Encoder, MasterKey, PayloadKind,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ctr::cipher::{KeyIvInit, StreamCipher};
@@ -141,6 +142,15 @@ fn primitives(c: &mut Criterion) {
     g.finish();
 }
 
+fn shm_or_tmp() -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
 fn core(c: &mut Criterion) {
     let key = MasterKey::from_bytes([9; 32]);
     let pt = data();
@@ -160,6 +170,17 @@ fn core(c: &mut Criterion) {
         g.sample_size(10);
         g.bench_function("encode", |b| {
             b.iter(|| pool.install(|| encode(&key, &pt, parallel, &mut sealed)))
+        });
+        // The CLI's single-file path: lanes reading by offset from memory and
+        // writing by offset into a file in memory (tmpfs where there is one).
+        g.bench_function("encode_at_into_file", |b| {
+            let dest = tempfile::tempfile_in(shm_or_tmp()).unwrap();
+            let opts = EncodeOptions {
+                block_size: BS as u32,
+                payload_kind: PayloadKind::Unknown,
+                parallel,
+            };
+            b.iter(|| encode_at(&pt[..], &dest, &key, LEN as u64, &opts, threads, &|_| {}).unwrap())
         });
         g.bench_function("decode", |b| {
             b.iter(|| pool.install(|| decode(&key, &file, parallel, &mut out)))

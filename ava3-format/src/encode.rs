@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::cipher::{FileCipher, KeylessHasher};
 use crate::error::{Error, Result};
-use crate::header::{Header, Layout, DEFAULT_BLOCK_SIZE, TAG_LEN, VERSION};
+use crate::header::{Header, Layout, DEFAULT_BLOCK_SIZE, HEADER_LEN, TAG_LEN, VERSION};
 use crate::keys::{random_salt, MasterKey, SALT_LEN};
 use crate::kind::PayloadKind;
 
@@ -55,6 +55,32 @@ pub struct EncodeSummary {
 
 pub(crate) fn batch_blocks(block_size: u64) -> usize {
     (BATCH_BYTES / block_size as usize).max(1)
+}
+
+/// Derives the file's keys and builds its header (spec 4 and 5.1): the
+/// cipher, the header and the header's 128 bytes, MAC included.
+pub(crate) fn start(
+    key: &MasterKey,
+    plaintext_len: u64,
+    options: &EncodeOptions,
+    salt: [u8; SALT_LEN],
+) -> Result<(FileCipher, Header, [u8; HEADER_LEN])> {
+    let layout = Layout::new(options.block_size, plaintext_len)
+        .map_err(|_| Error::InvalidParameter("block size or plaintext length out of range"))?;
+    let cipher = FileCipher::new(key, &salt, layout);
+    let mut header = Header {
+        version: VERSION,
+        flags: 0,
+        block_size: options.block_size,
+        payload_kind: options.payload_kind,
+        plaintext_len,
+        salt,
+        key_id: key.key_id(),
+        mac: [0; 32],
+    };
+    header.mac = cipher.header_mac(&header.to_bytes());
+    let bytes = header.to_bytes();
+    Ok((cipher, header, bytes))
 }
 
 /// A streaming encoder. Write exactly the declared number of plaintext bytes,
@@ -121,25 +147,10 @@ impl<W: Write + Send> Encoder<W> {
         options: &EncodeOptions,
         salt: [u8; SALT_LEN],
     ) -> Result<Self> {
-        let layout = Layout::new(options.block_size, plaintext_len)
-            .map_err(|_| Error::InvalidParameter("block size or plaintext length out of range"))?;
-        let cipher = FileCipher::new(key, &salt, layout);
-        let mut header = Header {
-            version: VERSION,
-            flags: 0,
-            block_size: options.block_size,
-            payload_kind: options.payload_kind,
-            plaintext_len,
-            salt,
-            key_id: key.key_id(),
-            mac: [0; 32],
-        };
-        let unsigned = header.to_bytes();
-        header.mac = cipher.header_mac(&unsigned);
-        let bytes = header.to_bytes();
+        let (cipher, header, bytes) = start(key, plaintext_len, options, salt)?;
         inner.write_all(&bytes)?;
-        let bs = layout.block_size() as usize;
-        let batch_bytes = batch_blocks(layout.block_size()) * bs;
+        let batch_bytes =
+            batch_blocks(cipher.layout().block_size()) * cipher.layout().block_size() as usize;
         Ok(Self {
             inner,
             cipher,
