@@ -5,6 +5,11 @@
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use ava3_format::WriteAt;
 
 use tempfile::NamedTempFile;
 
@@ -81,29 +86,43 @@ const WRITEBACK_EVERY: u64 = 64 << 20;
 /// The temporary file, with writeback started in the background every
 /// [`WRITEBACK_EVERY`] bytes (`fdatasync` on a second handle, in a helper
 /// thread), so that the final `fsync` before the rename has little left to
-/// flush and the disk works while the encoder computes.
+/// flush and the disk works while the encoder computes. Written either as a
+/// stream ([`Write`]) or by offset from several threads ([`WriteAt`]).
 pub struct SyncingFile {
     file: NamedTempFile,
-    since: u64,
-    inflight: Option<std::thread::JoinHandle<io::Result<()>>>,
+    since: AtomicU64,
+    inflight: Mutex<Option<JoinHandle<io::Result<()>>>>,
 }
 
 impl SyncingFile {
-    fn start_writeback(&mut self) {
-        if self.inflight.as_ref().is_some_and(|h| !h.is_finished()) {
-            return;
-        }
-        if let Some(h) = self.inflight.take() {
-            let _ = h.join();
-        }
-        if let Ok(clone) = self.file.as_file().try_clone() {
-            self.inflight = Some(std::thread::spawn(move || clone.sync_data()));
-            self.since = 0;
+    fn wrote(&self, n: usize) {
+        let before = self.since.fetch_add(n as u64, Ordering::Relaxed);
+        if before + n as u64 >= WRITEBACK_EVERY {
+            self.start_writeback();
         }
     }
 
-    fn finish(mut self) -> io::Result<NamedTempFile> {
-        if let Some(h) = self.inflight.take() {
+    fn start_writeback(&self) {
+        let mut inflight = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
+        if inflight.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        if let Some(h) = inflight.take() {
+            // An error here shows again in the final fsync.
+            let _ = h.join();
+        }
+        if let Ok(clone) = self.file.as_file().try_clone() {
+            *inflight = Some(std::thread::spawn(move || clone.sync_data()));
+            self.since.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn finish(self) -> io::Result<NamedTempFile> {
+        let inflight = self
+            .inflight
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(h) = inflight {
             h.join()
                 .map_err(|_| io::Error::other("writeback thread failed"))??;
         }
@@ -115,14 +134,19 @@ impl SyncingFile {
 impl Write for SyncingFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.as_file_mut().write(buf)?;
-        self.since += n as u64;
-        if self.since >= WRITEBACK_EVERY {
-            self.start_writeback();
-        }
+        self.wrote(n);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
         self.file.as_file_mut().flush()
+    }
+}
+
+impl WriteAt for SyncingFile {
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.file.as_file().write_all_at(buf, offset)?;
+        self.wrote(buf.len());
+        Ok(())
     }
 }
 
@@ -155,17 +179,23 @@ impl AtomicFile {
                 1 << 20,
                 SyncingFile {
                     file: tmp,
-                    since: 0,
-                    inflight: None,
+                    since: AtomicU64::new(0),
+                    inflight: Mutex::new(None),
                 },
             ),
             dest: dest.to_path_buf(),
         })
     }
 
-    /// The writer.
+    /// The writer, for a stream.
     pub fn writer(&mut self) -> &mut BufWriter<SyncingFile> {
         &mut self.tmp
+    }
+
+    /// The file, for writes by offset (nothing may be buffered in
+    /// [`AtomicFile::writer`] meanwhile).
+    pub fn positional(&self) -> &SyncingFile {
+        self.tmp.get_ref()
     }
 
     /// Flushes, syncs and renames into place (replacing an existing file

@@ -136,19 +136,20 @@ fn a_full_standard_output_is_an_error() {
     assert!(String::from_utf8_lossy(&status.stderr).starts_with("ava3: error: "));
 }
 
-#[test]
-fn an_input_that_changes_while_encoding_is_detected() {
+/// Starts `ava3 encode` of a 384 MiB model, applies `change` to the input
+/// once the encode has created its temporary output, and checks that the
+/// encode fails with exit 1, says so, and leaves nothing behind.
+fn change_input_during_encode(change: impl FnOnce(&Path)) {
     let tmp = TempDir::new().unwrap();
-    let input = tmp.path().join("growing.amm");
+    let input = tmp.path().join("changing.amm");
     fs::write(&input, data(384 << 20)).unwrap();
     let child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
         .current_dir(tmp.path())
         .env("AVA3_KEY", KEY_HEX)
-        .args(["encode", "growing.amm", "-o", "out.ava3", "-j", "1"])
+        .args(["encode", "changing.amm", "-o", "out.ava3", "-j", "1"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Once the encode has started (its temporary output exists), append.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !entries(tmp.path()).iter().any(|n| n.ends_with(".tmp")) {
         assert!(
@@ -157,13 +158,7 @@ fn an_input_that_changes_while_encoding_is_detected() {
         );
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    use std::io::Write;
-    fs::OpenOptions::new()
-        .append(true)
-        .open(&input)
-        .unwrap()
-        .write_all(b"more")
-        .unwrap();
+    change(&input);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -173,6 +168,31 @@ fn an_input_that_changes_while_encoding_is_detected() {
     );
     assert!(!tmp.path().join("out.ava3").exists());
     assert!(!entries(tmp.path()).iter().any(|n| n.ends_with(".tmp")));
+}
+
+#[test]
+fn an_input_that_grows_while_encoding_is_detected() {
+    change_input_during_encode(|input| {
+        use std::io::Write;
+        fs::OpenOptions::new()
+            .append(true)
+            .open(input)
+            .unwrap()
+            .write_all(b"more")
+            .unwrap();
+    });
+}
+
+#[test]
+fn an_input_that_shrinks_while_encoding_is_detected() {
+    change_input_during_encode(|input| {
+        fs::OpenOptions::new()
+            .write(true)
+            .open(input)
+            .unwrap()
+            .set_len(1 << 20)
+            .unwrap();
+    });
 }
 
 #[test]

@@ -133,6 +133,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let failures: Mutex<Vec<(String, Failure)>> = Mutex::new(Vec::new());
     let per_file = EncodeSettings {
         quiet: true,
+        lanes: None,
         ..settings
     };
     let entries: Vec<Option<(Entry, &'static str)>> = pool.install(|| {

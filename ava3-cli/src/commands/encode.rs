@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use ava3_format::{
-    detect_kind, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey, PayloadKind,
+    detect_kind, encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey,
+    PayloadKind,
 };
 use zeroize::Zeroizing;
 
@@ -25,6 +26,10 @@ pub struct EncodeSettings {
     pub block_size: u32,
     pub force: bool,
     pub quiet: bool,
+    /// Encode a file on this many threads by offset (`encode_at`), or, when
+    /// `None`, stream it through the shared rayon pool (`--batch`, where
+    /// files and blocks share the pool).
+    pub lanes: Option<usize>,
 }
 
 impl EncodeSettings {
@@ -41,6 +46,7 @@ impl EncodeSettings {
             block_size: a.block_size,
             force: a.force,
             quiet: a.style.quiet || a.style.json,
+            lanes: Some(rayon::current_num_threads()),
         })
     }
 }
@@ -130,14 +136,22 @@ pub fn encode_file(
     };
     let len = meta.len();
     let bar = bytes_bar(len, s.quiet, &format!("encoding {}", input.display()));
-    let mut enc = Encoder::new(out.writer(), key, len, &opts)
-        .map_err(|e| Failure::from_core(output.display(), e))?;
-    enc.write_all(&head)
-        .map_err(|e| encoding_error(input, Error::from_io(e)))?;
-    let mut reader = bar.wrap_read(&file);
-    enc.write_from(&mut reader)
-        .map_err(|e| encoding_error(input, e))?;
-    let (_, summary) = enc.finish().map_err(|e| encoding_error(input, e))?;
+    let summary = match s.lanes {
+        Some(lanes) => encode_at(&file, out.positional(), key, len, &opts, lanes, &|n| {
+            bar.inc(n)
+        })
+        .map_err(|e| encoding_error(input, e))?,
+        None => {
+            let mut enc = Encoder::new(out.writer(), key, len, &opts)
+                .map_err(|e| Failure::from_core(output.display(), e))?;
+            enc.write_all(&head)
+                .map_err(|e| encoding_error(input, Error::from_io(e)))?;
+            let mut reader = bar.wrap_read(&file);
+            enc.write_from(&mut reader)
+                .map_err(|e| encoding_error(input, e))?;
+            enc.finish().map_err(|e| encoding_error(input, e))?.1
+        }
+    };
     bar.finish_and_clear();
     let after = std::fs::metadata(input)
         .map(|m| stamp(&m))
