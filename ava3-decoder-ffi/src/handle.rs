@@ -307,7 +307,7 @@ impl FileCookie {
         use rayon::prelude::*;
         let layout = *self.reader.layout();
         let bs = layout.block_size();
-        if self.pos % bs != 0 {
+        if !self.pos.is_multiple_of(bs) {
             return Ok(0);
         }
         let first = self.pos / bs;

@@ -7,7 +7,8 @@
 use std::fmt;
 
 use aes::Aes256;
-use ctr::cipher::{KeyInit, KeyIvInit, StreamCipher};
+use ctr::cipher::{KeyIvInit, StreamCipher};
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -22,7 +23,14 @@ use crate::keys::{MasterKey, SALT_LEN};
 use crate::obfuscation::{scramble_pad, Shuffle};
 
 type HmacSha256 = Hmac<Sha256>;
-type Ctr = ctr::Ctr128BE<Aes256>;
+/// AES-256-CTR with the spec's counter blocks (6.4). The spec counts with
+/// the whole 128-bit block; this flavor increments its low 64 bits only,
+/// which is the same stream here: every use starts with the low 64 bits at
+/// `domain << 32` (domain 0 or 1) or 0 and runs for fewer than 2^32 AES
+/// blocks, so the low half never wraps (checked against the 128-bit flavor
+/// in `tests::ctr_flavor_is_the_spec_counter`). The 64-bit flavor is the one
+/// the `ctr` crate runs fastest.
+pub(crate) type Ctr = ctr::Ctr64BE<Aes256>;
 
 /// MAC domain labels (spec 5).
 pub(crate) const LABEL_HEADER: &[u8] = b"AVA3-v1-header";
@@ -49,11 +57,24 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 thread_local! {
-    /// Per-thread scratch block of the encoder. It holds AES-CTR output
-    /// (ciphertext before the obfuscation layers), is reused without wiping
-    /// between blocks, and is wiped when the thread exits.
+    /// Per-thread scratch block: the AES-CTR keystream of the block being
+    /// sealed or opened. Reused without wiping between blocks, wiped when
+    /// the thread exits.
     static SCRATCH: std::cell::RefCell<Zeroizing<Vec<u8>>> =
         std::cell::RefCell::new(Zeroizing::new(Vec::new()));
+}
+
+/// Runs `f` on the first `len` keystream bytes of `ctr`, written into this
+/// thread's scratch block.
+fn with_keystream<T>(mut ctr: Ctr, len: usize, f: impl FnOnce(&[u8]) -> T) -> T {
+    SCRATCH.with_borrow_mut(|scratch| {
+        if scratch.len() < len {
+            scratch.resize(len, 0);
+        }
+        let ks = &mut scratch[..len];
+        ctr.write_keystream(ks);
+        f(ks)
+    })
 }
 
 /// Everything needed to seal or open the blocks of one file.
@@ -110,7 +131,7 @@ impl FileCipher {
 
     fn ctr(&self, index: u64, domain: u32) -> Ctr {
         Ctr::new(
-            self.enc_key.as_slice().into(),
+            (&*self.enc_key).into(),
             &counter_block(index, domain).into(),
         )
     }
@@ -154,21 +175,11 @@ impl FileCipher {
         debug_assert_eq!(len, self.layout.block_len(index));
         let (body, tag) = out.split_at_mut(len);
         if let Some(s) = self.shuffle_for(len) {
-            // AES-CTR into this thread's scratch block, then one pass that
-            // shuffles it into `body` and XORs the pad.
-            SCRATCH.with_borrow_mut(|scratch| {
-                if scratch.len() < len {
-                    scratch.resize(len, 0);
-                }
-                let scratch = &mut scratch[..len];
-                if self
-                    .ctr(index, DOMAIN_BLOCK)
-                    .apply_keystream_b2b(plaintext, scratch)
-                    .is_err()
-                {
-                    unreachable!("scratch has the plaintext's length");
-                }
-                s.forward_xor(scratch, &self.pad, body);
+            // The block's AES-CTR keystream into this thread's scratch
+            // block, then one pass that XORs it into the plaintext,
+            // shuffles into `body` and XORs the pad.
+            with_keystream(self.ctr(index, DOMAIN_BLOCK), len, |ks| {
+                s.forward_xor(plaintext, ks, &self.pad, body);
             });
         }
         let leaf = sha256(body);
@@ -196,9 +207,9 @@ impl FileCipher {
         let leaf = self.check_block(index, stored)?;
         let len = stored.len() - TAG_LEN;
         if let Some(s) = self.shuffle_for(len) {
-            let out = &mut out[..len];
-            s.inverse_xor(&stored[..len], &self.pad, out);
-            self.ctr(index, DOMAIN_BLOCK).apply_keystream(out);
+            with_keystream(self.ctr(index, DOMAIN_BLOCK), len, |ks| {
+                s.inverse_xor(&stored[..len], ks, &self.pad, &mut out[..len]);
+            });
         }
         Ok(leaf)
     }
@@ -328,6 +339,34 @@ mod tests {
         let mut back = [0u8; 1];
         c.open_block(idx, &out, &mut back).unwrap();
         assert_eq!(back, [0x42]);
+    }
+
+    /// The 64-bit counter flavor gives the spec's 128-bit counter stream
+    /// for every starting block the format uses, over 2^20 AES blocks (a
+    /// 16 MiB block), and the two differ only once the low half would wrap.
+    #[test]
+    fn ctr_flavor_is_the_spec_counter() {
+        let key = [7u8; 32];
+        let starts = [
+            counter_block(0, DOMAIN_BLOCK),
+            counter_block(u64::MAX, DOMAIN_BLOCK),
+            counter_block(3, DOMAIN_DIGEST),
+            [0u8; 16],
+        ];
+        let mut a = vec![0u8; 16 << 20];
+        let mut b = vec![0u8; 16 << 20];
+        for iv in starts {
+            Ctr::new(&key.into(), &iv.into()).write_keystream(&mut a);
+            ctr::Ctr128BE::<Aes256>::new(&key.into(), &iv.into()).write_keystream(&mut b);
+            assert!(a == b, "iv {iv:02x?}");
+        }
+        let mut wrap = [0xffu8; 16];
+        wrap[0] = 0;
+        let (mut x, mut y) = ([0u8; 32], [0u8; 32]);
+        Ctr::new(&key.into(), &wrap.into()).write_keystream(&mut x);
+        ctr::Ctr128BE::<Aes256>::new(&key.into(), &wrap.into()).write_keystream(&mut y);
+        assert_eq!(x[..16], y[..16]);
+        assert_ne!(x[16..], y[16..], "the flavors differ past a low-half wrap");
     }
 
     #[test]

@@ -81,20 +81,29 @@ pub mod bench_internals {
             }
         }
 
-        /// Shuffles and scrambles `data` into `out`, block by block, with
-        /// the SIMD unit loop where the CPU has one.
-        pub fn apply(&self, data: &[u8], out: &mut [u8]) {
+        /// XORs the keystream `ks` into `data`, shuffles and scrambles it
+        /// into `out`, block by block, in the one pass the encoder runs,
+        /// with the SIMD unit loop where the CPU has one.
+        pub fn apply(&self, data: &[u8], ks: &[u8], out: &mut [u8]) {
             let bs = self.pad.len();
-            for (src, dst) in data.chunks_exact(bs).zip(out.chunks_exact_mut(bs)) {
-                self.shuffle.forward_xor(src, &self.pad, dst);
+            for ((src, k), dst) in data
+                .chunks_exact(bs)
+                .zip(ks.chunks_exact(bs))
+                .zip(out.chunks_exact_mut(bs))
+            {
+                self.shuffle.forward_xor(src, k, &self.pad, dst);
             }
         }
 
         /// The same with the portable unit loop.
-        pub fn apply_scalar(&self, data: &[u8], out: &mut [u8]) {
+        pub fn apply_scalar(&self, data: &[u8], ks: &[u8], out: &mut [u8]) {
             let bs = self.pad.len();
-            for (src, dst) in data.chunks_exact(bs).zip(out.chunks_exact_mut(bs)) {
-                self.shuffle.forward_units_scalar(src, &self.pad, dst);
+            for ((src, k), dst) in data
+                .chunks_exact(bs)
+                .zip(ks.chunks_exact(bs))
+                .zip(out.chunks_exact_mut(bs))
+            {
+                self.shuffle.forward_units_scalar(src, k, &self.pad, dst);
             }
         }
     }

@@ -6,13 +6,12 @@
 //! someone who extracted the AES key alone. Both are built from an AES-256-CTR
 //! keystream under their own HKDF subkey; nothing here is a new primitive.
 
-use aes::Aes256;
 use ctr::cipher::{KeyIvInit, StreamCipher};
 use zeroize::Zeroizing;
 
-mod simd;
+use crate::cipher::Ctr;
 
-type Ctr = ctr::Ctr128BE<Aes256>;
+mod simd;
 
 /// Size of a shuffle unit in bytes.
 pub(crate) const UNIT: usize = 16;
@@ -36,8 +35,7 @@ impl Prg {
 
     fn next_byte(&mut self) -> u8 {
         if self.pos == self.buf.len() {
-            self.buf.fill(0);
-            self.ctr.apply_keystream(self.buf.as_mut_slice());
+            self.ctr.write_keystream(self.buf.as_mut_slice());
             self.pos = 0;
         }
         let b = self.buf[self.pos];
@@ -73,7 +71,7 @@ impl Prg {
 pub(crate) fn scramble_pad(key: &[u8; 32], block_size: usize) -> Zeroizing<Vec<u8>> {
     let mut pad = Zeroizing::new(vec![0u8; block_size]);
     let mut ctr = Ctr::new(key.into(), &[0u8; 16].into());
-    ctr.apply_keystream(&mut pad);
+    ctr.write_keystream(&mut pad);
     pad
 }
 
@@ -124,7 +122,7 @@ impl Shuffle {
 
     /// The unit loop of [`Shuffle::forward_xor`] in portable code: the
     /// reference for the SIMD path.
-    pub(crate) fn forward_units_scalar(&self, src: &[u8], pad: &[u8], dst: &mut [u8]) {
+    pub(crate) fn forward_units_scalar(&self, src: &[u8], ks: &[u8], pad: &[u8], dst: &mut [u8]) {
         let m = self.sigma.len();
         for (((out, &s), &r), p) in dst[..m * UNIT]
             .chunks_exact_mut(UNIT)
@@ -133,13 +131,14 @@ impl Shuffle {
             .zip(pad[..m * UNIT].chunks_exact(UNIT))
         {
             let s = s as usize * UNIT;
-            let u = load_unit(&src[s..s + UNIT]).rotate_right(8 * u32::from(r)) ^ load_unit(p);
+            let c = load_unit(&src[s..s + UNIT]) ^ load_unit(&ks[s..s + UNIT]);
+            let u = c.rotate_right(8 * u32::from(r)) ^ load_unit(p);
             out.copy_from_slice(&u.to_le_bytes());
         }
     }
 
     /// The unit loop of [`Shuffle::inverse_xor`] in portable code.
-    pub(crate) fn inverse_units_scalar(&self, src: &[u8], pad: &[u8], dst: &mut [u8]) {
+    pub(crate) fn inverse_units_scalar(&self, src: &[u8], ks: &[u8], pad: &[u8], dst: &mut [u8]) {
         let m = self.sigma.len();
         for (((inp, &s), &r), p) in src[..m * UNIT]
             .chunks_exact(UNIT)
@@ -148,39 +147,45 @@ impl Shuffle {
             .zip(pad[..m * UNIT].chunks_exact(UNIT))
         {
             let s = s as usize * UNIT;
-            let u = (load_unit(inp) ^ load_unit(p)).rotate_left(8 * u32::from(r));
+            let u = (load_unit(inp) ^ load_unit(p)).rotate_left(8 * u32::from(r))
+                ^ load_unit(&ks[s..s + UNIT]);
             dst[s..s + UNIT].copy_from_slice(&u.to_le_bytes());
         }
     }
 
-    /// Shuffles `src` into `dst` and XORs the result with `pad` (spec 6.5
-    /// steps 2-3): `dst[16j + k] = src[16 sigma(j) + (k + rho(j)) mod 16] ^
-    /// pad[16j + k]`, and the tail rotated left by tau, then XORed. `src` and
-    /// `dst` are `len` bytes; `pad` at least `len`. One pass: the gather reads
-    /// `src` while it is still in cache from the AES pass before it.
-    pub(crate) fn forward_xor(&self, src: &[u8], pad: &[u8], dst: &mut [u8]) {
+    /// Encrypts `src` with the AES-CTR keystream `ks`, shuffles the result
+    /// into `dst` and XORs it with `pad` (spec 6.5 steps 1-3):
+    /// `c = src ^ ks`, then `dst[16j + k] = c[16 sigma(j) + (k + rho(j)) mod
+    /// 16] ^ pad[16j + k]`, and the tail of `c` rotated left by tau, then
+    /// XORed. `src`, `ks` and `dst` are `len` bytes; `pad` at least `len`.
+    /// One pass, so the ciphertext before obfuscation is never stored.
+    pub(crate) fn forward_xor(&self, src: &[u8], ks: &[u8], pad: &[u8], dst: &mut [u8]) {
         let m = self.sigma.len();
-        if !simd::forward_units(&self.sigma, &self.rho, src, pad, dst) {
-            self.forward_units_scalar(src, pad, dst);
+        if !simd::forward_units(&self.sigma, &self.rho, src, ks, pad, dst) {
+            self.forward_units_scalar(src, ks, pad, dst);
         }
         let t = self.len - m * UNIT;
-        let (src_t, dst_t) = (&src[m * UNIT..self.len], &mut dst[m * UNIT..self.len]);
+        let (src_t, ks_t) = (&src[m * UNIT..self.len], &ks[m * UNIT..self.len]);
+        let dst_t = &mut dst[m * UNIT..self.len];
         for k in 0..t {
-            dst_t[k] = src_t[(k + self.tau) % t] ^ pad[m * UNIT + k];
+            let from = (k + self.tau) % t;
+            dst_t[k] = src_t[from] ^ ks_t[from] ^ pad[m * UNIT + k];
         }
     }
 
-    /// The inverse of [`Shuffle::forward_xor`]: XORs `src` with `pad` and
-    /// unshuffles into `dst` (spec 6.6 step 2).
-    pub(crate) fn inverse_xor(&self, src: &[u8], pad: &[u8], dst: &mut [u8]) {
+    /// The inverse of [`Shuffle::forward_xor`]: XORs `src` with `pad`,
+    /// unshuffles into `dst` and XORs the keystream `ks` (spec 6.6 steps 2-3).
+    pub(crate) fn inverse_xor(&self, src: &[u8], ks: &[u8], pad: &[u8], dst: &mut [u8]) {
         let m = self.sigma.len();
-        if !simd::inverse_units(&self.sigma, &self.rho, src, pad, dst) {
-            self.inverse_units_scalar(src, pad, dst);
+        if !simd::inverse_units(&self.sigma, &self.rho, src, ks, pad, dst) {
+            self.inverse_units_scalar(src, ks, pad, dst);
         }
         let t = self.len - m * UNIT;
-        let (src_t, dst_t) = (&src[m * UNIT..self.len], &mut dst[m * UNIT..self.len]);
+        let (src_t, ks_t) = (&src[m * UNIT..self.len], &ks[m * UNIT..self.len]);
+        let dst_t = &mut dst[m * UNIT..self.len];
         for k in 0..t {
-            dst_t[(k + self.tau) % t] = src_t[k] ^ pad[m * UNIT + k];
+            let to = (k + self.tau) % t;
+            dst_t[to] = src_t[k] ^ pad[m * UNIT + k] ^ ks_t[to];
         }
     }
 }
@@ -205,19 +210,30 @@ mod tests {
             let src: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let zero = vec![0u8; len];
             let pad: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+            let ks: Vec<u8> = (0..len).map(|i| (i * 29 % 253) as u8).collect();
             let mut dst = vec![0u8; len];
-            s.forward_xor(&src, &zero, &mut dst);
+            s.forward_xor(&src, &zero, &zero, &mut dst);
             let mut back = vec![0u8; len];
-            s.inverse_xor(&dst, &zero, &mut back);
+            s.inverse_xor(&dst, &zero, &zero, &mut back);
             assert_eq!(back, src, "len {len}");
             // With a pad: the XOR is applied after the permutation.
             let mut padded = vec![0u8; len];
-            s.forward_xor(&src, &pad, &mut padded);
+            s.forward_xor(&src, &zero, &pad, &mut padded);
             for k in 0..len {
                 assert_eq!(padded[k], dst[k] ^ pad[k]);
             }
-            s.inverse_xor(&padded, &pad, &mut back);
+            s.inverse_xor(&padded, &zero, &pad, &mut back);
             assert_eq!(back, src, "len {len} with pad");
+            // With a keystream: applied before the permutation, so it
+            // equals shuffling `src ^ ks`.
+            let xored: Vec<u8> = src.iter().zip(&ks).map(|(a, b)| a ^ b).collect();
+            let mut via_xored = vec![0u8; len];
+            s.forward_xor(&xored, &zero, &pad, &mut via_xored);
+            let mut with_ks = vec![0u8; len];
+            s.forward_xor(&src, &ks, &pad, &mut with_ks);
+            assert_eq!(with_ks, via_xored, "len {len} with keystream");
+            s.inverse_xor(&with_ks, &ks, &pad, &mut back);
+            assert_eq!(back, src, "len {len} with keystream and pad");
             let mut a = src.clone();
             let mut b = dst.clone();
             a.sort_unstable();
@@ -231,7 +247,7 @@ mod tests {
         let s = Shuffle::new(&[1u8; 32], 65536);
         let src: Vec<u8> = (0..65536u32).map(|i| (i / 256) as u8).collect();
         let mut dst = vec![0u8; 65536];
-        s.forward_xor(&src, &[0u8; 65536], &mut dst);
+        s.forward_xor(&src, &[0u8; 65536], &[0u8; 65536], &mut dst);
         let moved = src.iter().zip(&dst).filter(|(a, b)| a != b).count();
         assert!(moved > 60000, "only {moved} bytes moved");
         let fixed_units = s
@@ -250,20 +266,21 @@ mod tests {
             let s = Shuffle::new(&[len as u8; 32], len);
             let src: Vec<u8> = (0..len).map(|i| (i * 131 % 251) as u8).collect();
             let pad: Vec<u8> = (0..len).map(|i| (i * 17 % 253) as u8).collect();
+            let ks: Vec<u8> = (0..len).map(|i| (i * 61 % 247) as u8).collect();
             let m = len / UNIT;
             let mut fast = vec![0u8; len];
-            let used = simd::forward_units(&s.sigma, &s.rho, &src, &pad, &mut fast);
+            let used = simd::forward_units(&s.sigma, &s.rho, &src, &ks, &pad, &mut fast);
             let mut slow = vec![0u8; len];
-            s.forward_units_scalar(&src, &pad, &mut slow);
+            s.forward_units_scalar(&src, &ks, &pad, &mut slow);
             if used {
                 assert_eq!(fast[..m * UNIT], slow[..m * UNIT], "forward, len {len}");
                 let mut back = vec![0u8; len];
                 assert!(simd::inverse_units(
-                    &s.sigma, &s.rho, &fast, &pad, &mut back
+                    &s.sigma, &s.rho, &fast, &ks, &pad, &mut back
                 ));
                 assert_eq!(back[..m * UNIT], src[..m * UNIT], "inverse, len {len}");
                 let mut back2 = vec![0u8; len];
-                s.inverse_units_scalar(&fast, &pad, &mut back2);
+                s.inverse_units_scalar(&fast, &ks, &pad, &mut back2);
                 assert_eq!(back2[..m * UNIT], src[..m * UNIT]);
             }
             assert!(s.rho.contains(&15) || len < 4096);
