@@ -16,7 +16,7 @@ use crate::kind::PayloadKind;
 
 /// Bytes of plaintext processed per batch: blocks of one batch are sealed in
 /// parallel, and a streaming encoder or decoder holds one batch in memory.
-pub const BATCH_BYTES: usize = 4 << 20;
+pub const BATCH_BYTES: usize = 1 << 20;
 
 /// Options of an encode.
 #[derive(Clone, Debug)]
