@@ -11,6 +11,8 @@
 //! its chunk at once when the turn is already its own, and otherwise seals
 //! it first and takes the turn afterwards, so that lanes seldom wait. The
 //! keyless digest is folded in block order from the chunks' leaves and tags.
+//! One lane writes at a time (see `Writes`): a lane that would wait for the
+//! file leaves its chunk to the lane that is writing.
 //!
 //! The CLI encodes single files this way; `--batch` and streams use the
 //! [`crate::Encoder`], whose batches share one rayon pool with other files.
@@ -154,6 +156,18 @@ struct Fold {
     hasher: KeylessHasher,
 }
 
+/// Sealed chunks waiting to be written, and whether a lane is writing.
+/// Writes to one file are serialised by the kernel anyway (the inode lock,
+/// on which a second writer spins); here a lane that finds another lane
+/// writing queues its chunk and goes on to its next one, and the writing
+/// lane writes every queued chunk before it stops writing.
+struct Writes {
+    writing: bool,
+    queued: Vec<(u64, Vec<u8>)>,
+    /// Buffers of written chunks, for lanes whose buffer was queued.
+    spare: Vec<Vec<u8>>,
+}
+
 struct Shared<'a> {
     cipher: &'a FileCipher,
     layout: Layout,
@@ -162,6 +176,7 @@ struct Shared<'a> {
     turn: Mutex<Turn>,
     turn_changed: Condvar,
     fold: Mutex<Fold>,
+    writes: Mutex<Writes>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -197,6 +212,38 @@ impl Shared<'_> {
         drop(t);
         self.turn_changed.notify_all();
         Some(true)
+    }
+
+    /// Writes `buf` at `offset`, then whatever other lanes queued meanwhile;
+    /// or, when another lane is writing, queues it. Returns a buffer for the
+    /// lane's next chunk.
+    fn write<W: WriteAt + ?Sized>(&self, dest: &W, offset: u64, buf: Vec<u8>) -> Result<Vec<u8>> {
+        let mut w = lock(&self.writes);
+        if w.writing {
+            w.queued.push((offset, buf));
+            return Ok(w.spare.pop().unwrap_or_default());
+        }
+        w.writing = true;
+        drop(w);
+        let mut job = (offset, buf);
+        loop {
+            let written = dest.write_all_at(&job.1, job.0);
+            let mut w = lock(&self.writes);
+            if let Err(e) = written {
+                w.writing = false;
+                return Err(e.into());
+            }
+            match w.queued.pop() {
+                Some(next) => {
+                    let done = std::mem::replace(&mut job, next);
+                    w.spare.push(done.1);
+                }
+                None => {
+                    w.writing = false;
+                    return Ok(job.1);
+                }
+            }
+        }
     }
 
     fn fold(&self, k: u64, leaves: ChunkLeaves) {
@@ -255,6 +302,11 @@ impl<R: ReadAt + ?Sized, W: WriteAt + ?Sized> Job<'_, R, W> {
                 ready: BTreeMap::new(),
                 hasher: KeylessHasher::new(&header_bytes),
             }),
+            writes: Mutex::new(Writes {
+                writing: false,
+                queued: Vec::new(),
+                spare: Vec::new(),
+            }),
         };
         let lanes = (lanes.max(1) as u64).min(chunks);
         let run_lane = |first: u64| {
@@ -307,7 +359,8 @@ impl<R: ReadAt + ?Sized, W: WriteAt + ?Sized> Job<'_, R, W> {
         let bs = s.layout.block_size();
         let max_plain = (s.chunk_blocks * bs).min(s.layout.plaintext_len()) as usize;
         let mut plain = Zeroizing::new(vec![0u8; max_plain]);
-        let mut out = vec![0u8; max_plain + s.chunk_blocks as usize * TAG_LEN];
+        let max_out = max_plain + s.chunk_blocks as usize * TAG_LEN;
+        let mut out = vec![0u8; max_out];
         let mut k = first;
         while k < s.chunks {
             let b0 = k * s.chunk_blocks;
@@ -342,8 +395,9 @@ impl<R: ReadAt + ?Sized, W: WriteAt + ?Sized> Job<'_, R, W> {
                 pi += len;
                 oi += len + TAG_LEN;
             }
-            self.dest
-                .write_all_at(&out[..oi], s.layout.block_offset(b0))?;
+            out.truncate(oi);
+            out = s.write(self.dest, s.layout.block_offset(b0), out)?;
+            out.resize(max_out, 0);
             if !hashed && s.hash_in_turn(k, plain, true).is_none() {
                 return Ok(());
             }

@@ -53,12 +53,17 @@ def measure(cmd, runs, env=None, outputs=()):
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
+SAMPLES = []
+
+
 def measure_pair(cmd, anchor, runs, env, outputs=()):
-    """Alternates anchor and ava3 runs so that both see the same machine."""
+    """Alternates anchor and ava3 runs so that both see the same machine.
+    Every sample is kept for the table of runs."""
     mine, theirs = [], []
     for _ in range(runs):
         theirs.append(measure(anchor, 1, None, outputs))
         mine.append(measure(cmd, 1, env, outputs))
+    SAMPLES.append(([x[0] for x in mine], [x[0] for x in theirs]))
     med = lambda xs: (statistics.median(x[0] for x in xs), max(x[1] for x in xs))
     return med(mine), med(theirs)
 
@@ -160,6 +165,12 @@ def main():
     for name, t, rss, an, ta, _ra, ratio, target in rows:
         ok = "ok" if ratio <= target else "MISSED"
         print(f"| {name} | {t:.3f} | {rss:.0f} | {an} | {ta:.3f} | {ratio:.2f} | <= {target} {ok} |")
+
+    print("\nEvery run, in order (ava3 / anchor, seconds):\n")
+    for r, (mine, theirs) in zip(rows, SAMPLES):
+        name, anchor_name = r[0], r[3]
+        pairs = ", ".join(f"{m:.2f}/{t:.2f}" for m, t in zip(mine, theirs))
+        print(f"- {name} vs {anchor_name}: {pairs}")
 
     sizes = [int(s) for s in a.rss_sizes.split(",") if s]
     if sizes:
