@@ -7,6 +7,8 @@ pub const EXIT_BAD_FILE: u8 = 1;
 /// Exit status 2: usage, key or I/O problem.
 pub const EXIT_USAGE: u8 = 2;
 
+const STDOUT_CLOSED: &str = "standard output closed";
+
 /// A failure with its exit status. The message is one line, shown as
 /// `ava3: error: MESSAGE`.
 #[derive(Debug)]
@@ -45,6 +47,17 @@ impl Failure {
     /// An I/O error (exit 2), unless it wraps a core error about the file.
     pub fn io(context: impl fmt::Display, e: std::io::Error) -> Self {
         Self::from_core(context, ava3_format::Error::from_io(e))
+    }
+
+    /// The reader of standard output went away (a closed pipe, as with
+    /// `| head`). Commands end quietly with exit 0 on it: not an error.
+    pub fn stdout_closed() -> Self {
+        Self::usage(STDOUT_CLOSED)
+    }
+
+    /// True for [`Failure::stdout_closed`].
+    pub fn is_stdout_closed(&self) -> bool {
+        self.message == STDOUT_CLOSED
     }
 
     /// Adds context in front of the message.

@@ -479,6 +479,56 @@ fn stdin_and_stdout() {
 }
 
 #[test]
+fn a_file_encodes_to_standard_output_and_a_closed_pipe_is_not_an_error() {
+    let env = Env::new();
+    let data = shard(3 << 20);
+    env.write("big.amm", &data);
+    let enc = env
+        .keyed()
+        .args(["encode", "big.amm", "-o", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    env.write("out.ava3", &enc);
+    env.keyed()
+        .args(["verify", "--deep", "out.ava3"])
+        .assert()
+        .success();
+    let dec = env
+        .keyed()
+        .args(["decode", "out.ava3", "-o", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(dec == data, "decoded bytes differ");
+    // The reader goes away before the end: exit 0, nothing on stderr.
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+        .current_dir(env.dir.path())
+        .env("AVA3_KEY_FILE", env.path("dev.key"))
+        .args(["encode", "big.amm", "-o", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn inspect_needs_no_key() {
     let env = Env::new();
     env.write("m.amr", &tflite_like(200_000));

@@ -11,15 +11,16 @@
 //! its chunk at once when the turn is already its own, and otherwise seals
 //! it first and takes the turn afterwards, so that lanes seldom wait. The
 //! keyless digest is folded in block order from the chunks' leaves and tags.
-//! One lane writes at a time (see `Writes`): a lane that would wait for the
-//! file leaves its chunk to the lane that is writing.
+//! Chunks are written by one lane at a time (see `Writes`): a lane that
+//! would wait leaves its chunk to the lane that is writing. For a stream
+//! ([`SequentialSink`]) they are written in file order.
 //!
 //! The CLI encodes single files this way; `--batch` and streams use the
 //! [`crate::Encoder`], whose batches share one rayon pool with other files.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use sha2::{Digest, Sha256};
@@ -40,6 +41,12 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 pub trait WriteAt: Send + Sync {
     /// Writes all of `buf` at `offset`.
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
+
+    /// True when writes must come in file order (a stream). Files take
+    /// them in any order, which lets lanes write as soon as they can.
+    fn in_order(&self) -> bool {
+        false
+    }
 }
 
 impl WriteAt for File {
@@ -69,6 +76,49 @@ impl WriteAt for File {
 impl<T: WriteAt + ?Sized> WriteAt for &T {
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         (**self).write_all_at(buf, offset)
+    }
+    fn in_order(&self) -> bool {
+        (**self).in_order()
+    }
+}
+
+/// A stream (standard output, a pipe) as a [`WriteAt`] for [`encode_at`],
+/// which writes in file order: every write must start where the previous
+/// one ended, or it fails.
+#[derive(Debug)]
+pub struct SequentialSink<W> {
+    inner: Mutex<(W, u64)>,
+}
+
+impl<W: Write + Send> SequentialSink<W> {
+    /// Wraps `inner`, positioned at offset 0 of the encoding.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner: Mutex::new((inner, 0)),
+        }
+    }
+
+    /// The stream back (not flushed).
+    pub fn into_inner(self) -> W {
+        self.inner
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+}
+
+impl<W: Write + Send> WriteAt for SequentialSink<W> {
+    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        let mut g = lock(&self.inner);
+        if offset != g.1 {
+            return Err(io::Error::other("out-of-order write to a stream"));
+        }
+        g.0.write_all(buf)?;
+        g.1 += buf.len() as u64;
+        Ok(())
+    }
+    fn in_order(&self) -> bool {
+        true
     }
 }
 
@@ -156,16 +206,35 @@ struct Fold {
     hasher: KeylessHasher,
 }
 
-/// Sealed chunks waiting to be written, and whether a lane is writing.
-/// Writes to one file are serialised by the kernel anyway (the inode lock,
-/// on which a second writer spins); here a lane that finds another lane
-/// writing queues its chunk and goes on to its next one, and the writing
-/// lane writes every queued chunk before it stops writing.
+/// Sealed chunks waiting to be written, and whether a lane is writing. One
+/// lane writes at a time: a lane that finds another lane writing (or, for a
+/// stream, whose chunk is not next in file order) queues its chunk and goes
+/// on to its next one, and the writing lane writes every chunk it can
+/// before it stops writing. Two lanes writing a file at once would contend
+/// for its inode lock, on which the kernel lets the second writer spin.
+/// Files are written in whatever order chunks come: ordering them measured
+/// slower (1.19-1.29 s against 1.00-1.08 s for 1 GiB to tmpfs).
 struct Writes {
     writing: bool,
-    queued: Vec<(u64, Vec<u8>)>,
+    /// Chunks must be written in file order ([`WriteAt::in_order`]).
+    in_order: bool,
+    /// Offset of the next byte to write, when in order.
+    next: u64,
+    queued: BTreeMap<u64, Vec<u8>>,
     /// Buffers of written chunks, for lanes whose buffer was queued.
     spare: Vec<Vec<u8>>,
+}
+
+impl Writes {
+    /// The next chunk that may be written now, with its offset.
+    fn take(&mut self) -> Option<(u64, Vec<u8>)> {
+        if self.in_order {
+            let at = self.next;
+            self.queued.remove(&at).map(|chunk| (at, chunk))
+        } else {
+            self.queued.pop_first()
+        }
+    }
 }
 
 struct Shared<'a> {
@@ -214,35 +283,30 @@ impl Shared<'_> {
         Some(true)
     }
 
-    /// Writes `buf` at `offset`, then whatever other lanes queued meanwhile;
-    /// or, when another lane is writing, queues it. Returns a buffer for the
+    /// Queues `buf` for `offset` and, unless another lane is writing,
+    /// writes every chunk that may be written. Returns a buffer for the
     /// lane's next chunk.
     fn write<W: WriteAt + ?Sized>(&self, dest: &W, offset: u64, buf: Vec<u8>) -> Result<Vec<u8>> {
         let mut w = lock(&self.writes);
+        w.queued.insert(offset, buf);
         if w.writing {
-            w.queued.push((offset, buf));
             return Ok(w.spare.pop().unwrap_or_default());
         }
         w.writing = true;
-        drop(w);
-        let mut job = (offset, buf);
         loop {
-            let written = dest.write_all_at(&job.1, job.0);
-            let mut w = lock(&self.writes);
+            let Some((at, chunk)) = w.take() else {
+                w.writing = false;
+                return Ok(w.spare.pop().unwrap_or_default());
+            };
+            drop(w);
+            let written = dest.write_all_at(&chunk, at);
+            w = lock(&self.writes);
             if let Err(e) = written {
                 w.writing = false;
                 return Err(e.into());
             }
-            match w.queued.pop() {
-                Some(next) => {
-                    let done = std::mem::replace(&mut job, next);
-                    w.spare.push(done.1);
-                }
-                None => {
-                    w.writing = false;
-                    return Ok(job.1);
-                }
-            }
+            w.next = at + chunk.len() as u64;
+            w.spare.push(chunk);
         }
     }
 
@@ -304,7 +368,9 @@ impl<R: ReadAt + ?Sized, W: WriteAt + ?Sized> Job<'_, R, W> {
             }),
             writes: Mutex::new(Writes {
                 writing: false,
-                queued: Vec::new(),
+                in_order: self.dest.in_order(),
+                next: header_bytes.len() as u64,
+                queued: BTreeMap::new(),
                 spare: Vec::new(),
             }),
         };
@@ -424,7 +490,6 @@ mod tests {
     use crate::encode::Encoder;
     use crate::kind::PayloadKind;
     use proptest::prelude::*;
-    use std::io::Write;
 
     /// A growable in-memory destination.
     struct MemDest(Mutex<Vec<u8>>);
@@ -495,6 +560,12 @@ mod tests {
                 positional(&key, &data, &opts, salt, lanes, chunk_blocks << bs_shift);
             prop_assert_eq!(&got, &expected);
             prop_assert_eq!(summary.file_len, expected.len() as u64);
+            let sink = SequentialSink::new(Vec::new());
+            encode_at_with_salt_for_tests(
+                &data[..], &sink, &key, data.len() as u64, &opts, lanes,
+                chunk_blocks << bs_shift, salt,
+            ).unwrap();
+            prop_assert_eq!(&sink.into_inner(), &expected);
             prop_assert_eq!(summary.plaintext_sha256, <[u8; 32]>::from(Sha256::digest(&data)));
         }
     }
@@ -558,6 +629,16 @@ mod tests {
             ),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_sequential_sink_refuses_a_write_out_of_order() {
+        let sink = SequentialSink::new(Vec::new());
+        sink.write_all_at(b"abc", 0).unwrap();
+        assert!(sink.write_all_at(b"x", 5).is_err());
+        assert!(sink.write_all_at(b"x", 0).is_err());
+        sink.write_all_at(b"de", 3).unwrap();
+        assert_eq!(sink.into_inner(), b"abcde");
     }
 
     /// A destination that fails after some bytes, like a full disk.

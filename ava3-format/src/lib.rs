@@ -50,7 +50,7 @@ pub mod verify;
 
 pub use decode::{decode_to_vec, DecodeOptions, Decoder};
 pub use encode::{encode_to_vec, EncodeOptions, EncodeSummary, Encoder};
-pub use encode_at::{encode_at, WriteAt};
+pub use encode_at::{encode_at, SequentialSink, WriteAt};
 pub use error::{Error, HeaderProblem, Outcome, Result, TrailerProblem};
 pub use header::{Header, Layout, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE};
 pub use keys::{KeyId, MasterKey};

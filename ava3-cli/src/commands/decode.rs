@@ -33,7 +33,7 @@ fn pump<R: Read + Send>(
         bar.inc(n as u64);
         w.write_all(&buf[..n]).map_err(|e| {
             if is_broken_pipe(&e) {
-                Failure::usage("standard output closed")
+                Failure::stdout_closed()
             } else {
                 Failure::usage(format!("cannot write: {e}"))
             }
@@ -71,7 +71,7 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
                 w.flush()
                     .map_err(|e| Failure::usage(format!("cannot write: {e}")))
             }) {
-                Err(f) if f.message == "standard output closed" => return Ok(()),
+                Err(f) if f.is_stdout_closed() => return Ok(()),
                 other => other?,
             }
         } else {

@@ -7,8 +7,9 @@ use std::time::SystemTime;
 
 use ava3_format::{
     detect_kind, encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey,
-    PayloadKind,
+    PayloadKind, SequentialSink,
 };
+use indicatif::ProgressBar;
 use zeroize::Zeroizing;
 
 use crate::args::{EncodeArgs, KindArg};
@@ -104,6 +105,78 @@ fn encoding_error(input: &Path, e: Error) -> Failure {
     }
 }
 
+/// An input file opened for encoding.
+struct Input {
+    file: File,
+    len: u64,
+    before: (u64, Option<SystemTime>),
+    /// The first bytes, already read (the file position is past them).
+    head: Vec<u8>,
+    kind: PayloadKind,
+}
+
+impl Input {
+    /// Opens `input`, refuses a folder, sniffs and decides the payload kind.
+    fn open(input: &Path, s: &EncodeSettings) -> CliResult<Self> {
+        let file = File::open(input)
+            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
+        if meta.is_dir() {
+            return Err(Failure::usage(format!(
+                "{} is a folder: use --batch -o OUTDIR",
+                input.display()
+            )));
+        }
+        let head = read_head(&file).map_err(|e| Failure::io(input.display(), e))?;
+        let kind = decide_kind(Some(input), &head, s.kind, s.allow_mismatch)
+            .map_err(|f| f.context(input.display()))?;
+        Ok(Self {
+            file,
+            len: meta.len(),
+            before: stamp(&meta),
+            head,
+            kind,
+        })
+    }
+
+    fn options(&self, s: &EncodeSettings) -> EncodeOptions {
+        EncodeOptions {
+            block_size: s.block_size,
+            payload_kind: self.kind,
+            parallel: true,
+        }
+    }
+
+    /// Streams the rest of the file (after the sniffed head) into `enc`.
+    fn stream_into<W: Write + Send>(
+        &self,
+        mut enc: Encoder<W>,
+        bar: &ProgressBar,
+    ) -> Result<(W, EncodeSummary), Error> {
+        enc.write_all(&self.head).map_err(Error::from_io)?;
+        let mut reader = bar.wrap_read(&self.file);
+        enc.write_from(&mut reader)?;
+        enc.finish()
+    }
+
+    /// Fails when the file's length or modification time changed since it
+    /// was opened.
+    fn check_unchanged(&self, path: &Path, outcome: &str) -> CliResult<()> {
+        let after = std::fs::metadata(path)
+            .map(|m| stamp(&m))
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+        if after != self.before {
+            return Err(Failure::bad(format!(
+                "{}: the input changed while it was being encoded; {outcome}",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Encodes one file into `output` atomically. Used by `encode` and `--batch`.
 pub fn encode_file(
     input: &Path,
@@ -111,85 +184,83 @@ pub fn encode_file(
     key: &MasterKey,
     s: &EncodeSettings,
 ) -> CliResult<(EncodeSummary, u64)> {
-    let file = File::open(input)
-        .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
-    if meta.is_dir() {
-        return Err(Failure::usage(format!(
-            "{} is a folder: use --batch -o OUTDIR",
-            input.display()
-        )));
-    }
-    let before = stamp(&meta);
-    let head = read_head(&file).map_err(|e| Failure::io(input.display(), e))?;
-    let kind = decide_kind(Some(input), &head, s.kind, s.allow_mismatch)
-        .map_err(|f| f.context(input.display()))?;
+    let src = Input::open(input, s)?;
     check_destination(Some(input), output, s.force)?;
-
     let mut out = AtomicFile::create(output)?;
-    let opts = EncodeOptions {
-        block_size: s.block_size,
-        payload_kind: kind,
-        parallel: true,
-    };
-    let len = meta.len();
-    let bar = bytes_bar(len, s.quiet, &format!("encoding {}", input.display()));
+    let opts = src.options(s);
+    let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
     let summary = match s.lanes {
-        Some(lanes) => encode_at(&file, out.positional(), key, len, &opts, lanes, &|n| {
-            bar.inc(n)
-        })
+        Some(lanes) => encode_at(
+            &src.file,
+            out.positional(),
+            key,
+            src.len,
+            &opts,
+            lanes,
+            &|n| bar.inc(n),
+        )
         .map_err(|e| encoding_error(input, e))?,
         None => {
-            let mut enc = Encoder::new(out.writer(), key, len, &opts)
+            let enc = Encoder::new(out.writer(), key, src.len, &opts)
                 .map_err(|e| Failure::from_core(output.display(), e))?;
-            enc.write_all(&head)
-                .map_err(|e| encoding_error(input, Error::from_io(e)))?;
-            let mut reader = bar.wrap_read(&file);
-            enc.write_from(&mut reader)
-                .map_err(|e| encoding_error(input, e))?;
-            enc.finish().map_err(|e| encoding_error(input, e))?.1
+            src.stream_into(enc, &bar)
+                .map_err(|e| encoding_error(input, e))?
+                .1
         }
     };
     bar.finish_and_clear();
-    let after = std::fs::metadata(input)
-        .map(|m| stamp(&m))
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
-    if after != before {
-        return Err(Failure::bad(format!(
-            "{}: the input changed while it was being encoded; nothing was written",
-            input.display()
-        )));
-    }
+    src.check_unchanged(input, "nothing was written")?;
     out.commit(s.force)?;
-    Ok((summary, len))
+    Ok((summary, src.len))
 }
 
-/// Encodes standard input (read whole, since its length must be known up
-/// front) or a file, to a file or standard output.
-fn encode_stream(
+/// Encodes a file to standard output on `-j` lanes, written in order (its
+/// length is known, so nothing is held in memory).
+fn encode_file_to_stdout(
     input: &Path,
+    key: &MasterKey,
+    s: &EncodeSettings,
+) -> CliResult<(EncodeSummary, u64)> {
+    let src = Input::open(input, s)?;
+    let sink = SequentialSink::new(BufWriter::with_capacity(1 << 20, binary_stdout()?));
+    let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
+    let to_stdout = |e: Error| match e {
+        Error::Io(e) if is_broken_pipe(&e) => Failure::stdout_closed(),
+        e => encoding_error(input, e),
+    };
+    let lanes = s.lanes.unwrap_or_else(rayon::current_num_threads);
+    let summary = encode_at(
+        &src.file,
+        &sink,
+        key,
+        src.len,
+        &src.options(s),
+        lanes,
+        &|n| bar.inc(n),
+    )
+    .map_err(to_stdout)?;
+    sink.into_inner()
+        .flush()
+        .map_err(|e| to_stdout(Error::Io(e)))?;
+    bar.finish_and_clear();
+    src.check_unchanged(input, "the output is not valid")?;
+    Ok((summary, src.len))
+}
+
+/// Standard input, read whole since its length must be known up front, to
+/// a file or standard output.
+fn encode_stdin(
     output: &Path,
     key: &MasterKey,
     s: &EncodeSettings,
 ) -> CliResult<(EncodeSummary, u64)> {
-    let data: Zeroizing<Vec<u8>> = if is_dash(input) {
-        let mut buf = Zeroizing::new(Vec::new());
-        io::stdin()
-            .lock()
-            .read_to_end(&mut buf)
-            .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
-        buf
-    } else {
-        Zeroizing::new(
-            std::fs::read(input)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?,
-        )
-    };
-    let path = (!is_dash(input)).then_some(input);
+    let mut data: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
+    io::stdin()
+        .lock()
+        .read_to_end(&mut data)
+        .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
     let head = &data[..data.len().min(Content::SNIFF_LEN)];
-    let kind = decide_kind(path, head, s.kind, s.allow_mismatch)?;
+    let kind = decide_kind(None, head, s.kind, s.allow_mismatch)?;
     let opts = EncodeOptions {
         block_size: s.block_size,
         payload_kind: kind,
@@ -206,13 +277,11 @@ fn encode_stream(
         let stdout = binary_stdout()?;
         match encode_into(BufWriter::with_capacity(1 << 20, stdout)) {
             Ok(summary) => Ok((summary, data.len() as u64)),
-            Err(Error::Io(e)) if is_broken_pipe(&e) => {
-                Err(Failure::usage("standard output closed"))
-            }
+            Err(Error::Io(e)) if is_broken_pipe(&e) => Err(Failure::stdout_closed()),
             Err(e) => Err(Failure::from_core("standard output", e)),
         }
     } else {
-        check_destination(path, output, s.force)?;
+        check_destination(None, output, s.force)?;
         let mut out = AtomicFile::create(output)?;
         let mut enc = Encoder::new(out.writer(), key, data.len() as u64, &opts)
             .map_err(|e| Failure::from_core(output.display(), e))?;
@@ -240,10 +309,16 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             PathBuf::from(name)
         }
     };
-    let (summary, size) = if is_dash(&a.input) || is_dash(&output) {
-        encode_stream(&a.input, &output, key, &settings)?
+    let encoded = if is_dash(&a.input) {
+        encode_stdin(&output, key, &settings)
+    } else if is_dash(&output) {
+        encode_file_to_stdout(&a.input, key, &settings)
     } else {
-        encode_file(&a.input, &output, key, &settings)?
+        encode_file(&a.input, &output, key, &settings)
+    };
+    let (summary, size) = match encoded {
+        Err(f) if f.is_stdout_closed() => return Ok(()),
+        other => other?,
     };
     let record = EncodeRecord {
         status: "encoded",
