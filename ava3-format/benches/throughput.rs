@@ -129,7 +129,7 @@ fn primitives(c: &mut Criterion) {
             for (i, p) in pt.chunks(BS).enumerate() {
                 let o = window(&mut out, i);
                 ctr_at(i).write_keystream(&mut scratch);
-                obf.apply(p, &scratch, o);
+                obf.apply(p, &mut scratch, o);
             }
         })
     });
@@ -138,7 +138,7 @@ fn primitives(c: &mut Criterion) {
             for (i, p) in pt.chunks(BS).enumerate() {
                 let o = window(&mut out, i);
                 ctr_at(i).write_keystream(&mut scratch);
-                obf.apply_scalar(p, &scratch, o);
+                obf.apply_scalar(p, &mut scratch, o);
             }
         })
     });

@@ -66,7 +66,7 @@ thread_local! {
 
 /// Runs `f` on the first `len` keystream bytes of `ctr`, written into this
 /// thread's scratch block.
-fn with_keystream<T>(mut ctr: Ctr, len: usize, f: impl FnOnce(&[u8]) -> T) -> T {
+fn with_keystream<T>(mut ctr: Ctr, len: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
     SCRATCH.with_borrow_mut(|scratch| {
         if scratch.len() < len {
             scratch.resize(len, 0);
@@ -176,8 +176,8 @@ impl FileCipher {
         let (body, tag) = out.split_at_mut(len);
         if let Some(s) = self.shuffle_for(len) {
             // The block's AES-CTR keystream into this thread's scratch
-            // block, then one pass that XORs it into the plaintext,
-            // shuffles into `body` and XORs the pad.
+            // block; the plaintext is XORed into it, then shuffled into
+            // `body` and XORed with the pad.
             with_keystream(self.ctr(index, DOMAIN_BLOCK), len, |ks| {
                 s.forward_xor(plaintext, ks, &self.pad, body);
             });

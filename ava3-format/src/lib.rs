@@ -81,30 +81,20 @@ pub mod bench_internals {
             }
         }
 
-        /// XORs the keystream `ks` into `data`, shuffles and scrambles it
-        /// into `out`, block by block, in the one pass the encoder runs,
-        /// with the SIMD unit loop where the CPU has one.
-        pub fn apply(&self, data: &[u8], ks: &[u8], out: &mut [u8]) {
-            let bs = self.pad.len();
-            for ((src, k), dst) in data
-                .chunks_exact(bs)
-                .zip(ks.chunks_exact(bs))
-                .zip(out.chunks_exact_mut(bs))
-            {
-                self.shuffle.forward_xor(src, k, &self.pad, dst);
-            }
+        /// As the encoder seals a block of `data` given its keystream `ks`
+        /// (consumed: the ciphertext is left in it): XORs `data` into `ks`,
+        /// shuffles and scrambles into `out`, with the SIMD unit loop where
+        /// the CPU has one.
+        pub fn apply(&self, data: &[u8], ks: &mut [u8], out: &mut [u8]) {
+            self.shuffle.forward_xor(data, ks, &self.pad, out);
         }
 
         /// The same with the portable unit loop.
-        pub fn apply_scalar(&self, data: &[u8], ks: &[u8], out: &mut [u8]) {
-            let bs = self.pad.len();
-            for ((src, k), dst) in data
-                .chunks_exact(bs)
-                .zip(ks.chunks_exact(bs))
-                .zip(out.chunks_exact_mut(bs))
-            {
-                self.shuffle.forward_units_scalar(src, k, &self.pad, dst);
+        pub fn apply_scalar(&self, data: &[u8], ks: &mut [u8], out: &mut [u8]) {
+            for (k, s) in ks.iter_mut().zip(data) {
+                *k ^= s;
             }
+            self.shuffle.forward_units_scalar(ks, &self.pad, out);
         }
     }
 }

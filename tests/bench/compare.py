@@ -126,6 +126,10 @@ def main():
         (t, rss), (t_anchor, rss_anchor) = measure_pair(cmd, anchor_cmd, a.runs, cmd_env or env, outputs)
         rows.append((name, t, rss, anchor_name, t_anchor, rss_anchor, t / t_anchor, target))
 
+    # Encode with the output thrown away: the work of the tools alone, with
+    # no output pages to allocate or write back.
+    row("ava3 encode -o - > /dev/null", [AVA3, "encode", src, "-o", "-", "-q"],
+        "rage -e -o /dev/null", [rage, "-e", "-r", recipient, "-o", "/dev/null", src], 0.8)
     # Encode: ava3 (computes the plaintext SHA-256 too, and fsyncs its
     # output before renaming it into place) vs rage encrypt (no fsync).
     row("ava3 encode", [AVA3, "encode", src, "-o", enc, "-q"],

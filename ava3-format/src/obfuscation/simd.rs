@@ -42,11 +42,17 @@ pub(super) fn forward_units(
     sigma: &[u32],
     rho: &[u8],
     src: &[u8],
-    ks: &[u8],
     pad: &[u8],
     dst: &mut [u8],
 ) -> bool {
-    units(sigma, rho, src, ks, pad, dst, false)
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("ssse3") {
+        // SAFETY: the CPU supports SSSE3 (checked just above).
+        unsafe { x86::forward(sigma, rho, src, pad, dst, &FWD) };
+        return true;
+    }
+    let _ = (sigma, rho, src, pad, dst);
+    false
 }
 
 /// Runs the unit loop of `Shuffle::inverse_xor` with SIMD when the CPU
@@ -59,26 +65,13 @@ pub(super) fn inverse_units(
     pad: &[u8],
     dst: &mut [u8],
 ) -> bool {
-    units(sigma, rho, src, ks, pad, dst, true)
-}
-
-fn units(
-    sigma: &[u32],
-    rho: &[u8],
-    src: &[u8],
-    ks: &[u8],
-    pad: &[u8],
-    dst: &mut [u8],
-    inverse: bool,
-) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("ssse3") {
-        let masks = if inverse { &INV } else { &FWD };
         // SAFETY: the CPU supports SSSE3 (checked just above).
-        unsafe { x86::units(sigma, rho, src, ks, pad, dst, masks, inverse) };
+        unsafe { x86::inverse(sigma, rho, src, ks, pad, dst, &INV) };
         return true;
     }
-    let _ = (sigma, rho, src, ks, pad, dst, inverse);
+    let _ = (sigma, rho, src, ks, pad, dst);
     false
 }
 
@@ -105,19 +98,15 @@ mod x86 {
         }
     }
 
-    /// Forward: `dst[j] = rot(src[sigma[j]] ^ ks[sigma[j]]) ^ pad[j]`.
-    /// Inverse: `dst[sigma[j]] = rot(src[j] ^ pad[j]) ^ ks[sigma[j]]`.
+    /// `dst[j] = rot(src[sigma[j]]) ^ pad[j]`.
     #[target_feature(enable = "ssse3")]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn units(
+    pub(super) fn forward(
         sigma: &[u32],
         rho: &[u8],
         src: &[u8],
-        ks: &[u8],
         pad: &[u8],
         dst: &mut [u8],
         masks: &[[u8; 16]; 16],
-        inverse: bool,
     ) {
         let m = sigma.len();
         let pads = pad[..m * UNIT].chunks_exact(UNIT);
@@ -125,16 +114,31 @@ mod x86 {
             let s = s as usize * UNIT;
             let j = j * UNIT;
             let mask = load(&masks[usize::from(r & 15)]);
-            let k = load(&ks[s..s + UNIT]);
-            if inverse {
-                let v = _mm_xor_si128(load(&src[j..j + UNIT]), load(p));
-                let v = _mm_xor_si128(_mm_shuffle_epi8(v, mask), k);
-                store(&mut dst[s..s + UNIT], v);
-            } else {
-                let v = _mm_xor_si128(load(&src[s..s + UNIT]), k);
-                let v = _mm_shuffle_epi8(v, mask);
-                store(&mut dst[j..j + UNIT], _mm_xor_si128(v, load(p)));
-            }
+            let v = _mm_shuffle_epi8(load(&src[s..s + UNIT]), mask);
+            store(&mut dst[j..j + UNIT], _mm_xor_si128(v, load(p)));
+        }
+    }
+
+    /// `dst[sigma[j]] = rot(src[j] ^ pad[j]) ^ ks[sigma[j]]`.
+    #[target_feature(enable = "ssse3")]
+    pub(super) fn inverse(
+        sigma: &[u32],
+        rho: &[u8],
+        src: &[u8],
+        ks: &[u8],
+        pad: &[u8],
+        dst: &mut [u8],
+        masks: &[[u8; 16]; 16],
+    ) {
+        let m = sigma.len();
+        let pads = pad[..m * UNIT].chunks_exact(UNIT);
+        for (j, ((&s, &r), p)) in sigma.iter().zip(rho).zip(pads).enumerate() {
+            let s = s as usize * UNIT;
+            let j = j * UNIT;
+            let mask = load(&masks[usize::from(r & 15)]);
+            let v = _mm_xor_si128(load(&src[j..j + UNIT]), load(p));
+            let v = _mm_xor_si128(_mm_shuffle_epi8(v, mask), load(&ks[s..s + UNIT]));
+            store(&mut dst[s..s + UNIT], v);
         }
     }
 }
