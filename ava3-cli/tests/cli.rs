@@ -460,22 +460,26 @@ fn stdin_and_stdout() {
     // A closed pipe on stdout is not an error.
     let big = env.write("big.amm", &shard(3 << 20));
     env.keyed().args(["encode", "big.amm"]).assert().success();
+    assert_closed_stdout_is_not_an_error(&env, &["decode", "big.amm.ava3", "-o", "-"]);
+    let _ = big;
+}
+
+/// Runs `ava3 ARGS` with the key, closes its standard output at once, and
+/// checks that it ends with exit 0 and nothing on stderr.
+fn assert_closed_stdout_is_not_an_error(env: &Env, args: &[&str]) {
     let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
         .current_dir(env.dir.path())
         .env("AVA3_KEY_FILE", env.path("dev.key"))
-        .args(["decode", "big.amm.ava3", "-o", "-"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _ = big;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    assert!(stderr.is_empty(), "{args:?}: {stderr}");
 }
 
 #[test]
@@ -505,27 +509,7 @@ fn a_file_encodes_to_standard_output_and_a_closed_pipe_is_not_an_error() {
         .stdout
         .clone();
     assert!(dec == data, "decoded bytes differ");
-    // The reader goes away before the end: exit 0, nothing on stderr.
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
-        .current_dir(env.dir.path())
-        .env("AVA3_KEY_FILE", env.path("dev.key"))
-        .args(["encode", "big.amm", "-o", "-"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_closed_stdout_is_not_an_error(&env, &["encode", "big.amm", "-o", "-"]);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use ava3_format::{
     detect_kind, encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey,
-    PayloadKind, SequentialSink,
+    PayloadKind, SequentialSink, WriteAt,
 };
 use indicatif::ProgressBar;
 use zeroize::Zeroizing;
@@ -149,6 +149,27 @@ impl Input {
         }
     }
 
+    /// Encodes the file by offset on `lanes` threads into `dest`.
+    fn encode_at<W: WriteAt + ?Sized>(
+        &self,
+        dest: &W,
+        key: &MasterKey,
+        s: &EncodeSettings,
+        lanes: usize,
+        bar: &ProgressBar,
+    ) -> Result<EncodeSummary, Error> {
+        let progress = |n| bar.inc(n);
+        encode_at(
+            &self.file,
+            dest,
+            key,
+            self.len,
+            &self.options(s),
+            lanes,
+            &progress,
+        )
+    }
+
     /// Streams the rest of the file (after the sniffed head) into `enc`.
     fn stream_into<W: Write + Send>(
         &self,
@@ -190,16 +211,9 @@ pub fn encode_file(
     let opts = src.options(s);
     let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
     let summary = match s.lanes {
-        Some(lanes) => encode_at(
-            &src.file,
-            out.positional(),
-            key,
-            src.len,
-            &opts,
-            lanes,
-            &|n| bar.inc(n),
-        )
-        .map_err(|e| encoding_error(input, e))?,
+        Some(lanes) => src
+            .encode_at(out.positional(), key, s, lanes, &bar)
+            .map_err(|e| encoding_error(input, e))?,
         None => {
             let enc = Encoder::new(out.writer(), key, src.len, &opts)
                 .map_err(|e| Failure::from_core(output.display(), e))?;
@@ -229,16 +243,9 @@ fn encode_file_to_stdout(
         e => encoding_error(input, e),
     };
     let lanes = s.lanes.unwrap_or_else(rayon::current_num_threads);
-    let summary = encode_at(
-        &src.file,
-        &sink,
-        key,
-        src.len,
-        &src.options(s),
-        lanes,
-        &|n| bar.inc(n),
-    )
-    .map_err(to_stdout)?;
+    let summary = src
+        .encode_at(&sink, key, s, lanes, &bar)
+        .map_err(to_stdout)?;
     sink.into_inner()
         .flush()
         .map_err(|e| to_stdout(Error::Io(e)))?;
