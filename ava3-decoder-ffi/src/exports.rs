@@ -374,7 +374,7 @@ pub extern "C" fn ava3_decoder_decode_to_memfd(
                 let mut map = ptr::Mapping::new(&file, len).map_err(|_| Ava3Result::Io)?;
                 d.decode_into(map.as_mut_slice())?;
             }
-            ptr::seal(&file).map_err(|_| Ava3Result::Io)?;
+            let file = ptr::seal_read_only(file).map_err(|_| Ava3Result::Io)?;
             ptr::write(out_fd, ptr::into_raw_fd(file))
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]

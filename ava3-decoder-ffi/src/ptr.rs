@@ -149,17 +149,48 @@ pub(crate) fn memfd() -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd as c_int) })
 }
 
-/// Seals a memfd against every change (write, grow, shrink, re-seal).
+/// Seals a memfd against every change and returns the descriptor to hand
+/// out: a read-only one wherever `/proc` allows it.
+///
+/// Why read-only: before Linux 6.7 (every Android GKI kernel in the field:
+/// 5.10, 5.15, 6.1, 6.6), `mmap(PROT_READ, MAP_SHARED)` of a memfd sealed
+/// with `F_SEAL_WRITE` fails with EPERM when the descriptor was opened for
+/// writing, as `memfd_create`'s is; LiteRT's `LiteRtCreateModelFromFd` and
+/// llama.cpp's mmap loader map exactly so. A descriptor reopened read-only
+/// through `/proc/self/fd` maps on every kernel, and cannot write either.
+/// Without `/proc` (a sandbox), the writable descriptor is sealed with
+/// `F_SEAL_FUTURE_WRITE` (Linux 5.1+) instead, which old kernels also let a
+/// reader map read-only and shared; plain `F_SEAL_WRITE` on older kernels.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) fn seal(file: &File) -> io::Result<()> {
+pub(crate) fn seal_read_only(file: File) -> io::Result<File> {
     use std::os::fd::AsRawFd;
-    let seals = libc::F_SEAL_WRITE | libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL;
-    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
-    let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
+    let rest = libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL;
+    let add_seals = |seals: c_int| {
+        // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+        let r = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    };
+    // Reopened before sealing: sealing needs the writable descriptor, and
+    // the seals belong to the memory, so they hold for the new one too.
+    let path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    match File::open(&path) {
+        Ok(read_only) => {
+            add_seals(libc::F_SEAL_WRITE | rest)?;
+            Ok(read_only)
+        }
+        Err(_) => {
+            match add_seals(libc::F_SEAL_FUTURE_WRITE | rest) {
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    add_seals(libc::F_SEAL_WRITE | rest)?
+                }
+                other => other?,
+            }
+            Ok(file)
+        }
     }
 }
 
@@ -220,7 +251,7 @@ impl Drop for Mapping {
 }
 
 /// Gives a descriptor to C.
-#[cfg(unix)]
+#[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn into_raw_fd(file: File) -> c_int {
     use std::os::fd::IntoRawFd;
     file.into_raw_fd()
@@ -237,10 +268,19 @@ fn cookie<'a>(c: *mut c_void) -> Option<&'a mut FileCookie> {
     unsafe { c.cast::<FileCookie>().as_mut() }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+/// Sets this thread's `errno`, which stdio reports after a failed callback.
+/// Each C library names its accessor differently: glibc and musl
+/// `__errno_location`, bionic `__errno`, Apple `__error`.
+#[cfg(target_os = "linux")]
 fn set_errno(e: c_int) {
     // SAFETY: __errno_location returns this thread's errno, always writable.
     unsafe { *libc::__errno_location() = e };
+}
+
+#[cfg(target_os = "android")]
+fn set_errno(e: c_int) {
+    // SAFETY: bionic's __errno returns this thread's errno, always writable.
+    unsafe { *libc::__errno() = e };
 }
 
 #[cfg(target_vendor = "apple")]
@@ -379,8 +419,9 @@ mod stdio {
 
 #[cfg(any(target_os = "android", target_vendor = "apple"))]
 mod stdio {
-    //! bionic and Apple libc: `funopen`. Compiled and tested on those
-    //! targets only (not in this repository's CI, which is Linux/glibc).
+    //! bionic and Apple libc: `funopen`, in every bionic API level
+    //! (`fopencookie` came to bionic only with API 32). Compiled for the
+    //! Android and iOS targets by `tests/device.sh`; run on devices only.
     use super::*;
 
     extern "C" {
@@ -388,7 +429,7 @@ mod stdio {
             cookie: *const c_void,
             readfn: Option<extern "C" fn(*mut c_void, *mut c_char, c_int) -> c_int>,
             writefn: Option<extern "C" fn(*mut c_void, *const c_char, c_int) -> c_int>,
-            seekfn: Option<extern "C" fn(*mut c_void, i64, c_int) -> i64>,
+            seekfn: Option<extern "C" fn(*mut c_void, libc::off_t, c_int) -> libc::off_t>,
             closefn: Option<extern "C" fn(*mut c_void) -> c_int>,
         ) -> *mut libc::FILE;
     }
@@ -397,12 +438,21 @@ mod stdio {
         read_into(c, buf, size.max(0) as usize) as c_int
     }
 
-    extern "C" fn seek_fn(c: *mut c_void, off: i64, whence: c_int) -> i64 {
+    /// `fpos_t` is `off_t`: 64 bits on Apple and on 64-bit Android, 32 on
+    /// 32-bit Android (armv7), where a position past 2 GiB - 1 fails with
+    /// EOVERFLOW rather than wrapping (`funopen64` needs API 24).
+    extern "C" fn seek_fn(c: *mut c_void, off: libc::off_t, whence: c_int) -> libc::off_t {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            cookie(c)
-                .and_then(|ck| ck.seek(off, whence))
-                .map(|p| p as i64)
-                .unwrap_or(-1)
+            #[allow(clippy::useless_conversion)] // i32 -> i64 on 32-bit Android
+            let off = i64::from(off);
+            let Some(new) = cookie(c).and_then(|ck| ck.seek(off, whence)) else {
+                set_errno(libc::EINVAL);
+                return -1;
+            };
+            libc::off_t::try_from(new).unwrap_or_else(|_| {
+                set_errno(libc::EOVERFLOW);
+                -1
+            })
         }));
         r.unwrap_or(-1)
     }

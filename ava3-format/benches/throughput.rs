@@ -16,7 +16,7 @@ use ava3_format::{
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ctr::cipher::{KeyIvInit, StreamCipher};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 const LEN: usize = 32 << 20;
@@ -77,7 +77,7 @@ fn primitives(c: &mut Criterion) {
     });
     g.bench_function("hmac_sha256", |b| {
         b.iter(|| {
-            let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[2u8; 32]).unwrap();
+            let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&[2u8; 32]).unwrap();
             m.update(&pt);
             black_box(m.finalize());
         })
@@ -92,7 +92,7 @@ fn primitives(c: &mut Criterion) {
         b.iter(|| {
             let (x, y) = pt.split_at(LEN / 2);
             let h = |d: &[u8]| {
-                let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[2u8; 32]).unwrap();
+                let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&[2u8; 32]).unwrap();
                 m.update(d);
                 black_box(m.finalize());
             };
@@ -103,7 +103,7 @@ fn primitives(c: &mut Criterion) {
         b.iter(|| {
             let mut c = ctr::Ctr64BE::<Aes256>::new(&[1u8; 32].into(), &[0u8; 16].into());
             c.apply_keystream(&mut buf);
-            let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[2u8; 32]).unwrap();
+            let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&[2u8; 32]).unwrap();
             m.update(&buf);
             black_box(m.finalize());
         })

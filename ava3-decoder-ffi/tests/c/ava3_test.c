@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static int passed, failed;
@@ -333,6 +335,31 @@ static void run_vector(const Vector *v) {
             int seals = fcntl(fd, F_GET_SEALS);
             check(seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SHRINK) && (seals & F_SEAL_GROW), v->name, "memfd not sealed");
             check(pwrite(fd, "x", 1, 0) < 0, v->name, "memfd writable");
+            check((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY, v->name, "memfd: descriptor not read-only");
+            if (plen > 0) {
+                /* As LiteRtCreateModelFromFd and llama.cpp's mmap loader map
+                 * it: read-only and shared. Before Linux 6.7 this fails with
+                 * EPERM on a writable descriptor sealed with F_SEAL_WRITE. */
+                void *m = mmap(NULL, plen, PROT_READ, MAP_SHARED, fd, 0);
+                check(m != MAP_FAILED, v->name, "memfd: mmap(PROT_READ, MAP_SHARED): %s", strerror(errno));
+                if (m != MAP_FAILED) {
+                    check(!memcmp(m, plain, plen), v->name, "memfd: mapped plaintext");
+                    munmap(m, plen);
+                }
+                check(mmap(NULL, plen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED, v->name,
+                      "memfd: mapped writable and shared");
+                /* A path-only loader reopens /proc/self/fd/N and maps that. */
+                char proc[64];
+                snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+                int fd2 = open(proc, O_RDONLY | O_CLOEXEC);
+                check(fd2 >= 0, v->name, "memfd: reopen %s: %s", proc, strerror(errno));
+                if (fd2 >= 0) {
+                    m = mmap(NULL, plen, PROT_READ, MAP_SHARED, fd2, 0);
+                    check(m != MAP_FAILED && !memcmp(m, plain, plen), v->name, "memfd: mapped through /proc");
+                    if (m != MAP_FAILED) munmap(m, plen);
+                    close(fd2);
+                }
+            }
             free(back);
             close(fd);
         } else {
@@ -433,6 +460,27 @@ static void guards(void) {
     check(!strcmp(ava3_version(), AVA3_VERSION_STRING), "guards", "version macro");
 }
 
+/* Says how this kernel treats a shared read-only mapping of a memfd sealed
+ * with F_SEAL_WRITE through its own writable descriptor: refused before
+ * Linux 6.7 (as on every Android GKI kernel), allowed since. The kernel VM
+ * test (tests/device/kernel-vm.sh) checks that it runs where it is refused,
+ * so that the memfd checks above meet the old rule. */
+static void memfd_kernel_probe(void) {
+    struct utsname u;
+    uname(&u);
+    int fd = memfd_create("ava3-probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || ftruncate(fd, 4096) < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) < 0) {
+        printf("memfd probe: kernel %s %s: cannot set up (%s)\n", u.release, u.machine, strerror(errno));
+        if (fd >= 0) close(fd);
+        return;
+    }
+    void *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+    printf("memfd probe: kernel %s %s: shared read-only map of a write-sealed writable memfd: %s\n", u.release,
+           u.machine, m == MAP_FAILED ? (errno == EPERM ? "EPERM (before 6.7)" : strerror(errno)) : "allowed (6.7+)");
+    if (m != MAP_FAILED) munmap(m, 4096);
+    close(fd);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s VECTOR_DIR\n", argv[0]);
@@ -440,6 +488,7 @@ int main(int argc, char **argv) {
     }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ava3-ctest-XXXXXX");
     if (!mkdtemp(tmpdir)) return 2;
+    memfd_kernel_probe();
     guards();
     DIR *dir = opendir(argv[1]);
     if (!dir) return 2;
