@@ -8,7 +8,10 @@
 # test (unit, property, vectors, CLI processes, C ABI guards), the
 # independent Python implementation against the vectors and the CLI, the C
 # ABI tests (warnings as errors, ASan/UBSan, valgrind), the cbindgen header
-# check, the real-runtime tests and a short run of every fuzz target.
+# check, the device path (tests/device.sh: every Android and iOS target,
+# the packages, ARM64 under qemu with and without the crypto extensions,
+# the C ABI under 5.10 and 6.1 kernels), the real-runtime tests and a
+# short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -45,6 +48,9 @@ if [ -x tests/ffi.sh ]; then
   step "C ABI: C tests, sanitizers, valgrind, header"
   bash tests/ffi.sh
 fi
+
+step "device path: Android/iOS builds and packages, ARM64 under qemu, 5.10 and 6.1 kernels"
+bash tests/device.sh
 
 if [ -x tests/runtimes.sh ]; then
   step "real runtimes"

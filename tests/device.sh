@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The device path: what phones and glasses run, built and run here.
+#
+#   bash tests/device.sh          (run by tests/run-all.sh)
+#
+# 1. Builds the C ABI for every device target (Android arm64-v8a,
+#    armeabi-v7a, x86_64; iOS device and simulators) with clippy's
+#    warnings as errors, and packages them (.aar, jniLibs, .xcframework,
+#    Package.swift): ava3-decoder-ffi/packaging/package.sh, checked by
+#    device/check_packages.py.
+# 2. ARM64 under qemu-aarch64: the Rust tests of ava3-format and
+#    ava3-decoder-ffi and the C ABI test program (every vector, every entry
+#    point, read_at from 8 threads), once on a CPU with the ARMv8 AES and
+#    SHA-2 instructions and once with them hidden from the crypto crates'
+#    run-time detection (device/no_crypto_hwcap.c); the instruction-count
+#    plugin (device/insn_count.c) proves which path ran.
+# 3. Kernels that phones have: the C ABI test program as PID 1 of an ARM64
+#    VM (qemu-system-aarch64) under Debian's 5.10 (bullseye; Android 12-13
+#    GKI) and 6.1 (bookworm; Android 14 GKI) kernels; under 5.10 it also
+#    shows that the kernel refuses a shared mapping of a write-sealed
+#    writable memfd, the rule the decoder's read-only descriptor meets.
+#
+# Device builds and downloaded kernels live outside the checkout, in
+# AVA3_DEVICE_CACHE (default ~/.cache/ava3-device), so a second run on the
+# same machine rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+W=$ROOT/tests/.work/device
+export AVA3_DEVICE_CACHE=${AVA3_DEVICE_CACHE:-$HOME/.cache/ava3-device}
+CACHE=$AVA3_DEVICE_CACHE
+export CARGO_TARGET_DIR=$CACHE/target
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+mkdir -p "$W" "$CACHE"
+ok=0
+pass() { ok=$((ok + 1)); echo "ok: $*"; }
+step() { printf '\n---- device: %s ----\n' "$*"; }
+SECONDS=0
+
+step "install what is missing"
+bash tests/device/install.sh
+
+step "compile for every device target (clippy, warnings are errors)"
+for t in aarch64-linux-android armv7-linux-androideabi x86_64-linux-android aarch64-apple-ios aarch64-unknown-linux-gnu; do
+  cargo clippy --quiet --release --locked --target "$t" -p ava3-format -p ava3-decoder-ffi -- -D warnings
+  pass "clippy $t"
+done
+
+step "packages: .aar, jniLibs, static libraries, .xcframework, Package.swift"
+bash ava3-decoder-ffi/packaging/package.sh "$W/packages" | tail -n 3
+python3 tests/device/check_packages.py "$W/packages"
+pass "packages"
+
+step "ARM64 under qemu-aarch64"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+# No -L/QEMU_LD_PREFIX: the arm64 multiarch libc (installed for OpenSSL) is
+# the one the programs load; mixing it with the cross package's loader
+# under -L hangs in pthread_create.
+unset QEMU_LD_PREFIX
+aarch64-linux-gnu-gcc -O2 -shared -fPIC -Wall -Wextra -Werror tests/device/no_crypto_hwcap.c -o "$W/no_crypto_hwcap.so" -ldl
+gcc -O2 -shared -fPIC -Wall -Wextra -Werror tests/device/insn_count.c -o "$W/libinsn_count.so"
+NOCRYPTO=(-E "LD_PRELOAD=$W/no_crypto_hwcap.so")
+COUNT=(-plugin "$W/libinsn_count.so" -d plugin)
+cargo test --quiet --locked --target aarch64-unknown-linux-gnu -p ava3-format -p ava3-decoder-ffi --no-run
+for cpu in crypto no-crypto; do
+  runner="qemu-aarch64 -cpu max"
+  [ "$cpu" = no-crypto ] && runner="$runner ${NOCRYPTO[*]}"
+  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=$runner \
+    cargo test --quiet --locked --target aarch64-unknown-linux-gnu -p ava3-format -p ava3-decoder-ffi 2>&1 |
+    grep -E '^test result|FAILED|panicked' | sed "s/^/[$cpu] /"
+  pass "Rust tests of ava3-format and ava3-decoder-ffi on aarch64, $cpu"
+done
+
+cargo build --quiet --release --locked --target aarch64-unknown-linux-gnu -p ava3-decoder-ffi
+LIB=$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/release
+CFLAGS=(-std=c11 -Wall -Wextra -Wpedantic -Werror -O2 -I ava3-decoder-ffi/include)
+SRC=ava3-decoder-ffi/tests/c/ava3_test.c
+# Dynamic (so that LD_PRELOAD reaches OpenSSL and the library alike) for
+# qemu-user; static for the VM, which has nothing else.
+aarch64-linux-gnu-gcc "${CFLAGS[@]}" "$SRC" -L "$LIB" -lava3_decoder -L /usr/lib/aarch64-linux-gnu -lcrypto -lpthread \
+  -Wl,-rpath,"$LIB" -o "$W/ava3_test"
+aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static "$SRC" "$LIB/libava3_decoder.a" /usr/lib/aarch64-linux-gnu/libcrypto.a \
+  -lpthread -ldl -lm -o "$W/ava3_test_static" 2> >(grep -v -e 'statically linked applications' -e 'in function' >&2)
+for cpu in crypto no-crypto; do
+  extra=()
+  [ "$cpu" = no-crypto ] && extra=("${NOCRYPTO[@]}")
+  qemu-aarch64 -cpu max "${extra[@]}" "${COUNT[@]}" "$W/ava3_test" testdata/vectors > "$W/c-$cpu.log" 2>&1 || {
+    tail -20 "$W/c-$cpu.log"
+    exit 1
+  }
+  grep -E 'c-abi:|insn-count' "$W/c-$cpu.log" | sed "s/^/[$cpu] /"
+  read -r aes sha < <(sed -n 's/.*insn-count: total [0-9]* aes \([0-9]*\) sha256 \([0-9]*\).*/\1 \2/p' "$W/c-$cpu.log")
+  if [ "$cpu" = crypto ]; then
+    [ "$aes" -gt 0 ] && [ "$sha" -gt 0 ] || { echo "FAIL: no ARMv8 AES/SHA-256 instruction ran"; exit 1; }
+  else
+    [ "$aes" -eq 0 ] && [ "$sha" -eq 0 ] || { echo "FAIL: ARMv8 crypto ran on a CPU without it"; exit 1; }
+  fi
+  pass "C ABI test program on aarch64, $cpu (aes=$aes sha256=$sha instructions executed)"
+done
+
+step "kernels that phones have: 5.10 and 6.1 in an ARM64 VM"
+kernel() { # Debian SUITE -> path of its arm64 kernel Image, downloaded once
+  local suite=$1 dir=$CACHE/kernels/$1
+  if ! ls "$dir"/vmlinuz-* >/dev/null 2>&1; then
+    mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+    # The machine's own Debian mirror, with the suite asked for.
+    local uri
+    uri=$(apt-get indextargets --format '$(REPO_URI)' | grep -m1 -E '/debian/$')
+    echo "deb [arch=arm64] $uri $suite main" > "$dir/sources.list"
+    local A=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache::Archives=$dir/archives" -o APT::Architecture=arm64)
+    apt-get "${A[@]}" update -qq
+    local pkg
+    pkg=$(apt-cache "${A[@]}" depends linux-image-arm64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -1)
+    (cd "$dir" && apt-get "${A[@]}" download -qq "$pkg" 2>/dev/null && dpkg-deb --fsys-tarfile "$pkg"_*.deb |
+      tar -x --wildcards --strip-components=2 './boot/vmlinuz-*' && rm -f "$pkg"_*.deb)
+  fi
+  ls "$dir"/vmlinuz-* | head -1
+}
+aarch64-linux-gnu-gcc -std=c11 -Wall -Wextra -Werror -O2 -static tests/device/vm_init.c -o "$W/vm_init"
+rm -rf "$W/initramfs"
+mkdir -p "$W/initramfs/vectors"
+cp "$W/vm_init" "$W/initramfs/init"
+cp "$W/ava3_test_static" "$W/initramfs/ava3_test"
+cp testdata/vectors/* "$W/initramfs/vectors/"
+(cd "$W/initramfs" && find . | cpio -o -H newc --quiet | gzip -1 > ../initramfs.cpio.gz)
+for suite in bullseye bookworm; do
+  img=$(kernel "$suite")
+  log=$W/vm-$suite.log
+  timeout 900 qemu-system-aarch64 -M virt -cpu max -smp 2 -m 1024 -nographic -no-reboot -kernel "$img" \
+    -initrd "$W/initramfs.cpio.gz" -append "console=ttyAMA0 panic=-1 quiet rdinit=/init" < /dev/null > "$log" 2>&1 || true
+  grep -E 'memfd probe|c-abi:|ava3-vm:' "$log" | sed "s/^/[$suite] /"
+  grep -q 'ava3-vm: test exit status 0' "$log" && grep -qE 'c-abi: [0-9]+ passed, 0 failed' "$log" || {
+    tail -30 "$log"
+    echo "FAIL: C ABI tests in the $suite kernel VM"
+    exit 1
+  }
+  if [ "$suite" = bullseye ]; then
+    grep -q 'EPERM (before 6.7)' "$log" || { echo "FAIL: the 5.10 VM did not show the pre-6.7 memfd rule"; exit 1; }
+  fi
+  pass "C ABI test program as PID 1 under $(basename "$img")"
+done
+
+printf '\ndevice: %d passed, 0 failed (%ds)\n' "$ok" "$SECONDS"
