@@ -57,6 +57,9 @@ if [ -x tests/runtimes.sh ]; then
   bash tests/runtimes.sh
 fi
 
+step "llama.cpp for real: the example against its headers and a real libllama"
+bash tests/llama-cpp.sh
+
 step "integration examples (compile what can be, run the JNI glue)"
 bash examples/check.sh
 

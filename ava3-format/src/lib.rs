@@ -96,5 +96,17 @@ pub mod bench_internals {
             }
             self.shuffle.forward_units_scalar(ks, &self.pad, out);
         }
+
+        /// As the decoder opens a block: unscrambles and unshuffles `stored`
+        /// into `out` and XORs the keystream `ks` (SIMD unit loop where the
+        /// CPU has one).
+        pub fn unapply(&self, stored: &[u8], ks: &[u8], out: &mut [u8]) {
+            self.shuffle.inverse_xor(stored, ks, &self.pad, out);
+        }
+
+        /// The same with the portable unit loop (whole 16-byte units only).
+        pub fn unapply_scalar(&self, stored: &[u8], ks: &[u8], out: &mut [u8]) {
+            self.shuffle.inverse_units_scalar(stored, ks, &self.pad, out);
+        }
     }
 }

@@ -2,12 +2,14 @@
  * llama.cpp: load an AVA3-protected GGUF model through a FILE*, no
  * plaintext on disk.
  *
- *   cc load_ava3.c -I<ava3>/include -I<llama.cpp>/include -lava3_decoder -lllama
+ *   cc load_ava3.c -I<ava3>/include -I<llama.cpp>/include -I<llama.cpp>/ggml/include \
+ *      -lava3_decoder -lllama
  *
- * Compiled here (examples/check.sh) with -fsyntax-only against a stub of
- * the two llama.cpp declarations it uses; llama.cpp itself is not built in
- * this repository. The FILE* path it relies on is exercised for real by
- * tests/runtimes/gguf_fileptr.c (a GGUF reader over the same FILE*).
+ * Written against llama.cpp as vendored by llama-cpp-python 0.3.36 (whose
+ * `llama_model_params` has `load_mode`, not the older `use_mmap`). Run for
+ * real by tests/llama-cpp.sh: built against that sdist's headers and
+ * libllama, it loads a protected model whose logits must equal those of the
+ * plain model, bit for bit.
  */
 #include <stdio.h>
 #include <stdint.h>
@@ -32,7 +34,7 @@ struct llama_model *load_protected_model(const char *path, const uint8_t key[32]
         return NULL;
     }
     struct llama_model_params params = llama_model_default_params();
-    params.use_mmap = false; /* a cookie FILE has no descriptor to map */
+    params.load_mode = LLAMA_LOAD_MODE_NONE; /* a cookie FILE has no descriptor to map */
     struct llama_model *model = llama_model_load_from_file_ptr(f, params);
     fclose(f);
     return model;
