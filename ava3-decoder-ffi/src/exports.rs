@@ -350,9 +350,12 @@ pub extern "C" fn ava3_buffer_free(b: *mut Ava3Buffer) {
 }
 
 /// Decodes the whole model into an anonymous, sealed memfd (Linux and
-/// Android; AVA3_RESULT_UNSUPPORTED elsewhere): no name on disk, read-only
-/// once returned. `*out_fd` belongs to the caller (close it). Runtimes that
-/// only take a path can open `/proc/self/fd/N`.
+/// Android; AVA3_RESULT_UNSUPPORTED elsewhere): no name on disk, sealed
+/// against writing, growing and shrinking. `*out_fd` is a read-only
+/// descriptor (reopened through /proc), so that `mmap(PROT_READ,
+/// MAP_SHARED)` works on kernels before 6.7 too (every Android GKI kernel
+/// in the field); it belongs to the caller (close it). Runtimes that only
+/// take a path can open `/proc/self/fd/N`.
 #[no_mangle]
 pub extern "C" fn ava3_decoder_decode_to_memfd(
     d: *const Ava3Decoder,
@@ -386,7 +389,8 @@ pub extern "C" fn ava3_decoder_decode_to_memfd(
 }
 
 /// A read-only, seekable `FILE*` over the plaintext (for
-/// `llama_model_load_from_file_ptr` with mmap off): authenticated block
+/// `llama_model_load_from_file_ptr` with `load_mode =
+/// LLAMA_LOAD_MODE_NONE`): authenticated block
 /// reads through an 8-block cache, and a stdio buffer of `buffer_size`
 /// bytes (1 MiB or more is best; 0 keeps stdio's default). The FILE keeps
 /// what it needs: it may outlive the decoder. Close it with `fclose`. Reads

@@ -106,7 +106,8 @@ pub mod bench_internals {
 
         /// The same with the portable unit loop (whole 16-byte units only).
         pub fn unapply_scalar(&self, stored: &[u8], ks: &[u8], out: &mut [u8]) {
-            self.shuffle.inverse_units_scalar(stored, ks, &self.pad, out);
+            self.shuffle
+                .inverse_units_scalar(stored, ks, &self.pad, out);
         }
     }
 }
