@@ -7,7 +7,9 @@
 #    armeabi-v7a, x86_64; iOS device and simulators) with clippy's
 #    warnings as errors, and packages them (.aar, jniLibs, .xcframework,
 #    Package.swift): ava3-decoder-ffi/packaging/package.sh, checked by
-#    device/check_packages.py.
+#    device/check_packages.py; the .aar's x86_64 libraries and its Java
+#    class then run the C ABI test program and a JVM smoke test here, on
+#    glibc with a small bionic shim (device/bionic_shim.c).
 # 2. ARM64 under qemu-aarch64: the Rust tests of ava3-format and
 #    ava3-decoder-ffi and the C ABI test program (every vector, every entry
 #    point, read_at from 8 threads), once on a CPU with the ARMv8 AES and
@@ -50,6 +52,31 @@ step "packages: .aar, jniLibs, static libraries, .xcframework, Package.swift"
 bash ava3-decoder-ffi/packaging/package.sh "$W/packages" | tail -n 3
 python3 tests/device/check_packages.py "$W/packages"
 pass "packages"
+
+step "the .aar's x86_64 libraries and classes.jar, run here (glibc + a bionic shim)"
+# No bionic here: device/bionic_shim.c supplies bionic's few own symbols and
+# semantics, so that the libraries linked without the NDK (relocations,
+# libunwind, imports, exports) and the aar's Java class are exercised.
+S=$W/aar-x86_64
+rm -rf "$S" && mkdir -p "$S/lib" "$S/aar"
+(cd "$S/aar" && python3 -m zipfile -e "$W"/packages/android/ava3-decoder-*.aar .)
+cp "$S"/aar/jni/x86_64/*.so "$S/lib/"
+ln -s /lib/x86_64-linux-gnu/libc.so.6 "$S/lib/libc.so"
+ln -s /lib/x86_64-linux-gnu/libc.so.6 "$S/lib/libdl.so"
+ln -s /lib/x86_64-linux-gnu/libm.so.6 "$S/lib/libm.so"
+gcc -O2 -shared -fPIC -Wall -Wextra -Werror tests/device/bionic_shim.c -o "$S/bionic_shim.so" -ldl
+cargo build --quiet --release --locked -p ava3-decoder-ffi -p ava3-cli
+HOST=$CARGO_TARGET_DIR/release
+gcc -std=c11 -O2 -I ava3-decoder-ffi/include ava3-decoder-ffi/tests/c/ava3_test.c -L "$HOST" -lava3_decoder \
+  -lcrypto -lpthread -o "$S/ava3_test"
+SHIM=(env BIONIC_SHIM_LIB="$S/lib/libava3_decoder.so" LD_PRELOAD="$S/bionic_shim.so" LD_LIBRARY_PATH="$S/lib")
+"${SHIM[@]}" "$S/ava3_test" testdata/vectors | tail -n 1
+pass "C ABI test program against the aar's x86_64 libava3_decoder.so"
+javac -cp "$S/aar/classes.jar" -d "$S" tests/device/AarSmoke.java
+AVA3_KEY_FILE=testdata/keys/dev.key "$HOST/ava3" encode -q --force testdata/samples/tiny-llama.amg -o "$S/m.amg.ava3" 2>/dev/null
+"${SHIM[@]}" java -Djava.library.path="$S/lib" -cp "$S/aar/classes.jar:$S" AarSmoke "$S/m.amg.ava3" \
+  "$(tr -d '\n' < testdata/keys/dev.key)" "$(sha256sum testdata/samples/tiny-llama.amg | cut -d' ' -f1)"
+pass "the aar's classes.jar and JNI glue under the JVM"
 
 step "ARM64 under qemu-aarch64"
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
