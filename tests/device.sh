@@ -72,10 +72,11 @@ gcc -std=c11 -O2 -I ava3-decoder-ffi/include ava3-decoder-ffi/tests/c/ava3_test.
 SHIM=(env BIONIC_SHIM_LIB="$S/lib/libava3_decoder.so" LD_PRELOAD="$S/bionic_shim.so" LD_LIBRARY_PATH="$S/lib")
 "${SHIM[@]}" "$S/ava3_test" testdata/vectors | tail -n 1
 pass "C ABI test program against the aar's x86_64 libava3_decoder.so"
-javac -cp "$S/aar/classes.jar" -d "$S" tests/device/AarSmoke.java
+javac -cp "$S/aar/classes.jar" -d "$S" examples/android/test/Ava3Smoke.java
 AVA3_KEY_FILE=testdata/keys/dev.key "$HOST/ava3" encode -q --force testdata/samples/tiny-llama.amg -o "$S/m.amg.ava3" 2>/dev/null
-"${SHIM[@]}" java -Djava.library.path="$S/lib" -cp "$S/aar/classes.jar:$S" AarSmoke "$S/m.amg.ava3" \
-  "$(tr -d '\n' < testdata/keys/dev.key)" "$(sha256sum testdata/samples/tiny-llama.amg | cut -d' ' -f1)"
+"${SHIM[@]}" java -Djava.library.path="$S/lib" -cp "$S/aar/classes.jar:$S" Ava3Smoke "$S/m.amg.ava3" \
+  "$(tr -d '\n' < testdata/keys/dev.key)" "$(sha256sum testdata/samples/tiny-llama.amg | cut -d' ' -f1)" \
+  "the aar's x86_64 libraries and classes.jar"
 pass "the aar's classes.jar and JNI glue under the JVM"
 
 step "ARM64 under qemu-aarch64"

@@ -1,7 +1,8 @@
 // Android: a Kotlin handle on libava3_decoder through ava3_jni.c.
-// Not compiled here (no Kotlin compiler or Android SDK in this repository);
-// its JNI glue is compiled and run by examples/check.sh through the Java
-// twin of this class (examples/android/test/Ava3Model.java).
+// Not compiled here (no Kotlin compiler or Android SDK in this repository).
+// The .aar ships the same API as Java (ava3-decoder-ffi/packaging/android/
+// java/com/ava/ava3/Ava3Model.java), which the JNI glue is run with by
+// examples/check.sh and tests/device.sh (examples/android/test/Ava3Smoke.java).
 package com.ava.ava3
 
 class Ava3Model private constructor(private var handle: Long) : AutoCloseable {

@@ -1,7 +1,7 @@
-/* JNI glue between com.ava.ava3.Ava3Model (Kotlin) and libava3_decoder.
- * Built for Android with the NDK next to libava3_decoder.so; compiled and
- * run here against the JDK's jni.h by examples/check.sh (class name of the
- * Java twin: Ava3Model in the default package, see AVA3_JNI_CLASS). */
+/* JNI glue between com.ava.ava3.Ava3Model (the .aar's Java class, or the
+ * Kotlin one) and libava3_decoder: libava3_jni.so in the .aar, built by
+ * ava3-decoder-ffi/packaging/package.sh; compiled and run here against the
+ * JDK's jni.h by examples/check.sh. */
 #include <jni.h>
 #include <stdint.h>
 

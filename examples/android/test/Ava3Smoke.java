@@ -1,13 +1,16 @@
-// Loads the .aar's own class (com.ava.ava3.Ava3Model from classes.jar) and
-// its x86_64 native libraries as an app would (System.loadLibrary), on the
-// host JVM with tests/device/bionic_shim.c preloaded (tests/device.sh):
-//   java -cp classes.jar:. AarSmoke MODEL.ava3 KEYHEX EXPECTED_SHA256
+// Drives the shipped Android class com.ava.ava3.Ava3Model (the .aar's
+// classes.jar) and its JNI glue as an app would (System.loadLibrary):
+// wrong key refused, key wiped, the model read back through the memfd with
+// the right SHA-256. Run on the host JVM by examples/check.sh (glue built
+// here) and by tests/device.sh (the .aar's own x86_64 libraries, with
+// tests/device/bionic_shim.c preloaded):
+//   java -cp CLASSES:. Ava3Smoke MODEL.ava3 KEYHEX EXPECTED_SHA256 LABEL
 import com.ava.ava3.Ava3Model;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.security.MessageDigest;
 
-public class AarSmoke {
+public class Ava3Smoke {
     public static void main(String[] a) throws Exception {
         byte[] key = new byte[32];
         for (int i = 0; i < 32; i++) key[i] = (byte) Integer.parseInt(a[1].substring(2 * i, 2 * i + 2), 16);
@@ -35,6 +38,6 @@ public class AarSmoke {
             if (total != m.size() || !hex.toString().equals(a[2])) throw new AssertionError("digest " + hex);
             passed++;
         }
-        System.out.println("aar (x86_64 libraries, classes.jar): " + passed + " passed, 0 failed");
+        System.out.println("jni (" + a[3] + "): " + passed + " passed, 0 failed");
     }
 }
