@@ -103,6 +103,10 @@ enum Ava3Result
    The streaming callback asked to stop.
    */
   AVA3_RESULT_CANCELLED = 15,
+  /*
+   Memory for a requested buffer could not be allocated.
+   */
+  AVA3_RESULT_OUT_OF_MEMORY = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -152,7 +156,7 @@ typedef struct {
 /*
  Every code, in numeric order.
  */
-#define ALL { Ava3Result_Ok, Ava3Result_NullParameter, Ava3Result_InvalidParameter, Ava3Result_NotAva3, Ava3Result_UnsupportedVersion, Ava3Result_HeaderFailure, Ava3Result_WrongKey, Ava3Result_BlockFailure, Ava3Result_Truncated, Ava3Result_TrailerFailure, Ava3Result_TrailingData, Ava3Result_IntegrityFailure, Ava3Result_Io, Ava3Result_Unsupported, Ava3Result_Panic, Ava3Result_Cancelled, }
+#define ALL { Ava3Result_Ok, Ava3Result_NullParameter, Ava3Result_InvalidParameter, Ava3Result_NotAva3, Ava3Result_UnsupportedVersion, Ava3Result_HeaderFailure, Ava3Result_WrongKey, Ava3Result_BlockFailure, Ava3Result_Truncated, Ava3Result_TrailerFailure, Ava3Result_TrailingData, Ava3Result_IntegrityFailure, Ava3Result_Io, Ava3Result_Unsupported, Ava3Result_Panic, Ava3Result_Cancelled, Ava3Result_OutOfMemory, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -292,8 +296,10 @@ Ava3Result ava3_decoder_decode_to_memfd(const Ava3Decoder *d, int *out_fd);
  A read-only, seekable `FILE*` over the plaintext (for
  `llama_model_load_from_file_ptr` with `load_mode =
  LLAMA_LOAD_MODE_NONE`): authenticated block
- reads through an 8-block cache, and a stdio buffer of `buffer_size`
- bytes (1 MiB or more is best; 0 keeps stdio's default). The FILE keeps
+ reads through a block cache, and a stdio buffer of `buffer_size`
+ bytes (1 MiB or more is best; 0 keeps stdio's default; more than 256 MiB
+ is AVA3_RESULT_INVALID_PARAMETER, and a buffer that cannot be allocated
+ AVA3_RESULT_OUT_OF_MEMORY). The FILE keeps
  what it needs: it may outlive the decoder. Close it with `fclose`. Reads
  fail with errno EBADMSG when a block fails authentication.
  */

@@ -391,8 +391,10 @@ pub extern "C" fn ava3_decoder_decode_to_memfd(
 /// A read-only, seekable `FILE*` over the plaintext (for
 /// `llama_model_load_from_file_ptr` with `load_mode =
 /// LLAMA_LOAD_MODE_NONE`): authenticated block
-/// reads through an 8-block cache, and a stdio buffer of `buffer_size`
-/// bytes (1 MiB or more is best; 0 keeps stdio's default). The FILE keeps
+/// reads through a block cache, and a stdio buffer of `buffer_size`
+/// bytes (1 MiB or more is best; 0 keeps stdio's default; more than 256 MiB
+/// is AVA3_RESULT_INVALID_PARAMETER, and a buffer that cannot be allocated
+/// AVA3_RESULT_OUT_OF_MEMORY). The FILE keeps
 /// what it needs: it may outlive the decoder. Close it with `fclose`. Reads
 /// fail with errno EBADMSG when a block fails authentication.
 #[no_mangle]

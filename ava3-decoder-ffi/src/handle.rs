@@ -214,6 +214,10 @@ pub fn decode_aligned(d: &Decoder) -> Result<AlignedBuffer, Ava3Result> {
 /// Fewest blocks the `FILE*` adapter keeps decoded.
 pub(crate) const CACHE_BLOCKS: usize = 8;
 
+/// The largest stdio buffer `ava3_decoder_fopen` accepts (256 MiB): the
+/// block cache grows with it, and more buffer buys nothing on a device.
+pub(crate) const MAX_STDIO_BUFFER: usize = 256 << 20;
+
 /// The state behind a `FILE*`: position and a small LRU of decoded blocks
 /// (tensors are read out of order).
 pub struct FileCookie {
@@ -239,8 +243,18 @@ impl std::fmt::Debug for FileCookie {
 }
 
 impl FileCookie {
+    /// `buffer_size` above [`MAX_STDIO_BUFFER`] is an invalid argument; a
+    /// buffer that cannot be allocated is `OutOfMemory`, never an abort.
     pub fn new(d: &Decoder, buffer_size: usize) -> Result<Self, Ava3Result> {
         let bs = d.header().block_size as usize;
+        if buffer_size > MAX_STDIO_BUFFER {
+            return Err(Ava3Result::InvalidParameter);
+        }
+        let mut stdio_buffer = Vec::new();
+        stdio_buffer
+            .try_reserve_exact(buffer_size)
+            .map_err(|_| Ava3Result::OutOfMemory)?;
+        stdio_buffer.resize(buffer_size, 0);
         Ok(Self {
             reader: d.reader()?.clone(),
             pos: 0,
@@ -249,7 +263,7 @@ impl FileCookie {
             tick: 0,
             counters: d.cache_counters().clone(),
             failed: d.failed_block.clone(),
-            stdio_buffer: Zeroizing::new(vec![0u8; buffer_size]),
+            stdio_buffer: Zeroizing::new(stdio_buffer),
         })
     }
 
@@ -311,7 +325,9 @@ impl FileCookie {
             return Ok(0);
         }
         let first = self.pos / bs;
-        let avail = self.reader.len() - self.pos;
+        // After an fseek past the end there is nothing to read (not a
+        // wrapped, huge `avail`).
+        let avail = self.reader.len().saturating_sub(self.pos);
         let n_blocks = (buf.len() as u64).min(avail) / bs;
         if n_blocks < 2 {
             return Ok(0);

@@ -25,8 +25,12 @@ pub(crate) fn as_mut<'a, T>(p: *mut T) -> Result<&'a mut T, Ava3Result> {
     unsafe { p.as_mut() }.ok_or(Ava3Result::NullParameter)
 }
 
-/// Bytes from a C pointer and length. NULL is allowed only with length 0.
+/// Bytes from a C pointer and length. NULL is allowed only with length 0;
+/// no object is larger than `PTRDIFF_MAX`, so a longer length is invalid.
 pub(crate) fn bytes<'a>(p: *const u8, len: usize) -> Result<&'a [u8], Ava3Result> {
+    if len > isize::MAX as usize {
+        return Err(Ava3Result::InvalidParameter);
+    }
     if p.is_null() {
         return if len == 0 {
             Ok(&[])
@@ -39,8 +43,12 @@ pub(crate) fn bytes<'a>(p: *const u8, len: usize) -> Result<&'a [u8], Ava3Result
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
 }
 
-/// A writable buffer from a C pointer and length. NULL only with length 0.
+/// A writable buffer from a C pointer and length. NULL only with length 0;
+/// longer than `PTRDIFF_MAX` is invalid.
 pub(crate) fn bytes_mut<'a>(p: *mut u8, len: usize) -> Result<&'a mut [u8], Ava3Result> {
+    if len > isize::MAX as usize {
+        return Err(Ava3Result::InvalidParameter);
+    }
     if p.is_null() {
         return if len == 0 {
             Ok(&mut [])
@@ -100,6 +108,9 @@ unsafe impl Sync for BorrowedBytes {}
 
 impl BorrowedBytes {
     pub(crate) fn new(ptr: *const u8, len: usize) -> Result<Self, Ava3Result> {
+        if len > isize::MAX as usize {
+            return Err(Ava3Result::InvalidParameter);
+        }
         if ptr.is_null() && len > 0 {
             return Err(Ava3Result::NullParameter);
         }

@@ -40,6 +40,8 @@ pub enum Ava3Result {
     Panic = 14,
     /// The streaming callback asked to stop.
     Cancelled = 15,
+    /// Memory for a requested buffer could not be allocated.
+    OutOfMemory = 16,
 }
 
 impl Ava3Result {
@@ -62,6 +64,7 @@ impl Ava3Result {
             Self::Unsupported => "not supported on this platform",
             Self::Panic => "internal error (panic caught at the C boundary)",
             Self::Cancelled => "cancelled by the callback",
+            Self::OutOfMemory => "out of memory",
         }
     }
 
@@ -72,7 +75,7 @@ impl Ava3Result {
 }
 
 /// Every code, in numeric order.
-pub const ALL: [Ava3Result; 16] = [
+pub const ALL: [Ava3Result; 17] = [
     Ava3Result::Ok,
     Ava3Result::NullParameter,
     Ava3Result::InvalidParameter,
@@ -89,6 +92,7 @@ pub const ALL: [Ava3Result; 16] = [
     Ava3Result::Unsupported,
     Ava3Result::Panic,
     Ava3Result::Cancelled,
+    Ava3Result::OutOfMemory,
 ];
 
 impl From<&Error> for Ava3Result {
@@ -136,12 +140,13 @@ mod tests {
             (Ava3Result::Unsupported, 13),
             (Ava3Result::Panic, 14),
             (Ava3Result::Cancelled, 15),
+            (Ava3Result::OutOfMemory, 16),
         ];
         for (r, n) in expected {
             assert_eq!(r as u32, n);
             assert_eq!(Ava3Result::from_u32(n), Some(r));
         }
         assert_eq!(ALL.len(), expected.len());
-        assert_eq!(Ava3Result::from_u32(16), None);
+        assert_eq!(Ava3Result::from_u32(17), None);
     }
 }

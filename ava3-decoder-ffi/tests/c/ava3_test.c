@@ -406,6 +406,15 @@ static void run_vector(const Vector *v) {
                 check(fseek(f, 7, SEEK_SET) == 0 && fread(buf, 1, 50, f) == 50 && !memcmp(buf, plain + 7, 50), v->name, "FILE: fseek set");
                 check(fseek(f, 3, SEEK_CUR) == 0 && ftell(f) == 60, v->name, "FILE: fseek cur");
             }
+            /* Past the end, also to a block multiple: EOF, not an error. */
+            if (v->block > 0) {
+                long past = (long)(((plen / (size_t)v->block) + 2) * (size_t)v->block);
+                clearerr(f);
+                check(fseek(f, past, SEEK_SET) == 0, v->name, "FILE: fseek past the end");
+                errno = 0;
+                check(fread(buf, 1, sizeof buf, f) == 0 && feof(f) && !ferror(f), v->name,
+                      "FILE: fread past the end must be EOF (errno %d)", errno);
+            }
             fclose(f);
         } else {
             check(!strcmp(outcome(r), want), v->name, "FILE: got %s, want %s", outcome(r), want);
@@ -458,6 +467,30 @@ static void guards(void) {
     check(strlen(tiny) == 4, "guards", "message truncation");
     check(ava3_result_message(AVA3_RESULT_OK, NULL, 0) == 7, "guards", "message length only");
     check(!strcmp(ava3_version(), AVA3_VERSION_STRING), "guards", "version macro");
+
+    /* Lengths past PTRDIFF_MAX describe no object: rejected, never used. */
+    check(ava3_decoder_open_buffer(buf, SIZE_MAX, &d) == AVA3_RESULT_INVALID_PARAMETER && d == NULL, "guards",
+          "open_buffer(len = SIZE_MAX)");
+}
+
+/* Arguments that must fail cleanly on an open, keyed decoder. */
+static void limits(const Vector *v) {
+    Ava3Decoder *d = NULL;
+    Ava3Result r = ava3_decoder_open_buffer(v->data, v->len, &d);
+    if (r == AVA3_RESULT_OK) r = ava3_decoder_set_key(d, v->key, 32);
+    check(r == AVA3_RESULT_OK, v->name, "limits: open");
+    uint8_t small[16];
+    size_t n = 99;
+    check(ava3_decoder_read_at(d, 0, small, SIZE_MAX, &n) == AVA3_RESULT_INVALID_PARAMETER && n == 99, v->name,
+          "read_at(len = SIZE_MAX) into a small buffer");
+    check(ava3_decoder_read_at(d, 0, small, (size_t)PTRDIFF_MAX + 1, &n) == AVA3_RESULT_INVALID_PARAMETER, v->name,
+          "read_at(len = PTRDIFF_MAX + 1)");
+    FILE *f = NULL;
+    check(ava3_decoder_fopen(d, SIZE_MAX / 2, &f) == AVA3_RESULT_INVALID_PARAMETER && f == NULL, v->name,
+          "fopen with a huge buffer is an error, not an abort");
+    check(ava3_decoder_fopen(d, ((size_t)256 << 20) + 1, &f) == AVA3_RESULT_INVALID_PARAMETER && f == NULL, v->name,
+          "fopen just over the documented cap");
+    ava3_decoder_free(d);
 }
 
 /* Says how this kernel treats a shared read-only mapping of a memfd sealed
@@ -502,6 +535,7 @@ int main(int argc, char **argv) {
             continue;
         }
         run_vector(&v);
+        if (!strcmp(v.expect, "success") && v.len > 0 && !strcmp(v.name, "success_3_blocks_partial")) limits(&v);
         free(v.data);
         count++;
     }
