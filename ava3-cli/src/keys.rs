@@ -14,10 +14,17 @@ pub const KEY_SOURCES: &str = "--key-file PATH, AVA3_KEY_FILE=PATH or AVA3_KEY=<
 /// Reads one key file: 64 hex digits, optional surrounding white space.
 /// Warns on stderr when the file is readable by group or others.
 pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
-    let text =
-        Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+        if looks_like_key_material(path) {
+            // Never echo it: a key pasted where a path belongs is a secret.
+            Failure::usage(
+                "a key was given where the path of a key file was expected (the value is not shown); \
+                 put the key in a file (mode 0600) and name the file, or use AVA3_KEY",
+            )
+        } else {
             Failure::usage(format!("cannot read key file {}: {e}", path.display()))
-        })?);
+        }
+    })?);
     warn_if_open(path);
     MasterKey::from_hex(&text).map_err(|_| {
         Failure::usage(format!(
@@ -25,6 +32,14 @@ pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
             path.display()
         ))
     })
+}
+
+/// A "path" that is a long run of hex digits is most likely a key (64 hex
+/// digits) or part of one: 32 or more hex digits and nothing else.
+fn looks_like_key_material(path: &Path) -> bool {
+    let s = path.as_os_str().to_string_lossy();
+    let s = s.trim();
+    s.len() >= 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(unix)]

@@ -827,6 +827,40 @@ fn batch_resumes_after_being_killed() {
     no_temp_files(&env.path("out"));
 }
 
+/// Issue 10, item 5: a key pasted where a key file's path belongs is never
+/// echoed, through --key-file or AVA3_KEY_FILE.
+#[test]
+fn a_key_given_as_a_path_is_never_echoed() {
+    let env = Env::new();
+    env.write("m.amm", &shard(70_000));
+    let no_key = || {
+        predicate::str::contains(KEY_HEX)
+            .not()
+            .and(predicate::str::contains(&KEY_HEX[..32]).not())
+            .and(predicate::str::contains(
+                "a key was given where the path of a key file was expected",
+            ))
+    };
+    env.cmd()
+        .args(["encode", "m.amm", "--key-file", KEY_HEX, "-o", "a.ava3"])
+        .assert()
+        .code(2)
+        .stderr(no_key());
+    env.cmd()
+        .env("AVA3_KEY_FILE", format!(" {KEY_HEX}\n"))
+        .args(["encode", "m.amm", "-o", "b.ava3"])
+        .assert()
+        .code(2)
+        .stderr(no_key());
+    assert!(!env.path("a.ava3").exists() && !env.path("b.ava3").exists());
+    // An ordinary missing path is still named.
+    env.cmd()
+        .args(["encode", "m.amm", "--key-file", "missing.key"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("missing.key"));
+}
+
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {
