@@ -28,6 +28,18 @@ cargo fmt --all -- --check
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "API guard: no fixed-salt encoder without the test-vectors feature"
+# tests/api-guard uses ava3-format as a shipped build does; it must not compile.
+if guard=$(cargo check --locked --quiet --manifest-path tests/api-guard/Cargo.toml --target-dir target/api-guard 2>&1); then
+  echo "FAIL: a crate without the test-vectors feature can build a fixed-salt encoder"
+  exit 1
+fi
+grep -q 'no function or associated item named `new_with_salt_for_test_vectors`' <<<"$guard" || {
+  echo "$guard"
+  exit 1
+}
+echo "ok: Encoder::new_with_salt_for_test_vectors exists only with the test-vectors feature"
+
 step "build the release binary and library"
 cargo build --release --locked -p ava3-cli
 export AVA3_BIN=$ROOT/target/release/ava3

@@ -129,7 +129,9 @@ impl<W: Write + Send> Encoder<W> {
     }
 
     /// Like [`Encoder::new`] with a caller-chosen salt. Only for test
-    /// vectors: reusing a salt with the same key reuses every subkey.
+    /// vectors (cargo feature `test-vectors`): reusing a salt with the same
+    /// key reuses every subkey.
+    #[cfg(any(test, feature = "test-vectors"))]
     pub fn new_with_salt_for_test_vectors(
         inner: W,
         key: &MasterKey,

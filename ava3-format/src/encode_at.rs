@@ -153,8 +153,10 @@ where
     job.run(key, options, lanes, random_salt()?)
 }
 
-/// Like [`encode_at`] with a caller-chosen salt. Only for tests: reusing a
-/// salt with the same key reuses every subkey.
+/// Like [`encode_at`] with a caller-chosen salt. Only for tests (cargo
+/// feature `test-vectors`): reusing a salt with the same key reuses every
+/// subkey.
+#[cfg(any(test, feature = "test-vectors"))]
 #[doc(hidden)]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_at_with_salt_for_tests<R, W>(
