@@ -50,7 +50,7 @@ fn warn_if_open(path: &Path) {
         if mode & 0o077 != 0 {
             eprintln!(
                 "ava3: warning: key file {} is accessible by others (mode {:o}); chmod 600 it",
-                path.display(),
+                crate::report::printable(&path.display().to_string()),
                 mode & 0o777
             );
         }

@@ -64,7 +64,7 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(f)) => {
-            eprintln!("ava3: error: {}", f.message);
+            eprintln!("ava3: error: {}", report::printable(&f.message));
             ExitCode::from(f.code)
         }
         Err(_) => ExitCode::from(error::EXIT_USAGE),

@@ -6,9 +6,35 @@ use std::io::Write;
 
 use serde::Serialize;
 
-/// Prints one line on stdout. A closed pipe (`ava3 verify ... | head`) ends
-/// the process quietly with status 0 rather than as an error.
+/// `s` with every control character (C0, DEL, C1) written as an escape
+/// (`\n`, `\t`, `\r`, `\x1b`, `\u{9b}`), so that a crafted file name
+/// cannot move the cursor, recolour or retitle the user's terminal. JSON
+/// output is unchanged by it: serde already escapes control characters.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// Prints one line on stdout, control characters escaped ([`printable`]).
+/// A closed pipe (`ava3 verify ... | head`) ends the process quietly with
+/// status 0 rather than as an error.
 pub fn emit(line: &str) {
+    let line = printable(line);
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -101,5 +127,22 @@ pub struct VerifyRecord {
 impl VerifyRecord {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(printable("plain/ünïcode.amg"), "plain/ünïcode.amg");
+        assert_eq!(
+            printable("a\x1b[31mred\nb\tc\rd\u{7f}e\u{9b}f"),
+            "a\\x1b[31mred\\nb\\tc\\rd\\x7fe\\u{9b}f"
+        );
+        assert!(!printable("\x07\x1b]0;title\x07")
+            .chars()
+            .any(char::is_control));
     }
 }

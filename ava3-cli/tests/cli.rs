@@ -861,6 +861,56 @@ fn a_key_given_as_a_path_is_never_echoed() {
         .stderr(predicate::str::contains("missing.key"));
 }
 
+/// Issue 10, item 6: a file name with control characters cannot write
+/// escape sequences to the terminal; human output shows them escaped.
+#[test]
+fn control_characters_in_file_names_are_escaped() {
+    let env = Env::new();
+    let name = "evil\x1b]0;owned\x07\x1b[31mred.amm";
+    env.write(&format!("in/{name}"), &shard(70_000));
+    let raw = |out: &std::process::Output| {
+        let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+        assert!(
+            !all.iter().any(|&b| b == 0x1b || b == 0x07),
+            "raw control bytes in: {}",
+            String::from_utf8_lossy(&all)
+        );
+        String::from_utf8_lossy(&all).into_owned()
+    };
+    let single = env
+        .keyed()
+        .args(["encode", &format!("in/{name}"), "-o", "one.ava3"])
+        .output()
+        .unwrap();
+    assert!(single.status.success());
+    raw(&single);
+    // A missing file with such a name: the error line is escaped too.
+    let missing = env
+        .keyed()
+        .args(["verify", "nope\x1b[2J.ava3"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(raw(&missing).contains("nope\\x1b[2J.ava3"));
+    let batch = env
+        .keyed()
+        .args(["encode", "in", "--batch", "-o", "out"])
+        .output()
+        .unwrap();
+    assert!(batch.status.success());
+    assert!(raw(&batch).contains("evil\\x1b]0;owned\\x07\\x1b[31mred.amm"));
+    let verify = env.keyed().args(["verify", "out"]).output().unwrap();
+    assert!(verify.status.success());
+    raw(&verify);
+    // JSON keeps its own (standard) escaping.
+    let json = env
+        .keyed()
+        .args(["verify", "out", "--json"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&json.stdout).contains("evil\\u001b]0;owned\\u0007"));
+}
+
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {

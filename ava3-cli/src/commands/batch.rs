@@ -15,7 +15,7 @@ use crate::keys::require_keys;
 use crate::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
 use crate::output::{remove_stale_temporaries, AtomicFile};
 use crate::progress::files_bar;
-use crate::report::{emit, hex32, EncodeRecord};
+use crate::report::{emit, hex32, printable, EncodeRecord};
 
 const MODEL_EXTENSIONS: [&str; 3] = ["amm", "amg", "amr"];
 
@@ -225,7 +225,10 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         if json {
             emit(&EncodeRecord::bare("failed", rel, Some(f.message.clone())).to_json());
         }
-        eprintln!("ava3: error: {rel}: {}", f.message);
+        eprintln!(
+            "ava3: error: {}",
+            printable(&format!("{rel}: {}", f.message))
+        );
     }
 
     // The manifest lists every output present and current, this run's and
@@ -243,7 +246,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             counts.1,
             skipped.len(),
             failures.len(),
-            manifest_path.display()
+            printable(&manifest_path.display().to_string())
         );
     }
     match failures.iter().map(|(_, f)| f.code).max() {
