@@ -911,6 +911,39 @@ fn control_characters_in_file_names_are_escaped() {
     assert!(String::from_utf8_lossy(&json.stdout).contains("evil\\u001b]0;owned\\u0007"));
 }
 
+/// Issue 10, item 4: a FIFO (as `<(cat model.amg)` gives) is read to its
+/// end like standard input, never encoded as an empty model.
+#[cfg(unix)]
+#[test]
+fn a_fifo_input_is_read_to_its_end() {
+    let env = Env::new();
+    let model = sample_gguf();
+    let fifo = env.path("pipe.amg");
+    assert!(StdCommand::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let writer = {
+        let (fifo, model) = (fifo.clone(), model.clone());
+        std::thread::spawn(move || fs::write(fifo, model).unwrap())
+    };
+    env.keyed()
+        .args(["encode", "pipe.amg", "-o", "p.ava3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "({} bytes, gguf",
+            model.len()
+        )));
+    writer.join().unwrap();
+    env.keyed()
+        .args(["decode", "p.ava3", "-o", "back.amg"])
+        .assert()
+        .success();
+    assert_eq!(fs::read(env.path("back.amg")).unwrap(), model);
+}
+
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {

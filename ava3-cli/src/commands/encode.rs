@@ -129,6 +129,13 @@ impl Input {
                 input.display()
             )));
         }
+        if !meta.is_file() {
+            // Its length is not its content's: never encode it by length.
+            return Err(Failure::usage(format!(
+                "{} is not a regular file",
+                input.display()
+            )));
+        }
         let head = read_head(&file).map_err(|e| Failure::io(input.display(), e))?;
         let kind = decide_kind(Some(input), &head, s.kind, s.allow_mismatch)
             .map_err(|f| f.context(input.display()))?;
@@ -254,20 +261,23 @@ fn encode_file_to_stdout(
     Ok((summary, src.len))
 }
 
-/// Standard input, read whole since its length must be known up front, to
-/// a file or standard output.
-fn encode_stdin(
+/// A stream with no length up front (standard input, a FIFO, a process
+/// substitution, a character device), read whole, to a file or standard
+/// output. `path` names it for messages and for the kind by extension.
+fn encode_stream(
+    source: &mut dyn Read,
+    path: Option<&Path>,
     output: &Path,
     key: &MasterKey,
     s: &EncodeSettings,
 ) -> CliResult<(EncodeSummary, u64)> {
     let mut data: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
-    io::stdin()
-        .lock()
-        .read_to_end(&mut data)
-        .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+    source.read_to_end(&mut data).map_err(|e| {
+        let what = path.map_or("standard input".to_string(), |p| p.display().to_string());
+        Failure::usage(format!("cannot read {what}: {e}"))
+    })?;
     let head = &data[..data.len().min(Content::SNIFF_LEN)];
-    let kind = decide_kind(None, head, s.kind, s.allow_mismatch)?;
+    let kind = decide_kind(path, head, s.kind, s.allow_mismatch)?;
     let opts = EncodeOptions {
         block_size: s.block_size,
         payload_kind: kind,
@@ -302,6 +312,11 @@ fn encode_stdin(
     }
 }
 
+/// Whether `path` is something other than a regular file or a folder.
+fn is_stream(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 /// `ava3 encode FILE [-o OUT]`.
 pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let settings = EncodeSettings::from_args(a)?;
@@ -317,7 +332,13 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         }
     };
     let encoded = if is_dash(&a.input) {
-        encode_stdin(&output, key, &settings)
+        encode_stream(&mut io::stdin().lock(), None, &output, key, &settings)
+    } else if is_stream(&a.input) {
+        // `<(cat model.amg)`, a FIFO: its size says nothing; read it to its
+        // end like standard input, never take it as empty.
+        let mut f = File::open(&a.input)
+            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.input.display())))?;
+        encode_stream(&mut f, Some(&a.input), &output, key, &settings)
     } else if is_dash(&output) {
         encode_file_to_stdout(&a.input, key, &settings)
     } else {
