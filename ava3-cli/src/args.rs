@@ -80,6 +80,17 @@ pub enum KindArg {
     Unknown,
 }
 
+/// The least a `verify` must check (`--require`, `AVA3_VERIFY_REQUIRE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum RequireArg {
+    /// Structure and keyless SHA-256 (corruption, not tampering).
+    Keyless,
+    /// Every MAC and tag with the key (authenticity).
+    Keyed,
+    /// Keyed, and the plaintext SHA-256 recomputed.
+    Deep,
+}
+
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
     /// The model file, a folder with --batch, or - for standard input.
@@ -126,6 +137,11 @@ pub struct VerifyArgs {
     /// Also check the files against a batch manifest (missing, extra, changed).
     #[arg(long, value_name = "FILE")]
     pub manifest: Option<PathBuf>,
+    /// Fail (exit 2) unless at least this level is checked: a release check
+    /// whose key did not reach the job must not pass on a keyless check.
+    /// `deep` turns on --deep.
+    #[arg(long, value_enum, value_name = "LEVEL", env = "AVA3_VERIFY_REQUIRE")]
+    pub require: Option<RequireArg>,
     /// Threads to use (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,

@@ -264,7 +264,9 @@ fn verify_levels_and_exit_statuses() {
         .assert()
         .success()
         .stderr(predicate::str::contains("keyless check only"))
-        .stdout(predicate::str::contains("OK (keyless)"));
+        .stdout(predicate::str::contains(
+            "OK (keyless: corruption only, authenticity NOT checked)",
+        ));
     // Keyed reports the plaintext digest.
     let digest = {
         use std::process::Command as C;
@@ -287,13 +289,56 @@ fn verify_levels_and_exit_statuses() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("OK (keyed)").and(predicate::str::contains(digest.as_str())),
+            predicate::str::contains("OK (keyed)").and(predicate::str::contains(format!(
+                "recorded plaintext sha256 {digest} (not recomputed: --deep checks it)"
+            ))),
         );
     env.keyed()
         .args(["verify", "--deep", "m.amg.ava3"])
         .assert()
         .success()
+        .stdout(
+            predicate::str::contains("OK (deep)").and(predicate::str::contains(format!(
+                "plaintext sha256 {digest} (recomputed)"
+            ))),
+        );
+    // Issue 10, item 8: a release check can demand a level; a missing key
+    // is then an error (exit 2), by flag or by environment.
+    for require in [
+        vec!["verify", "--require", "keyed", "m.amg.ava3"],
+        vec!["verify", "--require", "deep", "m.amg.ava3"],
+    ] {
+        env.cmd()
+            .args(&require)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::contains("OK").not())
+            .stderr(
+                predicate::str::contains("no key was given")
+                    .or(predicate::str::contains("needs a key")),
+            );
+    }
+    env.cmd()
+        .env("AVA3_VERIFY_REQUIRE", "keyed")
+        .args(["verify", "m.amg.ava3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a keyed check is required"));
+    env.keyed()
+        .env("AVA3_VERIFY_REQUIRE", "keyed")
+        .args(["verify", "m.amg.ava3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OK (keyed)"));
+    env.keyed()
+        .args(["verify", "--require", "deep", "m.amg.ava3"])
+        .assert()
+        .success()
         .stdout(predicate::str::contains("OK (deep)"));
+    env.cmd()
+        .args(["verify", "--require", "keyless", "m.amg.ava3"])
+        .assert()
+        .success();
     // --deep without a key is a usage error.
     env.cmd()
         .args(["verify", "--deep", "m.amg.ava3"])

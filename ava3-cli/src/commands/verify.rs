@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ava3_format::{verify_keyed, verify_keyless, DecodeOptions, Error, Level, MasterKey, Report};
 
-use crate::args::VerifyArgs;
+use crate::args::{RequireArg, VerifyArgs};
 use crate::error::{CliResult, Failure, EXIT_BAD_FILE, EXIT_USAGE};
 use crate::keys::load_keys;
 use crate::manifest::Manifest;
@@ -69,15 +69,22 @@ fn check_one(path: &Path, keys: &[MasterKey], deep: bool) -> Checked {
 /// `ava3 verify`.
 pub fn run(a: &VerifyArgs) -> CliResult<()> {
     let keys = load_keys(&a.keys.key_files)?;
-    if a.deep && keys.is_empty() {
+    let deep = a.deep || a.require == Some(RequireArg::Deep);
+    if deep && keys.is_empty() {
         return Err(Failure::usage(format!(
             "--deep needs a key: give {}",
             crate::keys::KEY_SOURCES
         )));
     }
+    if a.require >= Some(RequireArg::Keyed) && keys.is_empty() {
+        return Err(Failure::usage(format!(
+            "a keyed check is required (--require / AVA3_VERIFY_REQUIRE) but no key was given: give {}",
+            crate::keys::KEY_SOURCES
+        )));
+    }
     let level = if keys.is_empty() {
         Level::Keyless
-    } else if a.deep {
+    } else if deep {
         Level::Deep
     } else {
         Level::Keyed
@@ -115,7 +122,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     let mut ok = 0usize;
     let mut failed = 0usize;
     for path in &files {
-        let result = pool.install(|| check_one(path, &keys, a.deep));
+        let result = pool.install(|| check_one(path, &keys, deep));
         let mut rec = VerifyRecord {
             path: path.display().to_string(),
             level: level.as_str(),
@@ -213,9 +220,13 @@ fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) {
         emit(&rec.to_json());
     } else if rec.status == "ok" {
         if !quiet {
+            // Say in words what was and was not checked.
+            let level = match rec.level {
+                "keyless" => "keyless: corruption only, authenticity NOT checked",
+                other => other,
+            };
             let mut line = format!(
-                "OK ({}) {}: {} bytes of {}, key id {}, keyless sha256 {}",
-                rec.level,
+                "OK ({level}) {}: {} bytes of {}, key id {}, keyless sha256 {}",
                 rec.path,
                 rec.plaintext_size.unwrap_or(0),
                 rec.payload_kind.as_deref().unwrap_or("?"),
@@ -223,7 +234,15 @@ fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) {
                 rec.keyless_sha256.as_deref().unwrap_or("?"),
             );
             if let Some(p) = &rec.plaintext_sha256 {
-                line.push_str(&format!(", plaintext sha256 {p}"));
+                // Keyed: the value the encoder recorded (authenticated, not
+                // recomputed); deep: recomputed from the decoded model.
+                if rec.level == "deep" {
+                    line.push_str(&format!(", plaintext sha256 {p} (recomputed)"));
+                } else {
+                    line.push_str(&format!(
+                        ", recorded plaintext sha256 {p} (not recomputed: --deep checks it)"
+                    ));
+                }
             }
             emit(&line);
         }
