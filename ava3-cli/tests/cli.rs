@@ -989,6 +989,60 @@ fn a_fifo_input_is_read_to_its_end() {
     assert_eq!(fs::read(env.path("back.amg")).unwrap(), model);
 }
 
+/// Issue 10, item 1: a model swapped for a link to the key file after the
+/// batch walked the folder is refused; the key reaches no output and no
+/// manifest entry.
+#[cfg(unix)]
+#[test]
+fn batch_refuses_a_link_swapped_in_after_the_walk() {
+    let env = Env::new();
+    // a.amm first and large (sparse), so that the walk is long over when
+    // b.amm's turn comes on the one lane.
+    env.write("models/a.amm", b"");
+    fs::File::options()
+        .write(true)
+        .open(env.path("models/a.amm"))
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    env.write("models/b.amm", &shard(70_000));
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+        .current_dir(env.dir.path())
+        .env_remove("AVA3_KEY")
+        .env("AVA3_KEY_FILE", env.path("dev.key"))
+        .args(["encode", "models", "--batch", "-o", "enc", "-j", "1", "-q"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // a.amm's temporary output exists: the walk is done.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !fs::read_dir(env.path("enc")).is_ok_and(|d| {
+        d.flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".a.amm.ava3"))
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "batch never started a.amm"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    fs::remove_file(env.path("models/b.amm")).unwrap();
+    std::os::unix::fs::symlink(env.path("dev.key"), env.path("models/b.amm")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not the file the folder walk found"),
+        "{stderr}"
+    );
+    assert!(!env.path("enc/b.amm.ava3").exists());
+    let manifest = fs::read_to_string(env.path("enc/ava3-manifest.json")).unwrap();
+    assert!(
+        manifest.contains("a.amm") && !manifest.contains("b.amm"),
+        "{manifest}"
+    );
+}
+
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {

@@ -9,7 +9,7 @@ use ava3_format::{MasterKey, RandomAccessReader};
 use rayon::prelude::*;
 
 use crate::args::EncodeArgs;
-use crate::commands::encode::{encode_file, EncodeSettings};
+use crate::commands::encode::{encode_file, file_id, EncodeSettings, FileId};
 use crate::error::{CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::require_keys;
 use crate::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
@@ -28,6 +28,9 @@ fn is_model(path: &Path) -> bool {
 /// One file of the batch.
 struct Job {
     source: PathBuf,
+    /// What the walk saw at `source` (device, inode): the encode opens
+    /// only that file.
+    id: FileId,
     output: PathBuf,
     rel: String,
 }
@@ -38,7 +41,10 @@ struct Job {
 /// Outputs are renamed into place only once complete, so a present file is
 /// whole unless something else damaged it (`ava3 verify` finds that).
 fn up_to_date(job: &Job, key: &MasterKey) -> Option<Entry> {
-    let src = std::fs::metadata(&job.source).ok()?;
+    let src = std::fs::symlink_metadata(&job.source).ok()?;
+    if !src.is_file() || file_id(&src) != job.id {
+        return None;
+    }
     let out = std::fs::metadata(&job.output).ok()?;
     if out.modified().ok()? < src.modified().ok()? {
         return None;
@@ -104,12 +110,16 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         let path = entry.path().to_path_buf();
         let rel = relative(&path, root);
         if is_model(&path) {
+            let meta = entry
+                .metadata()
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
             let mut out = out_root
                 .join(path.strip_prefix(root).unwrap_or(&path))
                 .into_os_string();
             out.push(".ava3");
             jobs.push(Job {
                 source: path,
+                id: file_id(&meta),
                 output: PathBuf::from(out),
                 rel,
             });
@@ -158,7 +168,8 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                         force: true,
                         ..per_file
                     };
-                    let (summary, size) = encode_file(&job.source, &job.output, key, &s)?;
+                    let (summary, size) =
+                        encode_file(&job.source, Some(job.id), &job.output, key, &s)?;
                     Ok((
                         Entry {
                             source: job.rel.clone(),

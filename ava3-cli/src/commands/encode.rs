@@ -115,11 +115,60 @@ struct Input {
     kind: PayloadKind,
 }
 
+/// The device and inode of a file, as a folder walk saw it.
+pub type FileId = (u64, u64);
+
+/// The id of what `path` names itself (a link is not followed).
+#[cfg(unix)]
+pub fn file_id(meta: &std::fs::Metadata) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// Opens a file that a folder walk found as `expect`: without following a
+/// link in its last component and non-blocking (a FIFO swapped in cannot
+/// hang the run), and only if it is still that very regular file. Whatever
+/// was swapped in along the path since the walk (a link to a key file,
+/// another file, a FIFO) is refused rather than encoded.
+#[cfg(unix)]
+fn open_walked(input: &Path, expect: FileId) -> CliResult<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let changed = || {
+        Failure::bad(format!(
+            "{}: not the file the folder walk found (a link or another file was put in its place); not encoded",
+            input.display()
+        ))
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(input)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                changed()
+            } else {
+                Failure::usage(format!("cannot open {}: {e}", input.display()))
+            }
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
+    if !meta.is_file() || file_id(&meta) != expect {
+        return Err(changed());
+    }
+    Ok(file)
+}
+
 impl Input {
-    /// Opens `input`, refuses a folder, sniffs and decides the payload kind.
-    fn open(input: &Path, s: &EncodeSettings) -> CliResult<Self> {
-        let file = File::open(input)
-            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?;
+    /// Opens `input` (as the folder walk saw it, when `walked` is given),
+    /// refuses a folder, sniffs and decides the payload kind.
+    fn open(input: &Path, s: &EncodeSettings, walked: Option<FileId>) -> CliResult<Self> {
+        let file = match walked {
+            #[cfg(unix)]
+            Some(id) => open_walked(input, id)?,
+            _ => File::open(input)
+                .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?,
+        };
         let meta = file
             .metadata()
             .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
@@ -205,14 +254,16 @@ impl Input {
     }
 }
 
-/// Encodes one file into `output` atomically. Used by `encode` and `--batch`.
+/// Encodes one file into `output` atomically. Used by `encode` and
+/// `--batch` (which passes the id its walk saw, see [`open_walked`]).
 pub fn encode_file(
     input: &Path,
+    walked: Option<FileId>,
     output: &Path,
     key: &MasterKey,
     s: &EncodeSettings,
 ) -> CliResult<(EncodeSummary, u64)> {
-    let src = Input::open(input, s)?;
+    let src = Input::open(input, s, walked)?;
     check_destination(Some(input), output, s.force)?;
     let mut out = AtomicFile::create(output)?;
     let opts = src.options(s);
@@ -242,7 +293,7 @@ fn encode_file_to_stdout(
     key: &MasterKey,
     s: &EncodeSettings,
 ) -> CliResult<(EncodeSummary, u64)> {
-    let src = Input::open(input, s)?;
+    let src = Input::open(input, s, None)?;
     let sink = SequentialSink::new(BufWriter::with_capacity(1 << 20, binary_stdout()?));
     let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
     let to_stdout = |e: Error| match e {
@@ -342,7 +393,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     } else if is_dash(&output) {
         encode_file_to_stdout(&a.input, key, &settings)
     } else {
-        encode_file(&a.input, &output, key, &settings)
+        encode_file(&a.input, None, &output, key, &settings)
     };
     let (summary, size) = match encoded {
         Err(f) if f.is_stdout_closed() => return Ok(()),
