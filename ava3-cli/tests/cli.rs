@@ -1006,7 +1006,7 @@ fn batch_refuses_a_link_swapped_in_after_the_walk() {
         .set_len(256 << 20)
         .unwrap();
     env.write("models/b.amm", &shard(70_000));
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
         .current_dir(env.dir.path())
         .env_remove("AVA3_KEY")
         .env("AVA3_KEY_FILE", env.path("dev.key"))
