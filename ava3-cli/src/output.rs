@@ -150,15 +150,38 @@ impl WriteAt for SyncingFile {
     }
 }
 
+/// Who may read an output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `.ava3` files and manifests: created with mode 0666 less the umask,
+    /// like any file a command writes.
+    Public,
+    /// Decoded plaintext: 0600, and a file it replaces (`--force`) never
+    /// becomes more readable than it was.
+    Private,
+}
+
 /// A file being written: a temporary file beside the destination.
 pub struct AtomicFile {
     tmp: BufWriter<SyncingFile>,
     dest: PathBuf,
+    access: Access,
 }
 
 impl AtomicFile {
-    /// Creates the temporary file in the destination's folder.
+    /// Creates the temporary file of a public output in the destination's
+    /// folder.
     pub fn create(dest: &Path) -> CliResult<Self> {
+        Self::create_with(dest, Access::Public)
+    }
+
+    /// Creates the temporary file of a plaintext output: 0600 from its
+    /// first byte.
+    pub fn create_private(dest: &Path) -> CliResult<Self> {
+        Self::create_with(dest, Access::Private)
+    }
+
+    fn create_with(dest: &Path, access: Access) -> CliResult<Self> {
         let dir = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -167,13 +190,14 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "output".to_string());
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| {
-                Failure::usage(format!("cannot create a file in {}: {e}", dir.display()))
-            })?;
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        builder.permissions(create_mode(access));
+        let tmp = builder.tempfile_in(&dir).map_err(|e| {
+            Failure::usage(format!("cannot create a file in {}: {e}", dir.display()))
+        })?;
         Ok(Self {
             tmp: BufWriter::with_capacity(
                 1 << 20,
@@ -184,6 +208,7 @@ impl AtomicFile {
                 },
             ),
             dest: dest.to_path_buf(),
+            access,
         })
     }
 
@@ -208,7 +233,9 @@ impl AtomicFile {
             .map_err(|e| Failure::usage(format!("cannot write {}: {}", dest.display(), e.error())))?
             .finish()
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", dest.display())))?;
-        set_readable(tmp.as_file());
+        if self.access == Access::Private {
+            restrict_to_existing(tmp.as_file(), &dest);
+        }
         let persisted = if force {
             tmp.persist(&dest).map(|_| ())
         } else {
@@ -222,14 +249,30 @@ impl AtomicFile {
     }
 }
 
+/// The mode a temporary file is created with; the kernel takes the umask
+/// off it (so a public output honours the umask, and a private one is 0600
+/// or less).
 #[cfg(unix)]
-fn set_readable(f: &File) {
+fn create_mode(access: Access) -> std::fs::Permissions {
     use std::os::unix::fs::PermissionsExt;
-    let _ = f.set_permissions(std::fs::Permissions::from_mode(0o644));
+    std::fs::Permissions::from_mode(match access {
+        Access::Public => 0o666,
+        Access::Private => 0o600,
+    })
+}
+
+/// A private output replacing `dest` keeps no more access than `dest` had.
+#[cfg(unix)]
+fn restrict_to_existing(f: &File, dest: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(old) = std::fs::metadata(dest) {
+        let mode = 0o600 & old.permissions().mode();
+        let _ = f.set_permissions(std::fs::Permissions::from_mode(mode));
+    }
 }
 
 #[cfg(not(unix))]
-fn set_readable(_f: &File) {}
+fn restrict_to_existing(_f: &File, _dest: &Path) {}
 
 /// Syncs the folder so that the rename itself is durable.
 fn sync_parent(dest: &Path) {

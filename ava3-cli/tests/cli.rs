@@ -1043,6 +1043,43 @@ fn batch_refuses_a_link_swapped_in_after_the_walk() {
     );
 }
 
+/// Issue 10, item 2 (modes): decoded plaintext is 0600 whatever the umask,
+/// and a file it replaces never becomes more readable; `.ava3` outputs
+/// honour the umask.
+#[cfg(unix)]
+#[test]
+fn decoded_plaintext_is_private_and_ava3_outputs_honour_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.write("m.amg", &sample_gguf());
+    let ava3 = assert_cmd::cargo::cargo_bin("ava3");
+    let with_umask = |mask: &str, args: &str| {
+        let st = StdCommand::new("sh")
+            .current_dir(env.dir.path())
+            .env("AVA3_KEY_FILE", env.path("dev.key"))
+            .env("AVA3", &ava3)
+            .arg("-c")
+            .arg(format!("umask {mask} && exec \"$AVA3\" {args}"))
+            .status()
+            .unwrap();
+        assert!(st.success(), "{args}");
+    };
+    let mode = |p: &str| fs::metadata(env.path(p)).unwrap().permissions().mode() & 0o777;
+    with_umask("027", "encode -q m.amg -o m.amg.ava3");
+    assert_eq!(mode("m.amg.ava3"), 0o640);
+    with_umask("000", "decode -q m.amg.ava3 -o plain.amg");
+    assert_eq!(mode("plain.amg"), 0o600);
+    env.write("open.amg", b"old");
+    set_mode(&env.path("open.amg"), 0o644);
+    with_umask("000", "decode -q --force m.amg.ava3 -o open.amg");
+    assert_eq!(mode("open.amg"), 0o600);
+    env.write("locked.amg", b"old");
+    set_mode(&env.path("locked.amg"), 0o400);
+    with_umask("000", "decode -q --force m.amg.ava3 -o locked.amg");
+    assert_eq!(mode("locked.amg"), 0o400);
+    assert_eq!(fs::read(env.path("locked.amg")).unwrap(), sample_gguf());
+}
+
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {

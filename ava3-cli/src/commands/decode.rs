@@ -79,7 +79,7 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
             check_destination(input_path, &a.output, a.force)?;
             // The plaintext goes to a temporary file that is removed unless
             // every check passes.
-            let mut out = AtomicFile::create(&a.output)?;
+            let mut out = AtomicFile::create_private(&a.output)?;
             pump(&mut dec, out.writer(), &a.input, &bar)?;
             out.commit(a.force)?;
         }
