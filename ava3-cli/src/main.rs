@@ -47,12 +47,34 @@ fn run(cli: &Cli) -> CliResult<()> {
     }
 }
 
+/// SIGINT, SIGTERM and SIGHUP end the process after removing the temporary
+/// files being written (partial outputs, partial plaintext), with the
+/// shell's status for a death by that signal (128 + its number). A thread
+/// of signal-hook's receives them, so no work happens in a signal handler.
+#[cfg(unix)]
+fn on_signals_remove_temporaries() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            output::remove_live();
+            std::process::exit(128 + sig);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn on_signals_remove_temporaries() {}
+
 fn main() -> ExitCode {
     // A panic is a bug: report it as one line, exit 2, and let the
     // temporary outputs be cleaned up as the stack unwinds.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("ava3: error: internal error (please report it): {info}");
     }));
+    on_signals_remove_temporaries();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -150,6 +150,28 @@ impl WriteAt for SyncingFile {
     }
 }
 
+/// The temporary files being written now, removed by [`remove_live`] when a
+/// signal ends the process (the stack does not unwind then). A path stays
+/// listed after an error has already removed its file; removing it again
+/// does nothing.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Removes every temporary file still being written; returns how many.
+/// Called on SIGINT, SIGTERM and SIGHUP just before the process exits, so
+/// that an interrupted encode, batch, decode or rekey leaves no partial
+/// output and no plaintext behind.
+pub fn remove_live() -> usize {
+    let paths = std::mem::take(&mut *live());
+    paths
+        .iter()
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .count()
+}
+
 /// Who may read an output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -198,6 +220,7 @@ impl AtomicFile {
         let tmp = builder.tempfile_in(&dir).map_err(|e| {
             Failure::usage(format!("cannot create a file in {}: {e}", dir.display()))
         })?;
+        live().push(tmp.path().to_path_buf());
         Ok(Self {
             tmp: BufWriter::with_capacity(
                 1 << 20,
@@ -236,11 +259,13 @@ impl AtomicFile {
         if self.access == Access::Private {
             restrict_to_existing(tmp.as_file(), &dest);
         }
+        let tmp_path = tmp.path().to_path_buf();
         let persisted = if force {
             tmp.persist(&dest).map(|_| ())
         } else {
             tmp.persist_noclobber(&dest).map(|_| ())
         };
+        live().retain(|p| *p != tmp_path);
         persisted.map_err(|e| {
             Failure::usage(format!("cannot create {}: {}", dest.display(), e.error))
         })?;

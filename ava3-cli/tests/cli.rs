@@ -1080,6 +1080,111 @@ fn decoded_plaintext_is_private_and_ava3_outputs_honour_the_umask() {
     assert_eq!(fs::read(env.path("locked.amg")).unwrap(), sample_gguf());
 }
 
+/// Issue 10, item 2 (signals): SIGINT, SIGTERM and SIGHUP during encode,
+/// batch, decode and rekey remove the temporary file before the process
+/// exits: no partial output, no partial plaintext.
+#[cfg(unix)]
+#[test]
+fn signals_leave_no_temporary_file() {
+    let env = Env::new();
+    env.write("big/m.amm", b"");
+    fs::File::options()
+        .write(true)
+        .open(env.path("big/m.amm"))
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    env.keyed()
+        .args(["encode", "-q", "big/m.amm", "-o", "m.amm.ava3"])
+        .assert()
+        .success();
+    let runs: [(&str, &[&str], &str); 6] = [
+        (
+            "INT",
+            &["decode", "m.amm.ava3", "-o", "out/plain.amm"],
+            "out",
+        ),
+        (
+            "TERM",
+            &["decode", "m.amm.ava3", "-o", "out/plain.amm"],
+            "out",
+        ),
+        (
+            "HUP",
+            &["decode", "m.amm.ava3", "-o", "out/plain.amm"],
+            "out",
+        ),
+        (
+            "TERM",
+            &["encode", "big/m.amm", "-o", "out/m.amm.ava3"],
+            "out",
+        ),
+        (
+            "HUP",
+            &[
+                "rekey",
+                "m.amm.ava3",
+                "--new-key-file",
+                "other.key",
+                "-o",
+                "out/r.ava3",
+            ],
+            "out",
+        ),
+        (
+            "INT",
+            &["encode", "big", "--batch", "-o", "out", "-j", "1"],
+            "out",
+        ),
+    ];
+    for (sig, args, dir) in runs {
+        let _ = fs::remove_dir_all(env.path(dir));
+        fs::create_dir_all(env.path(dir)).unwrap();
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+            .current_dir(env.dir.path())
+            .env_remove("AVA3_KEY")
+            .env("AVA3_KEY_FILE", env.path("dev.key"))
+            .args(args)
+            .arg("-q")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let temp = || {
+            fs::read_dir(env.path(dir))
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        };
+        while !temp() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "{args:?} ended before the signal"
+            );
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let pid = child.id().to_string();
+        assert!(StdCommand::new("kill")
+            .args([&format!("-{sig}"), &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{sig} {args:?}");
+        let left: Vec<_> = walk(&env.path(dir));
+        assert!(
+            left.iter().all(|p| !p.to_string_lossy().ends_with(".tmp")),
+            "{sig} {args:?} left {left:?}"
+        );
+        assert!(
+            !env.path("out/plain.amm").exists(),
+            "{sig}: partial plaintext"
+        );
+    }
+}
+
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {
