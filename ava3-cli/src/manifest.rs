@@ -37,6 +37,37 @@ pub struct Entry {
     pub payload_kind: String,
     /// AVA3 format version.
     pub format_version: u16,
+    /// The source file as it was encoded (device, inode, change time): what
+    /// "up to date" compares. Absent in manifests of earlier versions (their
+    /// entries are re-encoded once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_stat: Option<SourceStat>,
+}
+
+/// What identifies a source file's content without reading it: its device
+/// and inode, and its change time, which every write, `chmod`, `cp -p` and
+/// `touch -r` moves and no user can set back (unlike the modification time).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourceStat {
+    pub device: u64,
+    pub inode: u64,
+    /// Change time in nanoseconds since the epoch.
+    pub ctime_ns: i64,
+}
+
+impl SourceStat {
+    #[cfg(unix)]
+    pub fn of(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            device: meta.dev(),
+            inode: meta.ino(),
+            ctime_ns: meta
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.ctime_nsec()),
+        }
+    }
 }
 
 impl Manifest {

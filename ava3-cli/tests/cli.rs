@@ -1185,6 +1185,136 @@ fn signals_leave_no_temporary_file() {
     }
 }
 
+/// Issue 10, item 3: a batch replaces or skips only outputs its manifest
+/// lists (anything else needs --force), and "up to date" is not fooled by a
+/// same-size source whose times were set back (`cp -p`, `touch -r`).
+#[cfg(unix)]
+#[test]
+fn batch_trusts_only_its_manifest_and_not_modification_times() {
+    let env = Env::new();
+    env.write("in/a.amm", &shard(70_000));
+    env.write("in/b.amm", &shard(80_000));
+    // An unrelated file where b's output would go.
+    env.write("out/b.amm.ava3", b"somebody else's file");
+    env.keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "-q"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no earlier batch wrote it"));
+    assert_eq!(
+        fs::read(env.path("out/b.amm.ava3")).unwrap(),
+        b"somebody else's file"
+    );
+    env.keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "-q", "--force"])
+        .assert()
+        .success();
+    env.keyed().args(["verify", "out", "-q"]).assert().success();
+    let digest_of = |name: &str| -> String {
+        let m: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(env.path("out/ava3-manifest.json")).unwrap())
+                .unwrap();
+        m["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["source"] == name)
+            .unwrap()["plaintext_sha256"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let sha = |data: &[u8]| -> String {
+        let out = StdCommand::new("sha256sum")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(data)?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()[..64].to_string()
+    };
+    // A second run: everything is up to date.
+    let again = env
+        .keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout)
+            .matches("\"up-to-date\"")
+            .count(),
+        2
+    );
+    // cp -p: same size, other bytes, the old times.
+    let mut other = shard(70_000);
+    other[100] ^= 0xff;
+    env.write("new-a.amm", &other);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert!(StdCommand::new("touch")
+        .arg("-r")
+        .arg(env.path("in/a.amm"))
+        .arg(env.path("new-a.amm"))
+        .status()
+        .unwrap()
+        .success());
+    assert!(StdCommand::new("cp")
+        .arg("-p")
+        .arg(env.path("new-a.amm"))
+        .arg(env.path("in/a.amm"))
+        .status()
+        .unwrap()
+        .success());
+    env.keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "-q"])
+        .assert()
+        .success();
+    assert_eq!(digest_of("a.amm"), sha(&other), "cp -p kept the old output");
+    // touch -r after an in-place rewrite of the same size.
+    let mut third = shard(80_000);
+    third[5] ^= 1;
+    let stamp = env.path("stamp");
+    fs::write(&stamp, b"").unwrap();
+    assert!(StdCommand::new("touch")
+        .arg("-r")
+        .arg(env.path("in/b.amm"))
+        .arg(&stamp)
+        .status()
+        .unwrap()
+        .success());
+    fs::write(env.path("in/b.amm"), &third).unwrap();
+    assert!(StdCommand::new("touch")
+        .arg("-r")
+        .arg(&stamp)
+        .arg(env.path("in/b.amm"))
+        .status()
+        .unwrap()
+        .success());
+    env.keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "-q"])
+        .assert()
+        .success();
+    assert_eq!(
+        digest_of("b.amm"),
+        sha(&third),
+        "touch -r kept the old output"
+    );
+    env.keyed()
+        .args([
+            "verify",
+            "--deep",
+            "out",
+            "--manifest",
+            "out/ava3-manifest.json",
+            "-q",
+        ])
+        .assert()
+        .success();
+}
+
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {

@@ -12,7 +12,7 @@ use crate::args::EncodeArgs;
 use crate::commands::encode::{encode_file, file_id, EncodeSettings, FileId};
 use crate::error::{CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::require_keys;
-use crate::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
+use crate::manifest::{relative, Entry, Manifest, SourceStat, MANIFEST_NAME};
 use crate::output::{remove_stale_temporaries, AtomicFile};
 use crate::progress::files_bar;
 use crate::report::{emit, hex32, printable, EncodeRecord};
@@ -35,35 +35,26 @@ struct Job {
     rel: String,
 }
 
-/// An output that is complete and current for `source` under `key`: the
-/// header's length and key id match, the file has exactly the announced
-/// size, the trailer authenticates, and it is not older than the source.
-/// Outputs are renamed into place only once complete, so a present file is
-/// whole unless something else damaged it (`ava3 verify` finds that).
-fn up_to_date(job: &Job, key: &MasterKey) -> Option<Entry> {
+/// The earlier run's entry for this job's output, if it is still current:
+/// the source is the very file that was encoded (device, inode, change time
+/// and size as recorded), and the output authenticates under `key` with the
+/// recorded length and keyless digest. Modification times are not trusted:
+/// `cp -p` and `touch -r` set them back.
+fn up_to_date(job: &Job, key: &MasterKey, previous: &Entry) -> Option<Entry> {
     let src = std::fs::symlink_metadata(&job.source).ok()?;
     if !src.is_file() || file_id(&src) != job.id {
         return None;
     }
-    let out = std::fs::metadata(&job.output).ok()?;
-    if out.modified().ok()? < src.modified().ok()? {
+    if previous.source_stat != Some(SourceStat::of(&src)) || previous.size != src.len() {
         return None;
     }
     let reader = RandomAccessReader::open(File::open(&job.output).ok()?, key).ok()?;
-    if reader.len() != src.len() {
+    if reader.len() != src.len()
+        || hex32(&reader.keyless_sha256()) != previous.output_keyless_sha256
+    {
         return None;
     }
-    let h = reader.header();
-    Some(Entry {
-        source: job.rel.clone(),
-        size: src.len(),
-        plaintext_sha256: hex32(&reader.recorded_plaintext_sha256()),
-        output: String::new(),
-        output_keyless_sha256: hex32(&reader.keyless_sha256()),
-        key_id: h.key_id.to_hex(),
-        payload_kind: h.payload_kind.as_str().to_string(),
-        format_version: h.version,
-    })
+    Some(previous.clone())
 }
 
 /// `ava3 encode DIR --batch -o OUTDIR`.
@@ -92,6 +83,36 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+
+    // What earlier runs wrote, by output path (relative to the manifest's
+    // folder, as recorded): the manifest, and the journal of a run that was
+    // killed before it could write its manifest (one JSON entry per line,
+    // appended as each output is committed; a torn last line is ignored).
+    let journal_path = manifest_dir.join(format!(".{MANIFEST_NAME}.journal"));
+    let mut previous: std::collections::HashMap<String, Entry> = if manifest_path.exists() {
+        Manifest::load(&manifest_path)?
+            .files
+            .into_iter()
+            .map(|e| (e.output.clone(), e))
+            .collect()
+    } else {
+        Default::default()
+    };
+    if let Ok(text) = std::fs::read_to_string(&journal_path) {
+        for e in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
+        {
+            previous.insert(e.output.clone(), e);
+        }
+    }
+    let journal = Mutex::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&journal_path)
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", journal_path.display())))?,
+    );
 
     // Walk the tree in a stable order; never descend into the output folder.
     let out_canon = out_root.canonicalize().ok();
@@ -152,18 +173,35 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                 let result = (|| -> CliResult<(Entry, &'static str)> {
                     // A run killed part-way may have left a temporary file.
                     remove_stale_temporaries(&job.output);
+                    // Only what an earlier batch wrote (its manifest lists
+                    // it) may be skipped as current or replaced; any other
+                    // file at an output path needs --force.
+                    let listed = previous
+                        .get(&relative(&job.output, &manifest_dir))
+                        .filter(|e| e.source == job.rel);
                     if !settings.force {
-                        if let Some(entry) = up_to_date(job, key) {
+                        if let Some(entry) = listed.and_then(|e| up_to_date(job, key, e)) {
                             return Ok((entry, "up-to-date"));
                         }
+                        if listed.is_none() && std::fs::symlink_metadata(&job.output).is_ok() {
+                            return Err(Failure::usage(format!(
+                                "{} exists and no earlier batch wrote it (it is not in the manifest): \
+                                 use --force to replace it",
+                                job.output.display()
+                            )));
+                        }
                     }
+                    let stat = std::fs::symlink_metadata(&job.source)
+                        .ok()
+                        .filter(|m| file_id(m) == job.id)
+                        .map(|m| SourceStat::of(&m));
                     if let Some(dir) = job.output.parent() {
                         std::fs::create_dir_all(dir).map_err(|e| {
                             Failure::usage(format!("cannot create {}: {e}", dir.display()))
                         })?;
                     }
-                    // --force re-encodes; otherwise an existing stale output
-                    // is replaced too (it is not current).
+                    // --force re-encodes; otherwise an output the manifest
+                    // lists is replaced when it is not current.
                     let s = EncodeSettings {
                         force: true,
                         ..per_file
@@ -180,6 +218,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                             key_id: summary.header.key_id.to_hex(),
                             payload_kind: summary.header.payload_kind.as_str().to_string(),
                             format_version: summary.header.version,
+                            source_stat: stat,
                         },
                         "encoded",
                     ))
@@ -188,6 +227,12 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                 match result {
                     Ok((mut entry, status)) => {
                         entry.output = relative(&job.output, &manifest_dir);
+                        if status == "encoded" {
+                            if let (Ok(mut j), Ok(line)) = (journal.lock(), serde_json::to_string(&entry)) {
+                                use std::io::Write;
+                                let _ = writeln!(j, "{line}");
+                            }
+                        }
                         Some((entry, status))
                     }
                     Err(f) => {
@@ -249,6 +294,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     serde_json::to_writer_pretty(file.writer(), &manifest)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", manifest_path.display())))?;
     file.commit(true)?;
+    // The manifest now holds what the journal recorded.
+    drop(journal);
+    let _ = std::fs::remove_file(&journal_path);
 
     if !json && !quiet {
         eprintln!(
