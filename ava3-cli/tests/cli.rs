@@ -73,6 +73,43 @@ impl Env {
         c.env("AVA3_KEY_FILE", self.path("dev.key"));
         c
     }
+    /// A sparse file of `len` zero bytes (large inputs that cost no disk).
+    fn sparse(&self, p: &str, len: u64) {
+        self.write(p, b"");
+        fs::File::options()
+            .write(true)
+            .open(self.path(p))
+            .unwrap()
+            .set_len(len)
+            .unwrap();
+    }
+    /// The keyed `ava3` as a running process, to race or signal.
+    fn spawn_keyed(&self, args: &[&str], stderr: Stdio) -> std::process::Child {
+        StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+            .current_dir(self.dir.path())
+            .env_remove("AVA3_KEY")
+            .env("AVA3_KEY_FILE", self.path("dev.key"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap()
+    }
+}
+
+/// SHA-256 of `data` in lowercase hex, by coreutils' `sha256sum`.
+fn sha256_hex(data: &[u8]) -> String {
+    let out = StdCommand::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(data)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
 
 #[cfg(unix)]
@@ -268,22 +305,7 @@ fn verify_levels_and_exit_statuses() {
             "OK (keyless: corruption only, authenticity NOT checked)",
         ));
     // Keyed reports the plaintext digest.
-    let digest = {
-        use std::process::Command as C;
-        let _ = C::new("true");
-        let data = sample_gguf();
-        let out = StdCommand::new("sha256sum")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin.take().unwrap().write_all(&data)?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap()[..64].to_string()
-    };
+    let digest = sha256_hex(&sample_gguf());
     env.keyed()
         .args(["verify", "m.amg.ava3"])
         .assert()
@@ -998,22 +1020,12 @@ fn batch_refuses_a_link_swapped_in_after_the_walk() {
     let env = Env::new();
     // a.amm first and large (sparse), so that the walk is long over when
     // b.amm's turn comes on the one lane.
-    env.write("models/a.amm", b"");
-    fs::File::options()
-        .write(true)
-        .open(env.path("models/a.amm"))
-        .unwrap()
-        .set_len(256 << 20)
-        .unwrap();
+    env.sparse("models/a.amm", 256 << 20);
     env.write("models/b.amm", &shard(70_000));
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
-        .current_dir(env.dir.path())
-        .env_remove("AVA3_KEY")
-        .env("AVA3_KEY_FILE", env.path("dev.key"))
-        .args(["encode", "models", "--batch", "-o", "enc", "-j", "1", "-q"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = env.spawn_keyed(
+        &["encode", "models", "--batch", "-o", "enc", "-j", "1", "-q"],
+        Stdio::piped(),
+    );
     // a.amm's temporary output exists: the walk is done.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !fs::read_dir(env.path("enc")).is_ok_and(|d| {
@@ -1087,72 +1099,37 @@ fn decoded_plaintext_is_private_and_ava3_outputs_honour_the_umask() {
 #[test]
 fn signals_leave_no_temporary_file() {
     let env = Env::new();
-    env.write("big/m.amm", b"");
-    fs::File::options()
-        .write(true)
-        .open(env.path("big/m.amm"))
-        .unwrap()
-        .set_len(256 << 20)
-        .unwrap();
+    env.sparse("big/m.amm", 256 << 20);
     env.keyed()
         .args(["encode", "-q", "big/m.amm", "-o", "m.amm.ava3"])
         .assert()
         .success();
-    let runs: [(&str, &[&str], &str); 6] = [
-        (
-            "INT",
-            &["decode", "m.amm.ava3", "-o", "out/plain.amm"],
-            "out",
-        ),
-        (
-            "TERM",
-            &["decode", "m.amm.ava3", "-o", "out/plain.amm"],
-            "out",
-        ),
-        (
-            "HUP",
-            &["decode", "m.amm.ava3", "-o", "out/plain.amm"],
-            "out",
-        ),
-        (
-            "TERM",
-            &["encode", "big/m.amm", "-o", "out/m.amm.ava3"],
-            "out",
-        ),
-        (
-            "HUP",
-            &[
-                "rekey",
-                "m.amm.ava3",
-                "--new-key-file",
-                "other.key",
-                "-o",
-                "out/r.ava3",
-            ],
-            "out",
-        ),
-        (
-            "INT",
-            &["encode", "big", "--batch", "-o", "out", "-j", "1"],
-            "out",
-        ),
+    let decode: &[&str] = &["decode", "m.amm.ava3", "-o", "out/plain.amm"];
+    let encode: &[&str] = &["encode", "big/m.amm", "-o", "out/m.amm.ava3"];
+    let rekey: &[&str] = &[
+        "rekey",
+        "m.amm.ava3",
+        "--new-key-file",
+        "other.key",
+        "-o",
+        "out/r.ava3",
     ];
-    for (sig, args, dir) in runs {
-        let _ = fs::remove_dir_all(env.path(dir));
-        fs::create_dir_all(env.path(dir)).unwrap();
-        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
-            .current_dir(env.dir.path())
-            .env_remove("AVA3_KEY")
-            .env("AVA3_KEY_FILE", env.path("dev.key"))
-            .args(args)
-            .arg("-q")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+    let batch: &[&str] = &["encode", "big", "--batch", "-o", "out", "-j", "1"];
+    let runs = [
+        ("INT", decode),
+        ("TERM", decode),
+        ("HUP", decode),
+        ("TERM", encode),
+        ("HUP", rekey),
+        ("INT", batch),
+    ];
+    for (sig, args) in runs {
+        let _ = fs::remove_dir_all(env.path("out"));
+        fs::create_dir_all(env.path("out")).unwrap();
+        let mut child = env.spawn_keyed(&[args, &["-q"]].concat(), Stdio::null());
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         let temp = || {
-            fs::read_dir(env.path(dir))
+            fs::read_dir(env.path("out"))
                 .unwrap()
                 .flatten()
                 .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
@@ -1173,7 +1150,7 @@ fn signals_leave_no_temporary_file() {
             .success());
         let status = child.wait().unwrap();
         assert!(!status.success(), "{sig} {args:?}");
-        let left: Vec<_> = walk(&env.path(dir));
+        let left: Vec<_> = walk(&env.path("out"));
         assert!(
             left.iter().all(|p| !p.to_string_lossy().ends_with(".tmp")),
             "{sig} {args:?} left {left:?}"
@@ -1224,19 +1201,6 @@ fn batch_trusts_only_its_manifest_and_not_modification_times() {
             .unwrap()
             .to_string()
     };
-    let sha = |data: &[u8]| -> String {
-        let out = StdCommand::new("sha256sum")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                use std::io::Write;
-                c.stdin.take().unwrap().write_all(data)?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap()[..64].to_string()
-    };
     // A second run: everything is up to date.
     let again = env
         .keyed()
@@ -1272,7 +1236,11 @@ fn batch_trusts_only_its_manifest_and_not_modification_times() {
         .args(["encode", "in", "--batch", "-o", "out", "-q"])
         .assert()
         .success();
-    assert_eq!(digest_of("a.amm"), sha(&other), "cp -p kept the old output");
+    assert_eq!(
+        digest_of("a.amm"),
+        sha256_hex(&other),
+        "cp -p kept the old output"
+    );
     // touch -r after an in-place rewrite of the same size.
     let mut third = shard(80_000);
     third[5] ^= 1;
@@ -1299,7 +1267,7 @@ fn batch_trusts_only_its_manifest_and_not_modification_times() {
         .success();
     assert_eq!(
         digest_of("b.amm"),
-        sha(&third),
+        sha256_hex(&third),
         "touch -r kept the old output"
     );
     env.keyed()
