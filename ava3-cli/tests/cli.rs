@@ -2,6 +2,7 @@
 //! every exit status, every key source, batches, resume, --force,
 //! stdin/stdout, and the command lines of the team manual.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
@@ -95,6 +96,18 @@ impl Env {
             .spawn()
             .unwrap()
     }
+}
+
+/// Runs a coreutils program that must succeed (`cp -p`, `touch -r`).
+fn run_tool(program: &str, args: &[&OsStr]) {
+    assert!(
+        StdCommand::new(program)
+            .args(args)
+            .status()
+            .unwrap()
+            .success(),
+        "{program} {args:?}"
+    );
 }
 
 /// SHA-256 of `data` in lowercase hex, by coreutils' `sha256sum`.
@@ -1218,20 +1231,22 @@ fn batch_trusts_only_its_manifest_and_not_modification_times() {
     other[100] ^= 0xff;
     env.write("new-a.amm", &other);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    assert!(StdCommand::new("touch")
-        .arg("-r")
-        .arg(env.path("in/a.amm"))
-        .arg(env.path("new-a.amm"))
-        .status()
-        .unwrap()
-        .success());
-    assert!(StdCommand::new("cp")
-        .arg("-p")
-        .arg(env.path("new-a.amm"))
-        .arg(env.path("in/a.amm"))
-        .status()
-        .unwrap()
-        .success());
+    run_tool(
+        "touch",
+        &[
+            OsStr::new("-r"),
+            env.path("in/a.amm").as_ref(),
+            env.path("new-a.amm").as_ref(),
+        ],
+    );
+    run_tool(
+        "cp",
+        &[
+            OsStr::new("-p"),
+            env.path("new-a.amm").as_ref(),
+            env.path("in/a.amm").as_ref(),
+        ],
+    );
     env.keyed()
         .args(["encode", "in", "--batch", "-o", "out", "-q"])
         .assert()
@@ -1246,21 +1261,23 @@ fn batch_trusts_only_its_manifest_and_not_modification_times() {
     third[5] ^= 1;
     let stamp = env.path("stamp");
     fs::write(&stamp, b"").unwrap();
-    assert!(StdCommand::new("touch")
-        .arg("-r")
-        .arg(env.path("in/b.amm"))
-        .arg(&stamp)
-        .status()
-        .unwrap()
-        .success());
+    run_tool(
+        "touch",
+        &[
+            OsStr::new("-r"),
+            env.path("in/b.amm").as_ref(),
+            stamp.as_ref(),
+        ],
+    );
     fs::write(env.path("in/b.amm"), &third).unwrap();
-    assert!(StdCommand::new("touch")
-        .arg("-r")
-        .arg(&stamp)
-        .arg(env.path("in/b.amm"))
-        .status()
-        .unwrap()
-        .success());
+    run_tool(
+        "touch",
+        &[
+            OsStr::new("-r"),
+            stamp.as_ref(),
+            env.path("in/b.amm").as_ref(),
+        ],
+    );
     env.keyed()
         .args(["encode", "in", "--batch", "-o", "out", "-q"])
         .assert()
