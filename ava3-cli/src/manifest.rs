@@ -59,9 +59,10 @@ impl SourceStat {
     #[cfg(unix)]
     pub fn of(meta: &std::fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
+        let (device, inode) = crate::output::file_id(meta);
         Self {
-            device: meta.dev(),
-            inode: meta.ino(),
+            device,
+            inode,
             ctime_ns: meta
                 .ctime()
                 .saturating_mul(1_000_000_000)

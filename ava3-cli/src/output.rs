@@ -39,11 +39,21 @@ pub fn check_destination(input: Option<&Path>, output: &Path, force: bool) -> Cl
     Ok(())
 }
 
+/// A file's device and inode: what makes it the same file whatever path
+/// reaches it.
+pub type FileId = (u64, u64);
+
+/// The id of the file `meta` describes.
+#[cfg(unix)]
+pub fn file_id(meta: &std::fs::Metadata) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
 #[cfg(unix)]
 fn same_file(a: &Path, b: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
     match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        (Ok(x), Ok(y)) => file_id(&x) == file_id(&y),
         _ => false,
     }
 }

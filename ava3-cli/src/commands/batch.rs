@@ -9,11 +9,11 @@ use ava3_format::{MasterKey, RandomAccessReader};
 use rayon::prelude::*;
 
 use crate::args::EncodeArgs;
-use crate::commands::encode::{encode_file, file_id, EncodeSettings, FileId};
+use crate::commands::encode::{encode_file, EncodeSettings};
 use crate::error::{CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::require_keys;
 use crate::manifest::{relative, Entry, Manifest, SourceStat, MANIFEST_NAME};
-use crate::output::{remove_stale_temporaries, AtomicFile};
+use crate::output::{file_id, remove_stale_temporaries, AtomicFile, FileId};
 use crate::progress::files_bar;
 use crate::report::{emit, hex32, printable, EncodeRecord};
 

@@ -15,7 +15,9 @@ use zeroize::Zeroizing;
 use crate::args::{EncodeArgs, KindArg};
 use crate::error::{CliResult, Failure};
 use crate::keys::require_keys;
-use crate::output::{binary_stdout, check_destination, is_broken_pipe, is_dash, AtomicFile};
+use crate::output::{
+    binary_stdout, check_destination, file_id, is_broken_pipe, is_dash, AtomicFile, FileId,
+};
 use crate::progress::bytes_bar;
 use crate::report::{emit, hex32, EncodeRecord};
 
@@ -113,16 +115,6 @@ struct Input {
     /// The first bytes, already read (the file position is past them).
     head: Vec<u8>,
     kind: PayloadKind,
-}
-
-/// The device and inode of a file, as a folder walk saw it.
-pub type FileId = (u64, u64);
-
-/// The id of what `path` names itself (a link is not followed).
-#[cfg(unix)]
-pub fn file_id(meta: &std::fs::Metadata) -> FileId {
-    use std::os::unix::fs::MetadataExt;
-    (meta.dev(), meta.ino())
 }
 
 /// Opens a file that a folder walk found as `expect`: without following a
