@@ -205,5 +205,42 @@ fn core(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, primitives, core);
+/// Issue 10, item 10: what a forged 128-byte header costs a keyed reader
+/// (right key id, wrong MAC, the largest block size and a 1 TiB model),
+/// next to a genuine header of the same shape (same run), whose unlock
+/// builds the 16 MiB pad and shuffle tables before the trailer is read.
+fn forged_header(c: &mut Criterion) {
+    let key = MasterKey::from_bytes([9; 32]);
+    let keys = std::slice::from_ref(&key);
+    let opts = EncodeOptions {
+        block_size: 1 << 24,
+        payload_kind: PayloadKind::Gguf,
+        parallel: false,
+    };
+    // A genuine header of a 1 TiB model: the encoder writes it first.
+    let mut genuine = Vec::new();
+    let mut enc = Encoder::new(&mut genuine, &key, 1 << 40, &opts).unwrap();
+    std::io::Write::flush(&mut enc).unwrap();
+    drop(enc);
+    genuine.truncate(128);
+    let mut forged = genuine.clone();
+    forged[127] ^= 1;
+    let dec = DecodeOptions { parallel: false };
+    let mut g = c.benchmark_group("forged_header_16MiB_blocks");
+    g.bench_function("verify_keyed_forged", |b| {
+        b.iter(|| {
+            let e = verify_keyed(&forged[..], keys, false, &dec).unwrap_err();
+            black_box(e)
+        })
+    });
+    g.bench_function("verify_keyed_genuine_header_then_truncated", |b| {
+        b.iter(|| {
+            let e = verify_keyed(&genuine[..], keys, false, &dec).unwrap_err();
+            black_box(e)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, primitives, core, forged_header);
 criterion_main!(benches);

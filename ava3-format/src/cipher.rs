@@ -21,6 +21,7 @@ use crate::header::{
 };
 use crate::keys::{MasterKey, SALT_LEN};
 use crate::obfuscation::{scramble_pad, Shuffle};
+use crate::stream::select_key;
 
 type HmacSha256 = Hmac<Sha256>;
 /// AES-256-CTR with the spec's counter blocks (6.4). The spec counts with
@@ -77,11 +78,52 @@ fn with_keystream<T>(mut ctr: Ctr, len: usize, f: impl FnOnce(&mut [u8]) -> T) -
     })
 }
 
+/// HMAC-SHA256 keyed with one file's `K_mac`. The HMAC state (the inner
+/// and outer SHA-256 midstates of the key, as good as the key itself) is
+/// wiped on drop: `hmac` and `sha2` are built with their `zeroize` feature
+/// (`tests::key_states_are_wiped_on_drop` checks it at compile time).
+struct MacKey(HmacSha256);
+
+impl MacKey {
+    fn new(k_mac: &[u8; 32]) -> Self {
+        match <HmacSha256 as KeyInit>::new_from_slice(k_mac) {
+            Ok(m) => Self(m),
+            // HMAC accepts keys of any length.
+            Err(_) => unreachable!("HMAC takes any key length"),
+        }
+    }
+
+    /// HMAC over `label || parts...`.
+    fn mac_over(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        let mut m = self.0.clone();
+        m.update(label);
+        for p in parts {
+            m.update(p);
+        }
+        m.finalize().into_bytes().into()
+    }
+
+    /// The header MAC over the first 96 header bytes (spec 5.1).
+    fn header_mac(&self, header: &[u8; HEADER_LEN]) -> [u8; 32] {
+        self.mac_over(LABEL_HEADER, &[&header[..HEADER_MAC_INPUT_LEN]])
+    }
+
+    /// Checks the header MAC in constant time (spec 7.1 step 6).
+    fn check_header(&self, header: &[u8; HEADER_LEN]) -> Result<()> {
+        let expected = self.header_mac(header);
+        if bool::from(expected.ct_eq(&header[HEADER_MAC_INPUT_LEN..])) {
+            Ok(())
+        } else {
+            Err(Error::CorruptHeader(HeaderProblem::Mac))
+        }
+    }
+}
+
 /// Everything needed to seal or open the blocks of one file.
 pub(crate) struct FileCipher {
     layout: Layout,
     enc_key: Zeroizing<[u8; 32]>,
-    mac: HmacSha256,
+    mac: MacKey,
     pad: Zeroizing<Vec<u8>>,
     full: Shuffle,
     last: Option<Shuffle>,
@@ -96,16 +138,34 @@ impl fmt::Debug for FileCipher {
 }
 
 impl FileCipher {
-    /// Derives the subkeys for `salt` and precomputes the pad and the shuffles.
+    /// For an encoder: derives the subkeys for `salt` and precomputes the
+    /// pad and the shuffles.
     pub(crate) fn new(key: &MasterKey, salt: &[u8; SALT_LEN], layout: Layout) -> Self {
+        let mac = MacKey::new(&key.derive_mac(salt));
+        Self::build(key, salt, layout, mac)
+    }
+
+    /// For a reader: the key whose id the header records (spec 7.1 step
+    /// 5), then the header MAC (step 6) under `K_mac` alone; only a header
+    /// that authenticates gets the other subkeys derived and the pad and
+    /// shuffles built (tens of MiB for large blocks). A forged header
+    /// costs a handful of HMAC-SHA256 computations and no allocation.
+    pub(crate) fn unlock(
+        header: &Header,
+        raw: &[u8; HEADER_LEN],
+        keys: &[MasterKey],
+    ) -> Result<Self> {
+        let key = select_key(header, keys)?;
+        let layout = header.layout()?;
+        let mac = MacKey::new(&key.derive_mac(&header.salt));
+        mac.check_header(raw)?;
+        Ok(Self::build(key, &header.salt, layout, mac))
+    }
+
+    fn build(key: &MasterKey, salt: &[u8; SALT_LEN], layout: Layout, mac: MacKey) -> Self {
         let keys = key.derive(salt);
         let bs = layout.block_size() as usize;
         let final_len = layout.final_block_len();
-        let mac = match <HmacSha256 as KeyInit>::new_from_slice(&keys.mac) {
-            Ok(m) => m,
-            // HMAC accepts keys of any length.
-            Err(_) => unreachable!("HMAC takes any key length"),
-        };
         Self {
             layout,
             enc_key: Zeroizing::new(keys.enc),
@@ -138,27 +198,12 @@ impl FileCipher {
 
     /// HMAC over `label || parts...`.
     fn mac_over(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-        let mut m = self.mac.clone();
-        m.update(label);
-        for p in parts {
-            m.update(p);
-        }
-        m.finalize().into_bytes().into()
+        self.mac.mac_over(label, parts)
     }
 
     /// The header MAC over the first 96 header bytes (spec 5.1).
     pub(crate) fn header_mac(&self, header: &[u8; HEADER_LEN]) -> [u8; 32] {
-        self.mac_over(LABEL_HEADER, &[&header[..HEADER_MAC_INPUT_LEN]])
-    }
-
-    /// Checks the header MAC in constant time (spec 7.1 step 6).
-    pub(crate) fn check_header(&self, header: &[u8; HEADER_LEN]) -> Result<()> {
-        let expected = self.header_mac(header);
-        if bool::from(expected.ct_eq(&header[HEADER_MAC_INPUT_LEN..])) {
-            Ok(())
-        } else {
-            Err(Error::CorruptHeader(HeaderProblem::Mac))
-        }
+        self.mac.header_mac(header)
     }
 
     /// The tag of block `index` whose stored bytes hash to `leaf` (spec 5.2).
@@ -367,6 +412,37 @@ mod tests {
         ctr::Ctr128BE::<Aes256>::new(&key.into(), &wrap.into()).write_keystream(&mut y);
         assert_eq!(x[..16], y[..16]);
         assert_ne!(x[16..], y[16..], "the flavors differ past a low-half wrap");
+    }
+
+    /// `unlock` refuses a forged header (right key id, wrong MAC) as a
+    /// header failure and unlocks the same header with its true MAC. (That
+    /// the refusal comes before the 16 MiB tables are built is measured
+    /// where allocations can be counted: `tests/c/heap_test.c`, and the
+    /// `forged_header` benchmark.)
+    #[test]
+    fn unlock_checks_the_header_mac() {
+        let key = MasterKey::from_bytes([5; 32]);
+        let header = Header {
+            version: crate::header::VERSION,
+            flags: 0,
+            block_size: crate::header::MAX_BLOCK_SIZE,
+            payload_kind: crate::kind::PayloadKind::Gguf,
+            plaintext_len: 1 << 40,
+            salt: [1; 32],
+            key_id: key.key_id(),
+            mac: [0xAA; 32],
+        };
+        let raw = header.to_bytes();
+        let err = FileCipher::unlock(&header, &raw, std::slice::from_ref(&key)).unwrap_err();
+        assert!(
+            matches!(err, Error::CorruptHeader(HeaderProblem::Mac)),
+            "{err}"
+        );
+        // With the right MAC the same header unlocks (and builds the tables).
+        let mut good = header.clone();
+        good.mac = MacKey::new(&key.derive_mac(&header.salt)).header_mac(&raw);
+        let c = FileCipher::unlock(&good, &good.to_bytes(), std::slice::from_ref(&key)).unwrap();
+        assert_eq!(c.pad.len(), crate::header::MAX_BLOCK_SIZE as usize);
     }
 
     #[test]

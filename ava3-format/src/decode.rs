@@ -13,7 +13,7 @@ use crate::cipher::{FileCipher, KeylessHasher};
 use crate::error::{Error, Result};
 use crate::header::{Header, Layout, TAG_LEN};
 use crate::keys::MasterKey;
-use crate::stream::{read_header, select_key, Batch, StoredReader};
+use crate::stream::{read_header, Batch, StoredReader};
 
 /// Options of a decode or verify.
 #[derive(Clone, Debug)]
@@ -76,10 +76,8 @@ impl<R: Read + Send> Decoder<R> {
     /// and options.
     pub fn with_options(mut inner: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Self> {
         let (header, raw) = read_header(&mut inner)?;
-        let key = select_key(&header, keys)?;
-        let layout = header.layout()?;
-        let cipher = FileCipher::new(key, &header.salt, layout);
-        cipher.check_header(&raw)?;
+        let cipher = FileCipher::unlock(&header, &raw, keys)?;
+        let layout = *cipher.layout();
         Ok(Self {
             stored: StoredReader::new(inner, layout, options.parallel),
             header,

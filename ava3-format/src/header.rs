@@ -120,8 +120,8 @@ impl Layout {
     }
 }
 
-/// A parsed header (spec 3.1). The MAC is kept as read; it is checked by
-/// [`crate::cipher::FileCipher::check_header`].
+/// A parsed header (spec 3.1). The MAC is kept as read; it is checked
+/// when a reader unlocks the file (`cipher::FileCipher::unlock`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     /// Format version (always 1 once parsed).

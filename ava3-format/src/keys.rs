@@ -92,26 +92,31 @@ impl MasterKey {
         KeyId(id)
     }
 
+    /// Derives `K_mac` alone (spec 4.2): the only subkey a reader derives
+    /// before the header MAC has been checked (spec 7.1 step 6).
+    pub(crate) fn derive_mac(&self, salt: &[u8; SALT_LEN]) -> Zeroizing<[u8; 32]> {
+        self.subkey(salt, INFO_MAC)
+    }
+
     /// Derives the four per-file subkeys for `salt` (spec 4.2).
     pub(crate) fn derive(&self, salt: &[u8; SALT_LEN]) -> FileKeys {
-        let hk = Hkdf::<Sha256>::new(Some(salt), &self.bytes);
-        let mut keys = FileKeys {
-            enc: [0; 32],
-            mac: [0; 32],
-            scramble: [0; 32],
-            shuffle: [0; 32],
-        };
-        for (info, out) in [
-            (INFO_ENC, &mut keys.enc),
-            (INFO_MAC, &mut keys.mac),
-            (INFO_SCRAMBLE, &mut keys.scramble),
-            (INFO_SHUFFLE, &mut keys.shuffle),
-        ] {
-            if hk.expand(info, out).is_err() {
-                unreachable_hkdf();
-            }
+        FileKeys {
+            enc: *self.subkey(salt, INFO_ENC),
+            mac: *self.subkey(salt, INFO_MAC),
+            scramble: *self.subkey(salt, INFO_SCRAMBLE),
+            shuffle: *self.subkey(salt, INFO_SHUFFLE),
         }
-        keys
+    }
+
+    /// One 32-byte HKDF-SHA256 subkey: extract with `salt`, expand `info`.
+    /// The HKDF state (an HMAC keyed with the PRK) is wiped on drop.
+    fn subkey(&self, salt: &[u8; SALT_LEN], info: &[u8]) -> Zeroizing<[u8; 32]> {
+        let hk = Hkdf::<Sha256>::new(Some(salt), &self.bytes);
+        let mut out = Zeroizing::new([0u8; 32]);
+        if hk.expand(info, out.as_mut_slice()).is_err() {
+            unreachable_hkdf();
+        }
+        out
     }
 }
 

@@ -14,7 +14,6 @@ use crate::cipher::FileCipher;
 use crate::error::{Error, Result};
 use crate::header::{Header, Layout, Trailer, HEADER_LEN, TAG_LEN, TRAILER_LEN};
 use crate::keys::MasterKey;
-use crate::stream::select_key;
 
 /// A byte source that can be read at any offset through a shared reference.
 pub trait ReadAt: Send + Sync {
@@ -179,10 +178,8 @@ impl<S: ReadAt> RandomAccessReader<S> {
     /// digest are trustworthy before any block is read.
     pub fn open_with_keys(source: S, keys: &[MasterKey]) -> Result<Self> {
         let (header, raw) = read_header_at(&source)?;
-        let key = select_key(&header, keys)?;
-        let layout = header.layout()?;
-        let cipher = FileCipher::new(key, &header.salt, layout);
-        cipher.check_header(&raw)?;
+        let cipher = FileCipher::unlock(&header, &raw, keys)?;
+        let layout = *cipher.layout();
         let size = source.size()?;
         if size < layout.file_len() {
             return Err(Error::truncated(format!(

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::header::{Header, Layout, TAG_LEN};
 use crate::keys::MasterKey;
 use crate::kind::Content;
-use crate::stream::{read_header, select_key, Batch, StoredReader};
+use crate::stream::{read_header, Batch, StoredReader};
 
 /// The level a verification reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,10 +145,8 @@ pub fn verify_keyed<R: Read + Send>(
         return verify_deep(input, keys, options);
     }
     let (header, raw) = read_header(&mut input)?;
-    let key = select_key(&header, keys)?;
-    let layout = header.layout()?;
-    let cipher = FileCipher::new(key, &header.salt, layout);
-    cipher.check_header(&raw)?;
+    let cipher = FileCipher::unlock(&header, &raw, keys)?;
+    let layout = *cipher.layout();
     let mut stored = StoredReader::new(input, layout, options.parallel);
     let mut keyless = KeylessHasher::new(&raw);
     let mut content = None;
