@@ -414,6 +414,24 @@ mod tests {
         assert_ne!(x[16..], y[16..], "the flavors differ past a low-half wrap");
     }
 
+    /// Every type that holds key material of a file wipes itself on drop
+    /// (issue 10, item 12). An HMAC (`MacKey`, and the PRK state inside
+    /// HKDF) is two SHA-256 midstates of the key plus a block buffer: the
+    /// midstate type and the buffered hasher must wipe themselves; so must
+    /// the AES key schedule inside each CTR instance. A build without the
+    /// `zeroize` features of `sha2`, `hmac`, `aes` and `ctr` fails here;
+    /// `tests/ffi.sh` checks the freed heap of the C ABI for the bytes.
+    #[test]
+    fn key_states_are_wiped_on_drop() {
+        fn wiped<T: zeroize::ZeroizeOnDrop>() {}
+        wiped::<sha2::block_api::Sha256VarCore>();
+        wiped::<Sha256>();
+        wiped::<Ctr>();
+        wiped::<Aes256>();
+        wiped::<crate::keys::FileKeys>();
+        wiped::<MasterKey>();
+    }
+
     /// `unlock` refuses a forged header (right key id, wrong MAC) as a
     /// header failure and unlocks the same header with its true MAC. (That
     /// the refusal comes before the 16 MiB tables are built is measured
