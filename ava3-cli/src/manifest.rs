@@ -94,6 +94,47 @@ impl Manifest {
     }
 }
 
+/// Where an output lies as seen from the manifest's folder: `/`-separated,
+/// with `..` when the manifest is outside the output folder (`--manifest
+/// elsewhere/m.json`). Both are resolved (links, `.`, `..`) first, so that
+/// `verify --manifest` finds the file again from the manifest's folder
+/// whatever the working directory.
+pub fn relative_to_manifest(output: &Path, manifest_dir: &Path) -> String {
+    let base = resolve(manifest_dir);
+    let target = resolve(output);
+    let common = base
+        .components()
+        .zip(target.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = base.components().count() - common;
+    let mut parts: Vec<String> = vec!["..".to_string(); ups];
+    parts.extend(
+        target
+            .components()
+            .skip(common)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+/// `p` made absolute and resolved as far as it exists (an output may not
+/// exist yet; its folder does).
+fn resolve(p: &Path) -> PathBuf {
+    let p = if p.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        p
+    };
+    if let Ok(c) = p.canonicalize() {
+        return c;
+    }
+    match (p.parent(), p.file_name()) {
+        (Some(dir), Some(name)) => resolve(dir).join(name),
+        _ => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()),
+    }
+}
+
 /// A path relative to `base` with `/` separators, when it is below `base`.
 pub fn relative(path: &Path, base: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);

@@ -1300,6 +1300,71 @@ fn batch_trusts_only_its_manifest_and_not_modification_times() {
         .success();
 }
 
+/// Issue 10, item 7: a manifest written outside the output folder lists
+/// each output relative to its own folder, and `verify --manifest` finds
+/// every file from any working directory.
+#[test]
+fn a_manifest_outside_the_output_folder_resolves_from_its_own_folder() {
+    let env = Env::new();
+    env.write("in/a.amm", &shard(70_000));
+    env.write("in/sub/b.amm", &shard(5_000));
+    fs::create_dir_all(env.path("release/meta")).unwrap();
+    env.keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "-q"])
+        .args(["--manifest", "release/meta/m.json"])
+        .assert()
+        .success();
+    let m: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(env.path("release/meta/m.json")).unwrap())
+            .unwrap();
+    let mut outputs: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["output"].as_str().unwrap())
+        .collect();
+    outputs.sort();
+    assert_eq!(
+        outputs,
+        ["../../out/a.amm.ava3", "../../out/sub/b.amm.ava3"]
+    );
+    // From the project folder, from the manifest's folder, with absolute paths.
+    let abs_out = env.path("out");
+    let abs_manifest = env.path("release/meta/m.json");
+    for (cwd, out, manifest) in [
+        (env.path(""), "out".into(), "release/meta/m.json".into()),
+        (
+            env.path("release/meta"),
+            "../../out".into(),
+            "m.json".into(),
+        ),
+        (env.path("in/sub"), abs_out.clone(), abs_manifest.clone()),
+    ] as [(PathBuf, PathBuf, PathBuf); 3]
+    {
+        let done = env
+            .keyed()
+            .current_dir(&cwd)
+            .arg("verify")
+            .arg(&out)
+            .arg("--manifest")
+            .arg(&manifest)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&done.stdout);
+        assert!(done.status.success(), "from {}: {text}", cwd.display());
+        assert_eq!(text.matches("\"manifest\":\"match\"").count(), 2, "{text}");
+    }
+    // A file removed is missing, from the manifest's folder too.
+    fs::remove_file(env.path("out/sub/b.amm.ava3")).unwrap();
+    env.keyed()
+        .current_dir(env.path("release/meta"))
+        .args(["verify", "../../out", "--manifest", "m.json", "--json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"manifest\":\"missing\""));
+}
+
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {

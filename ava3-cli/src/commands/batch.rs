@@ -12,7 +12,7 @@ use crate::args::EncodeArgs;
 use crate::commands::encode::{encode_file, EncodeSettings};
 use crate::error::{CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::require_keys;
-use crate::manifest::{relative, Entry, Manifest, SourceStat, MANIFEST_NAME};
+use crate::manifest::{relative, relative_to_manifest, Entry, Manifest, SourceStat, MANIFEST_NAME};
 use crate::output::{file_id, remove_stale_temporaries, AtomicFile, FileId};
 use crate::progress::files_bar;
 use crate::report::{emit, hex32, printable, EncodeRecord};
@@ -177,7 +177,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                     // it) may be skipped as current or replaced; any other
                     // file at an output path needs --force.
                     let listed = previous
-                        .get(&relative(&job.output, &manifest_dir))
+                        .get(&relative_to_manifest(&job.output, &manifest_dir))
                         .filter(|e| e.source == job.rel);
                     if !settings.force {
                         if let Some(entry) = listed.and_then(|e| up_to_date(job, key, e)) {
@@ -226,7 +226,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                 bar.inc(1);
                 match result {
                     Ok((mut entry, status)) => {
-                        entry.output = relative(&job.output, &manifest_dir);
+                        entry.output = relative_to_manifest(&job.output, &manifest_dir);
                         if status == "encoded" {
                             if let (Ok(mut j), Ok(line)) = (journal.lock(), serde_json::to_string(&entry)) {
                                 use std::io::Write;
