@@ -90,6 +90,55 @@ pub fn remove_stale_temporaries(dest: &Path) -> usize {
     removed
 }
 
+/// The file being written before it gets the destination's name.
+enum Temp {
+    /// A hidden `.NAME.XXXXXX.tmp` beside the destination, renamed into
+    /// place (listed in [`LIVE`] so that a signal removes it).
+    Named(NamedTempFile),
+    /// Linux: an `O_TMPFILE` in the destination's folder, which has no name
+    /// until it is linked in complete: a crash, `SIGKILL` or power loss
+    /// leaves nothing behind. Used for plaintext where the filesystem
+    /// supports it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Unnamed { file: File, dir: PathBuf },
+}
+
+impl Temp {
+    fn as_file(&self) -> &File {
+        match self {
+            Temp::Named(t) => t.as_file(),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Temp::Unnamed { file, .. } => file,
+        }
+    }
+}
+
+/// Opens an unnamed file in `dir` (mode 0600 less the umask), or `None`
+/// where the kernel or the filesystem has no `O_TMPFILE`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn unnamed_in(dir: &Path) -> Option<File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC;
+    rustix::fs::open(dir, flags, Mode::from_raw_mode(0o600))
+        .ok()
+        .map(File::from)
+}
+
+/// Gives the unnamed `file` the name `dest` (failing if `dest` exists):
+/// through `/proc/self/fd`, else `AT_EMPTY_PATH` (which needs
+/// `CAP_DAC_READ_SEARCH`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn link_unnamed(file: &File, dest: &Path) -> io::Result<()> {
+    use rustix::fs::{linkat, AtFlags, CWD};
+    use std::os::fd::AsRawFd;
+    let proc_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    match linkat(CWD, proc_path.as_str(), CWD, dest, AtFlags::SYMLINK_FOLLOW) {
+        Ok(()) => Ok(()),
+        Err(e) if e == rustix::io::Errno::EXIST => Err(e.into()),
+        Err(_) => Ok(linkat(file, "", CWD, dest, AtFlags::EMPTY_PATH)?),
+    }
+}
+
 /// Bytes written between two background writebacks.
 const WRITEBACK_EVERY: u64 = 64 << 20;
 
@@ -99,7 +148,7 @@ const WRITEBACK_EVERY: u64 = 64 << 20;
 /// flush and the disk works while the encoder computes. Written either as a
 /// stream ([`Write`]) or by offset from several threads ([`WriteAt`]).
 pub struct SyncingFile {
-    file: NamedTempFile,
+    file: Temp,
     since: AtomicU64,
     inflight: Mutex<Option<JoinHandle<io::Result<()>>>>,
 }
@@ -127,7 +176,7 @@ impl SyncingFile {
         }
     }
 
-    fn finish(self) -> io::Result<NamedTempFile> {
+    fn finish(self) -> io::Result<Temp> {
         let inflight = self
             .inflight
             .into_inner()
@@ -143,12 +192,12 @@ impl SyncingFile {
 
 impl Write for SyncingFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.file.as_file_mut().write(buf)?;
+        let n = self.file.as_file().write(buf)?;
         self.wrote(n);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.file.as_file_mut().flush()
+        self.file.as_file().flush()
     }
 }
 
@@ -222,15 +271,18 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "output".to_string());
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        #[cfg(unix)]
-        builder.permissions(create_mode(access));
-        let tmp = builder.tempfile_in(&dir).map_err(|e| {
-            Failure::usage(format!("cannot create a file in {}: {e}", dir.display()))
-        })?;
-        live().push(tmp.path().to_path_buf());
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let unnamed = match access {
+            Access::Private => unnamed_in(&dir),
+            Access::Public => None,
+        };
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let unnamed: Option<File> = None;
+        let tmp = match unnamed {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Some(file) => Temp::Unnamed { file, dir },
+            _ => Temp::Named(named_temp(&dir, &name, access)?),
+        };
         Ok(Self {
             tmp: BufWriter::with_capacity(
                 1 << 20,
@@ -269,19 +321,60 @@ impl AtomicFile {
         if self.access == Access::Private {
             restrict_to_existing(tmp.as_file(), &dest);
         }
-        let tmp_path = tmp.path().to_path_buf();
-        let persisted = if force {
-            tmp.persist(&dest).map(|_| ())
-        } else {
-            tmp.persist_noclobber(&dest).map(|_| ())
-        };
-        live().retain(|p| *p != tmp_path);
-        persisted.map_err(|e| {
-            Failure::usage(format!("cannot create {}: {}", dest.display(), e.error))
-        })?;
+        let created =
+            |e: io::Error| Failure::usage(format!("cannot create {}: {e}", dest.display()));
+        match tmp {
+            Temp::Named(tmp) => persist(tmp, &dest, force).map_err(created)?,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Temp::Unnamed { file, dir } => {
+                if !force {
+                    link_unnamed(&file, &dest).map_err(created)?;
+                } else {
+                    // Linked complete under a hidden name, then renamed over
+                    // the destination: at no time is a partial file named.
+                    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned());
+                    let hidden = tempfile::Builder::new()
+                        .prefix(&format!(".{}.", name.as_deref().unwrap_or("output")))
+                        .suffix(".tmp")
+                        .make_in(&dir, |p| link_unnamed(&file, p))
+                        .map_err(created)?;
+                    live().push(hidden.path().to_path_buf());
+                    persist(hidden, &dest, true).map_err(created)?;
+                }
+            }
+        }
         sync_parent(&dest);
         Ok(())
     }
+}
+
+/// A hidden `.NAME.XXXXXX.tmp` in `dir`, listed in [`LIVE`].
+fn named_temp(dir: &Path, name: &str, access: Access) -> CliResult<NamedTempFile> {
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(create_mode(access));
+    #[cfg(not(unix))]
+    let _ = access;
+    let tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| Failure::usage(format!("cannot create a file in {}: {e}", dir.display())))?;
+    live().push(tmp.path().to_path_buf());
+    Ok(tmp)
+}
+
+/// Renames a named temporary file to `dest` (refusing an existing `dest`
+/// unless `force`) and takes it off [`LIVE`].
+fn persist<F>(tmp: NamedTempFile<F>, dest: &Path, force: bool) -> io::Result<()> {
+    let tmp_path = tmp.path().to_path_buf();
+    let persisted = if force {
+        tmp.persist(dest).map(|_| ())
+    } else {
+        tmp.persist_noclobber(dest).map(|_| ())
+    };
+    live().retain(|p| *p != tmp_path);
+    persisted.map_err(|e| e.error)
 }
 
 /// The mode a temporary file is created with; the kernel takes the umask

@@ -1140,20 +1140,11 @@ fn signals_leave_no_temporary_file() {
         let _ = fs::remove_dir_all(env.path("out"));
         fs::create_dir_all(env.path("out")).unwrap();
         let mut child = env.spawn_keyed(&[args, &["-q"]].concat(), Stdio::null());
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let temp = || {
-            fs::read_dir(env.path("out"))
-                .unwrap()
-                .flatten()
-                .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        };
-        while !temp() {
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "{args:?} ended before the signal"
-            );
-            assert!(std::time::Instant::now() < deadline);
-            std::thread::sleep(std::time::Duration::from_millis(1));
+        wait_until_writing(&mut child, &env.path("out"), args);
+        if args[0] == "decode" {
+            // Plaintext is written to an unnamed file: nothing is named yet.
+            let named = walk(&env.path("out"));
+            assert!(named.is_empty(), "decode named {named:?} while writing");
         }
         let pid = child.id().to_string();
         assert!(StdCommand::new("kill")
@@ -1173,6 +1164,93 @@ fn signals_leave_no_temporary_file() {
             "{sig}: partial plaintext"
         );
     }
+}
+
+/// Waits until `child` has a file open for writing in `dir`: a named
+/// temporary file, or (Linux, for plaintext) an unnamed `O_TMPFILE` one,
+/// which `/proc/PID/fd` shows as `DIR/#INODE (deleted)`.
+fn wait_until_writing(child: &mut std::process::Child, dir: &Path, what: &[&str]) {
+    let dir = dir.canonicalize().unwrap();
+    let fds = PathBuf::from(format!("/proc/{}/fd", child.id()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let open_in_dir = fs::read_dir(&fds).into_iter().flatten().flatten().any(|e| {
+            fs::read_link(e.path()).is_ok_and(|target| {
+                target.parent() == Some(dir.as_path())
+                    && fs::metadata(e.path()).is_ok_and(|m| m.len() > 0)
+            })
+        });
+        if open_in_dir {
+            return;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{what:?} ended before the signal"
+        );
+        assert!(std::time::Instant::now() < deadline, "{what:?} never wrote");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Issue 10, item 2: on Linux a decode writes its plaintext to an unnamed
+/// file (`O_TMPFILE`) linked in only once complete, so even `SIGKILL`,
+/// which no handler sees, leaves no plaintext at all; an existing output
+/// replaced with `--force` stays whole until the new one is complete.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_killed_decode_leaves_no_plaintext_file() {
+    let env = Env::new();
+    env.sparse("big/m.amm", 256 << 20);
+    env.keyed()
+        .args(["encode", "-q", "big/m.amm", "-o", "m.amm.ava3"])
+        .assert()
+        .success();
+    for force in [false, true] {
+        let _ = fs::remove_dir_all(env.path("out"));
+        fs::create_dir_all(env.path("out")).unwrap();
+        if force {
+            env.write("out/plain.amm", b"the previous model");
+        }
+        let mut args = vec!["decode", "-q", "m.amm.ava3", "-o", "out/plain.amm"];
+        if force {
+            args.push("--force");
+        }
+        let mut child = env.spawn_keyed(&args, Stdio::null());
+        wait_until_writing(&mut child, &env.path("out"), &args);
+        assert!(StdCommand::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+        assert!(!child.wait().unwrap().success());
+        let left = walk(&env.path("out"));
+        if force {
+            assert_eq!(left, [env.path("out/plain.amm")], "force: {left:?}");
+            assert_eq!(
+                fs::read(env.path("out/plain.amm")).unwrap(),
+                b"the previous model"
+            );
+        } else {
+            assert!(left.is_empty(), "SIGKILL left {left:?}");
+        }
+    }
+    // Uninterrupted, the same decode links its output in, 0600.
+    env.keyed()
+        .args([
+            "decode",
+            "-q",
+            "m.amm.ava3",
+            "-o",
+            "out/plain.amm",
+            "--force",
+        ])
+        .assert()
+        .success();
+    let meta = fs::metadata(env.path("out/plain.amm")).unwrap();
+    assert_eq!(meta.len(), 256 << 20);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    no_temp_files(&env.path("out"));
 }
 
 /// Issue 10, item 3: a batch replaces or skips only outputs its manifest
