@@ -14,7 +14,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use ava3_format::header::{Layout, HEADER_LEN, TAG_LEN};
+use ava3_format::header::{Layout, HEADER_LEN, MAX_BLOCK_SIZE, MAX_FILE_LEN, TAG_LEN, TRAILER_LEN};
 use ava3_format::{EncodeOptions, Encoder, MasterKey, PayloadKind};
 use sha2::{Digest, Sha256};
 
@@ -39,6 +39,8 @@ pub struct Vector {
     pub payload: [u8; 32],
     /// For `block failure`: the index of the failing block.
     pub block: Option<u64>,
+    /// For success vectors: the seed of the plaintext (spec appendix A).
+    pub seed: Option<String>,
     pub comment: String,
     pub file: Vec<u8>,
 }
@@ -52,6 +54,9 @@ impl Vector {
         let _ = writeln!(out, "payload: {}", hex::encode(self.payload));
         if let Some(b) = self.block {
             let _ = writeln!(out, "block: {b}");
+        }
+        if let Some(seed) = &self.seed {
+            let _ = writeln!(out, "seed: {seed}");
         }
         let _ = writeln!(out, "comment: {}", self.comment);
         out.push(b'\n');
@@ -88,6 +93,10 @@ struct Enc {
 
 impl Enc {
     fn new(len: usize, seed: &str, bs: u32, kind: PayloadKind, salt_byte: u8) -> Self {
+        Self::with_salt(len, seed, bs, kind, [salt_byte; 32])
+    }
+
+    fn with_salt(len: usize, seed: &str, bs: u32, kind: PayloadKind, salt: [u8; 32]) -> Self {
         let mut pt = plaintext(len, seed);
         if kind == PayloadKind::Gguf && len >= 8 {
             pt[..8].copy_from_slice(b"GGUF\x03\0\0\0");
@@ -98,14 +107,9 @@ impl Enc {
             payload_kind: kind,
             parallel: false,
         };
-        let mut enc = Encoder::new_with_salt_for_test_vectors(
-            Vec::new(),
-            &key,
-            len as u64,
-            &opts,
-            [salt_byte; 32],
-        )
-        .expect("valid options");
+        let mut enc =
+            Encoder::new_with_salt_for_test_vectors(Vec::new(), &key, len as u64, &opts, salt)
+                .expect("valid options");
         enc.write_all(&pt).expect("in-memory write");
         let (file, _) = enc.finish().expect("finish");
         let layout = Layout::new(bs, len as u64).expect("layout");
@@ -133,6 +137,95 @@ impl Enc {
     }
 }
 
+/// The largest plaintext length for block size `bs` whose file length
+/// `128 + P + 32 * ceil(P / bs) + 120` is at most 2^63 - 1 (spec 3.2).
+fn largest_plaintext(bs: u64) -> u64 {
+    let room = MAX_FILE_LEN - (HEADER_LEN + TRAILER_LEN) as u64;
+    let blocks = room.div_ceil(bs + TAG_LEN as u64);
+    let p = room - TAG_LEN as u64 * blocks;
+    let at = Layout::new(bs as u32, p).expect("the largest length is valid");
+    assert_eq!(at.file_len(), MAX_FILE_LEN, "exactly 2^63 - 1");
+    assert!(
+        Layout::new(bs as u32, p + 1).is_err(),
+        "one more byte is too long"
+    );
+    p
+}
+
+/// The 128 header bytes (genuine MAC) of an encoding of `len` bytes.
+fn header_only(len: u64, bs: u32, salt_byte: u8) -> Vec<u8> {
+    let key = MasterKey::from_bytes(vector_key());
+    let opts = EncodeOptions {
+        block_size: bs,
+        payload_kind: PayloadKind::Gguf,
+        parallel: false,
+    };
+    let mut out = Vec::new();
+    let enc = Encoder::new_with_salt_for_test_vectors(&mut out, &key, len, &opts, [salt_byte; 32])
+        .expect("valid options");
+    drop(enc);
+    out.truncate(HEADER_LEN);
+    out
+}
+
+/// The spec's `PRG` (6.1) and the number of values `uniform` rejects
+/// while deriving the permutation of `len` bytes (6.3) under the
+/// `K_shuffle` of `salt`: written here from the spec, apart from the core.
+fn shuffle_rejections(salt: &[u8; 32], len: usize) -> usize {
+    use ctr::cipher::{KeyIvInit, StreamCipher};
+    let mut k_shuffle = [0u8; 32];
+    hkdf::Hkdf::<Sha256>::new(Some(salt), &vector_key())
+        .expand(b"AVA3-v1 shuffle", &mut k_shuffle)
+        .expect("32 bytes");
+    let mut iv = [0u8; 16];
+    iv[..8].copy_from_slice(&(len as u64).to_be_bytes());
+    let mut prg = ctr::Ctr128BE::<aes::Aes256>::new(&k_shuffle.into(), &iv.into());
+    let mut rejected = 0;
+    let mut uniform = |n: u64| loop {
+        let mut b = [0u8; 4];
+        prg.apply_keystream(&mut b);
+        if u64::from(u32::from_le_bytes(b)) < (1u64 << 32) - ((1u64 << 32) % n) {
+            return;
+        }
+        rejected += 1;
+    };
+    let (m, t) = (len / 16, len % 16);
+    for j in (1..m).rev() {
+        uniform(j as u64 + 1);
+    }
+    for _ in 0..m {
+        uniform(16);
+    }
+    if t >= 2 {
+        uniform(t as u64);
+    }
+    rejected
+}
+
+/// The first salt `le64(c) || 24 bytes 0x55` for which some permutation of
+/// a file of `len` bytes in blocks of `bs` has a rejected draw; and a
+/// description of where.
+fn rejecting_salt(len: usize, bs: usize) -> ([u8; 32], String) {
+    let mut lengths = vec![bs.min(len)];
+    if len > bs && !len.is_multiple_of(bs) {
+        lengths.push(len % bs);
+    }
+    for c in 0u64.. {
+        let mut salt = [0x55u8; 32];
+        salt[..8].copy_from_slice(&c.to_le_bytes());
+        for &l in &lengths {
+            let r = shuffle_rejections(&salt, l);
+            if r > 0 {
+                return (
+                    salt,
+                    format!("{r} value(s) while deriving the permutation of length {l} (salt counter {c})"),
+                );
+            }
+        }
+    }
+    unreachable!("some salt rejects")
+}
+
 fn v(
     name: &str,
     expect: &'static str,
@@ -147,8 +240,17 @@ fn v(
         key: vector_key(),
         payload,
         block,
+        seed: None,
         comment: comment.to_string(),
         file,
+    }
+}
+
+/// A success vector: its plaintext is the counter stream of `seed`.
+fn ok(name: &str, seed: &str, e: &Enc, comment: &str) -> Vector {
+    Vector {
+        seed: Some(seed.to_string()),
+        ..v(name, "success", e.all(), None, comment, e.file.clone())
     }
 }
 
@@ -203,16 +305,92 @@ pub fn all_vectors() -> Vec<Vector> {
         ),
     ] {
         let e = Enc::new(len, name, bs, unknown, 1);
-        out.push(v(name, "success", e.all(), None, comment, e.file.clone()));
+        out.push(ok(name, name, &e, comment));
     }
     let g = Enc::new(70_000, "gguf", K64, PayloadKind::Gguf, 2);
-    out.push(v(
+    out.push(ok(
         "success_kind_gguf",
-        "success",
-        g.all(),
+        "gguf",
+        &g,
+        "payload kind 2 (GGUF); plaintext bytes 0..8 are GGUF 03 00 00 00",
+    ));
+    for (name, kind, comment) in [
+        ("success_kind_mlc", PayloadKind::Mlc, "payload kind 1 (MLC)"),
+        (
+            "success_kind_litert",
+            PayloadKind::LiteRt,
+            "payload kind 3 (LiteRT)",
+        ),
+    ] {
+        let e = Enc::new(9_000, name, K4, kind, 1);
+        out.push(ok(name, name, &e, comment));
+    }
+    // Block sizes other than 4096 and 65536, and short blocks.
+    for (name, len, bs, comment) in [
+        (
+            "success_bs8192_partial",
+            2 * 8192 + 1000,
+            1u32 << 13,
+            "block size 8192: two full blocks and a partial one",
+        ),
+        (
+            "success_bs32768_tail_only_final",
+            32768 + 7,
+            1 << 15,
+            "block size 32768; a 7-byte final block: no whole unit, the tail alone is rotated",
+        ),
+        (
+            "success_bs2_24_only_block_short",
+            4099,
+            MAX_BLOCK_SIZE,
+            "the largest block size, 2^24, and one short block (4099 bytes): the only permutation is that of length 4099 (spec 6.3); the pad is still 2^24 bytes",
+        ),
+    ] {
+        let e = Enc::new(len, name, bs, unknown, 1);
+        out.push(ok(name, name, &e, comment));
+    }
+    // A draw of `uniform` that rejects (spec 6.1): the first salt
+    // le64(c) || 24 bytes 0x55 for which deriving a permutation of this
+    // file rejects at least one value.
+    let (len, bs) = (32768 + 20000, 1u32 << 15);
+    let (salt, found) = rejecting_salt(len, bs as usize);
+    let e = Enc::with_salt(len, "success_uniform_rejection", bs, unknown, salt);
+    out.push(ok(
+        "success_uniform_rejection",
+        "success_uniform_rejection",
+        &e,
+        &format!(
+            "salt chosen so that uniform() rejects {found}; an implementation that skips the rejection shuffles differently"
+        ),
+    ));
+    // The largest file length a header may describe, 2^63 - 1 (spec 3.2),
+    // with a genuine header MAC: the header passes, the input then ends.
+    let limit = largest_plaintext(u64::from(K64));
+    let at_limit = header_only(limit, K64, 6);
+    out.push(v(
+        "truncated_at_largest_file_length",
+        "truncated",
+        none,
         None,
-        "payload kind 2 (GGUF)",
-        g.file.clone(),
+        &format!(
+            "a genuine header (valid MAC) of plaintext length {limit}, block size 65536: file length exactly 2^63 - 1, the largest valid; nothing follows the header"
+        ),
+        at_limit.clone(),
+    ));
+    out.push(v(
+        "header_length_one_past_largest",
+        "header failure",
+        none,
+        None,
+        &format!(
+            "the same header with plaintext length {}: file length above 2^63 - 1 (refused before the MAC)",
+            limit + 1
+        ),
+        {
+            let mut b = at_limit;
+            b[24..32].copy_from_slice(&(limit + 1).to_le_bytes());
+            b
+        },
     ));
 
     // The base file for most negative cases: 3 full blocks + 100 bytes.

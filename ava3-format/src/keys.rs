@@ -47,9 +47,10 @@ impl MasterKey {
         Ok(Self::from_bytes(arr))
     }
 
-    /// Parses 64 hexadecimal digits (surrounding white space is ignored).
+    /// Parses 64 hexadecimal digits; surrounding ASCII white space (space,
+    /// tab, LF, FF, CR) is ignored, and nothing else (spec appendix C).
     pub fn from_hex(text: &str) -> Result<Self> {
-        let text = text.trim();
+        let text = text.trim_matches(|c: char| c.is_ascii_whitespace());
         if text.len() != 2 * MASTER_KEY_LEN {
             return Err(Error::InvalidParameter(
                 "a hex master key is exactly 64 hexadecimal digits",
@@ -224,6 +225,12 @@ mod tests {
         let back = MasterKey::from_hex(&k.to_hex()).unwrap();
         assert_eq!(back.as_bytes(), k.as_bytes());
         assert!(MasterKey::from_hex("00").is_err());
+        // Appendix C: ASCII white space around the digits, nothing else.
+        let hex = k.to_hex();
+        let padded = format!(" \t\r\n{}\n\x0c", hex.as_str());
+        assert_eq!(MasterKey::from_hex(&padded).unwrap().key_id(), k.key_id());
+        assert!(MasterKey::from_hex(&format!("\u{a0}{}", hex.as_str())).is_err());
+        assert!(MasterKey::from_hex(&format!("{}\x0b", hex.as_str())).is_err());
         assert!(MasterKey::from_hex(&"zz".repeat(32)).is_err());
         let e = MasterKey::from_hex(&"zz".repeat(32))
             .unwrap_err()

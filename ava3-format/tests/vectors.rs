@@ -21,6 +21,7 @@ struct Case {
     key: [u8; 32],
     payload: [u8; 32],
     block: Option<u64>,
+    seed: Option<String>,
     file: Vec<u8>,
 }
 
@@ -40,6 +41,7 @@ fn parse(name: &str, bytes: &[u8]) -> Case {
         key: [0; 32],
         payload: [0; 32],
         block: None,
+        seed: None,
         file: bytes[split + 2..].to_vec(),
     };
     for line in head.lines() {
@@ -49,6 +51,7 @@ fn parse(name: &str, bytes: &[u8]) -> Case {
             "key" => hex::decode_to_slice(v, &mut case.key).expect("hex key"),
             "payload" => hex::decode_to_slice(v, &mut case.payload).expect("hex payload"),
             "block" => case.block = Some(v.parse().expect("block index")),
+            "seed" => case.seed = Some(v.to_string()),
             "comment" => {}
             other => panic!("unknown vector line {other}"),
         }
@@ -187,6 +190,41 @@ fn random_access_agrees_with_vectors() {
             case.name, case.expect
         );
     }
+}
+
+/// Spec appendix A: the plaintext of a success vector is the SHA-256
+/// counter stream of its `seed`, cut to the header's plaintext length (the
+/// first 8 bytes `GGUF` 03 00 00 00 for payload kind 2). Rebuilt here from
+/// that text alone, it hashes to the vector's `payload`.
+#[test]
+fn success_plaintexts_are_what_appendix_a_says() {
+    use sha2::{Digest, Sha256};
+    let mut checked = 0;
+    for case in load().iter().filter(|c| c.expect == Outcome::Success) {
+        let seed = case
+            .seed
+            .as_deref()
+            .unwrap_or_else(|| panic!("{}: no seed", case.name));
+        let len = u64::from_le_bytes(case.file[24..32].try_into().unwrap()) as usize;
+        let mut pt = Vec::new();
+        for counter in 0u64.. {
+            if pt.len() >= len {
+                break;
+            }
+            let mut h = Sha256::new();
+            h.update(seed.as_bytes());
+            h.update(counter.to_le_bytes());
+            pt.extend_from_slice(&h.finalize());
+        }
+        pt.truncate(len);
+        if case.file[20] == 2 && len >= 8 {
+            pt[..8].copy_from_slice(b"GGUF\x03\0\0\0");
+        }
+        let digest: [u8; 32] = Sha256::digest(&pt).into();
+        assert_eq!(digest, case.payload, "{}", case.name);
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked} success vectors");
 }
 
 #[test]

@@ -4,6 +4,7 @@ spec) against every test vector, and the Rust encoder's output against it."""
 import hashlib
 import os
 import pathlib
+import struct
 import subprocess
 import sys
 
@@ -49,6 +50,21 @@ def test_success_vectors_reencode_byte_for_byte(path):
     bs = int.from_bytes(body[16:20], "little")
     again = ava3_ref.encode(key, bytes(plaintext), body[32:64], bs, body[20])
     assert again == body
+
+
+@pytest.mark.parametrize("path", [p for p in VECTORS if p.name.startswith("success")],
+                         ids=lambda p: p.name)
+def test_success_plaintext_is_the_seed_counter_stream(path):
+    """Spec appendix A: SHA-256(seed || le64(counter)) blocks, cut to P bytes,
+    bytes 0..8 set to GGUF 03 00 00 00 when the payload kind is 2."""
+    fields, body = parse(path)
+    length = int.from_bytes(body[24:32], "little")
+    seed = fields["seed"].encode()
+    stream = b"".join(hashlib.sha256(seed + struct.pack("<Q", i)).digest()
+                      for i in range((length + 31) // 32))[:length]
+    if body[20] == 2 and length >= 8:
+        stream = b"GGUF\x03\0\0\0" + stream[8:]
+    assert hashlib.sha256(stream).hexdigest() == fields["payload"]
 
 
 KEY = bytes(range(32))
