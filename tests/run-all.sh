@@ -28,6 +28,9 @@ cargo fmt --all -- --check
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "rustdoc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
 step "API guard: no fixed-salt encoder without the test-vectors feature"
 # tests/api-guard uses ava3-format as a shipped build does; it must not compile.
 if guard=$(cargo check --locked --quiet --manifest-path tests/api-guard/Cargo.toml --target-dir target/api-guard 2>&1); then

@@ -300,12 +300,12 @@ fn a_model_over_4_gib() {
     .unwrap();
     assert_eq!(r.len(), len);
     let mut buf = [0u8; 13];
-    r.read_exact_at(1u64 << 32, &mut buf).unwrap();
+    r.read_exact_at(&mut buf, 1u64 << 32).unwrap();
     assert_eq!(&buf, b"past four GiB");
     let mut tail = [0u8; 10];
-    assert_eq!(r.read_at(len - 10, &mut tail).unwrap(), 10);
+    assert_eq!(r.read_at(&mut tail, len - 10).unwrap(), 10);
     assert_eq!(&tail[7..], b"end");
-    r.read_exact_at(0, &mut buf[..5]).unwrap();
+    r.read_exact_at(&mut buf[..5], 0).unwrap();
     assert_eq!(&buf[..5], b"start");
     ava3(tmp.path()).arg("verify").arg(&enc).assert().success();
 }

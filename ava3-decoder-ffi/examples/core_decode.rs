@@ -40,7 +40,7 @@ fn main() {
         let mut off = 0usize;
         while off < out.len() {
             let end = (off + (4 << 20)).min(out.len());
-            off += r.read_at(off as u64, &mut out[off..end]).unwrap();
+            off += r.read_at(&mut out[off..end], off as u64).unwrap();
         }
         std::hint::black_box(&out);
         seq.push(t.elapsed().as_secs_f64());

@@ -1,6 +1,6 @@
-//! The exported C functions. Each one runs its body inside [`guard`] (a
+//! The exported C functions. Each one runs its body inside `guard` (a
 //! panic becomes `AVA3_RESULT_PANIC`), checks every pointer through
-//! [`crate::ptr`], and writes its outputs only on success.
+//! `ptr`, and writes its outputs only on success.
 //!
 //! This module contains no unsafe block; it allows `unsafe_code` only
 //! because `#[no_mangle]` counts as unsafe for the lint.
@@ -167,7 +167,7 @@ pub extern "C" fn ava3_decoder_key_id(
         if out.len() != 16 {
             return Err(Ava3Result::InvalidParameter);
         }
-        out.copy_from_slice(&d.header().key_id.0);
+        out.copy_from_slice(d.header().key_id().as_bytes());
         Ok(())
     })
 }
@@ -178,7 +178,7 @@ pub extern "C" fn ava3_decoder_key_id(
 pub extern "C" fn ava3_decoder_payload_kind(d: *const Ava3Decoder, out: *mut u32) -> Ava3Result {
     guard(|| {
         let d = &ptr::as_ref(d)?.inner;
-        ptr::write(out, u32::from(d.header().payload_kind.code()))
+        ptr::write(out, u32::from(d.header().payload_kind().code()))
     })
 }
 
@@ -187,7 +187,7 @@ pub extern "C" fn ava3_decoder_payload_kind(d: *const Ava3Decoder, out: *mut u32
 pub extern "C" fn ava3_decoder_block_size(d: *const Ava3Decoder, out: *mut u32) -> Ava3Result {
     guard(|| {
         let d = &ptr::as_ref(d)?.inner;
-        ptr::write(out, d.header().block_size)
+        ptr::write(out, d.header().block_size())
     })
 }
 
@@ -241,7 +241,7 @@ pub extern "C" fn ava3_decoder_read_at(
             return Err(Ava3Result::NullParameter);
         }
         let buf = ptr::bytes_mut(buf, len)?;
-        let n = d.read_at(offset, buf)?;
+        let n = d.read_at(buf, offset)?;
         ptr::write(out_read, n)
     })
 }

@@ -7,7 +7,7 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use ava3_format::{read_header_at, Error, Header, MasterKey, RandomAccessReader, ReadAt};
+use ava3_format::{Error, Header, MasterKey, RandomAccessReader, ReadAt, Sealed};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::ptr::BorrowedBytes;
@@ -56,7 +56,8 @@ pub(crate) const NO_BLOCK: u64 = u64::MAX;
 #[derive(Debug)]
 pub struct Decoder {
     source: Arc<Source>,
-    header: Header,
+    /// The header, read once at open; `set_key` unlocks it.
+    sealed: Sealed,
     reader: Option<Arc<Reader>>,
     pos: u64,
     failed_block: Arc<AtomicU64>,
@@ -66,10 +67,10 @@ pub struct Decoder {
 impl Decoder {
     /// Reads and checks the header; no key yet.
     pub fn open(source: Source) -> Result<Self, Error> {
-        let (header, _) = read_header_at(&source)?;
+        let sealed = Sealed::read_at(&source)?;
         Ok(Self {
             source: Arc::new(source),
-            header,
+            sealed,
             reader: None,
             pos: 0,
             failed_block: Arc::new(AtomicU64::new(NO_BLOCK)),
@@ -83,7 +84,7 @@ impl Decoder {
     }
 
     pub fn header(&self) -> &Header {
-        &self.header
+        self.sealed.header()
     }
 
     /// Selects the key: checks its id, authenticates the header, the file
@@ -91,7 +92,10 @@ impl Decoder {
     /// is wiped when dropped.
     pub fn set_key(&mut self, key: &[u8]) -> Result<(), Error> {
         let key = MasterKey::from_slice(key)?;
-        let reader = RandomAccessReader::open(self.source.clone(), &key)?;
+        let reader = self
+            .sealed
+            .unlock(std::slice::from_ref(&key))?
+            .random_access(self.source.clone())?;
         self.reader = Some(Arc::new(reader));
         self.pos = 0;
         Ok(())
@@ -119,9 +123,9 @@ impl Decoder {
     }
 
     /// Random access; on failure `buf` is wiped.
-    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Ava3Result> {
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, Ava3Result> {
         let r = self.reader()?;
-        r.read_at(offset, buf).map_err(|e| {
+        r.read_at(buf, offset).map_err(|e| {
             buf.zeroize();
             self.fail(&e)
         })
@@ -129,7 +133,7 @@ impl Decoder {
 
     /// Sequential read from the current position.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Ava3Result> {
-        let n = self.read_at(self.pos, buf)?;
+        let n = self.read_at(buf, self.pos)?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -246,7 +250,7 @@ impl FileCookie {
     /// `buffer_size` above [`MAX_STDIO_BUFFER`] is an invalid argument; a
     /// buffer that cannot be allocated is `OutOfMemory`, never an abort.
     pub fn new(d: &Decoder, buffer_size: usize) -> Result<Self, Ava3Result> {
-        let bs = d.header().block_size as usize;
+        let bs = d.header().block_size() as usize;
         if buffer_size > MAX_STDIO_BUFFER {
             return Err(Ava3Result::InvalidParameter);
         }

@@ -152,7 +152,7 @@ fn nothing_is_readable_before_the_key_and_the_wrong_key_is_named() {
         Ava3Result::InvalidParameter
     );
     assert_eq!(ava3_decoder_key_id(d, id.as_mut_ptr(), 16), Ava3Result::Ok);
-    assert_eq!(id, MasterKey::from_bytes([4; 32]).key_id().0);
+    assert_eq!(id, *MasterKey::from_bytes([4; 32]).key_id().as_bytes());
     // The right key.
     assert_eq!(
         ava3_decoder_set_key(d, [4u8; 32].as_ptr(), 32),

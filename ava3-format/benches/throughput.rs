@@ -35,7 +35,7 @@ fn encode(key: &MasterKey, pt: &[u8], parallel: bool, out: &mut Vec<u8>) {
     let opts = EncodeOptions {
         block_size: BS as u32,
         payload_kind: PayloadKind::Unknown,
-        parallel,
+        threads: if parallel { 0 } else { 1 },
     };
     let mut enc = Encoder::new(out, key, pt.len() as u64, &opts).unwrap();
     std::io::Write::write_all(&mut enc, pt).unwrap();
@@ -113,7 +113,8 @@ fn primitives(c: &mut Criterion) {
     // XORs it into the plaintext, shuffles and XORs the pad into the
     // encoder's batch buffer. Their cost is the difference with AES-CTR
     // alone, block by block, into that buffer.
-    let mut out = vec![0u8; ava3_format::encode::BATCH_BYTES];
+    // The encoder's batch: 1 MiB.
+    let mut out = vec![0u8; 1 << 20];
     let mut scratch = vec![0u8; BS];
     let obf = Obfuscator::new(&[3u8; 32], BS);
     g.bench_function("aes256ctr_block_by_block", |b| {
@@ -181,9 +182,9 @@ fn core(c: &mut Criterion) {
             let opts = EncodeOptions {
                 block_size: BS as u32,
                 payload_kind: PayloadKind::Unknown,
-                parallel,
+                threads,
             };
-            b.iter(|| encode_at(&pt[..], &dest, &key, LEN as u64, &opts, threads, &|_| {}).unwrap())
+            b.iter(|| encode_at(&pt[..], &dest, &key, LEN as u64, &opts, &|_| {}).unwrap())
         });
         g.bench_function("decode", |b| {
             b.iter(|| pool.install(|| decode(&key, &file, parallel, &mut out)))
@@ -215,7 +216,7 @@ fn forged_header(c: &mut Criterion) {
     let opts = EncodeOptions {
         block_size: 1 << 24,
         payload_kind: PayloadKind::Gguf,
-        parallel: false,
+        threads: 1,
     };
     // A genuine header of a 1 TiB model: the encoder writes it first.
     let mut genuine = Vec::new();

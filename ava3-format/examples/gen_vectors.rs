@@ -14,8 +14,14 @@
 use std::io::Write;
 use std::path::Path;
 
-use ava3_format::header::{Layout, HEADER_LEN, MAX_BLOCK_SIZE, MAX_FILE_LEN, TAG_LEN, TRAILER_LEN};
-use ava3_format::{EncodeOptions, Encoder, MasterKey, PayloadKind};
+use ava3_format::{EncodeOptions, Encoder, Layout, MasterKey, PayloadKind, MAX_BLOCK_SIZE};
+
+// Layout constants, from the spec (sections 3.1-3.3).
+const HEADER_LEN: usize = 128;
+const TAG_LEN: usize = 32;
+const TRAILER_LEN: usize = 120;
+/// The largest file length a header may describe: 2^63 - 1 (spec 3.2).
+const MAX_FILE_LEN: u64 = (1 << 63) - 1;
 use sha2::{Digest, Sha256};
 
 /// The key every vector is encoded with: bytes 0x00, 0x01, ..., 0x1f.
@@ -105,7 +111,7 @@ impl Enc {
         let opts = EncodeOptions {
             block_size: bs,
             payload_kind: kind,
-            parallel: false,
+            threads: 1,
         };
         let mut enc =
             Encoder::new_with_salt_for_test_vectors(Vec::new(), &key, len as u64, &opts, salt)
@@ -158,7 +164,7 @@ fn header_only(len: u64, bs: u32, salt_byte: u8) -> Vec<u8> {
     let opts = EncodeOptions {
         block_size: bs,
         payload_kind: PayloadKind::Gguf,
-        parallel: false,
+        threads: 1,
     };
     let mut out = Vec::new();
     let enc = Encoder::new_with_salt_for_test_vectors(&mut out, &key, len, &opts, [salt_byte; 32])

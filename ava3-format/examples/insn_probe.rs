@@ -30,7 +30,7 @@ fn main() {
             let key = MasterKey::from_bytes([7; 32]);
             let plain: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             let opts = EncodeOptions {
-                parallel: false,
+                threads: 1,
                 ..EncodeOptions::default()
             };
             let (file, _) = encode_to_vec(&key, &plain, &opts).expect("encode");

@@ -156,7 +156,7 @@ impl FileCipher {
         keys: &[MasterKey],
     ) -> Result<Self> {
         let key = select_key(header, keys)?;
-        let layout = header.layout()?;
+        let layout = header.layout();
         let mac = MacKey::new(&key.derive_mac(&header.salt));
         mac.check_header(raw)?;
         Ok(Self::build(key, &header.salt, layout, mac))
@@ -441,11 +441,8 @@ mod tests {
     fn unlock_checks_the_header_mac() {
         let key = MasterKey::from_bytes([5; 32]);
         let header = Header {
-            version: crate::header::VERSION,
-            flags: 0,
-            block_size: crate::header::MAX_BLOCK_SIZE,
+            layout: Layout::new(crate::header::MAX_BLOCK_SIZE, 1 << 40).unwrap(),
             payload_kind: crate::kind::PayloadKind::Gguf,
-            plaintext_len: 1 << 40,
             salt: [1; 32],
             key_id: key.key_id(),
             mac: [0xAA; 32],

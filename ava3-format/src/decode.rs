@@ -6,14 +6,14 @@ use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 
 use rayon::prelude::*;
-use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::cipher::{FileCipher, KeylessHasher};
 use crate::error::{Error, Result};
 use crate::header::{Header, Layout, TAG_LEN};
 use crate::keys::MasterKey;
-use crate::stream::{read_header, Batch, StoredReader};
+use crate::sealed::{Sealed, Unlocked};
+use crate::stream::{Batch, StoredReader};
 
 /// Options of a decode or verify.
 #[derive(Clone, Debug)]
@@ -61,6 +61,32 @@ impl<R> fmt::Debug for Decoder<R> {
     }
 }
 
+impl Unlocked {
+    /// The streaming decoder of this file, reading the blocks from `rest`:
+    /// the input just after the header (where [`Sealed::read`] left it).
+    pub fn decoder<R: Read + Send>(self, rest: R, options: &DecodeOptions) -> Decoder<R> {
+        let (sealed, cipher) = self.into_parts();
+        let layout = *cipher.layout();
+        Decoder {
+            stored: StoredReader::new(rest, layout, options.parallel),
+            header: sealed.header().clone(),
+            cipher,
+            plain: Zeroizing::new(Vec::new()),
+            plain_len: 0,
+            plain_pos: 0,
+            batch_bytes: crate::encode::batch_blocks(layout.block_size())
+                * layout.block_size() as usize,
+            plain_offset: 0,
+            pending_error: None,
+            keyless: Some(KeylessHasher::new(sealed.raw())),
+            recorded_sha256: None,
+            recorded_keyless: None,
+            at_end: false,
+            parallel: options.parallel,
+        }
+    }
+}
+
 impl<R: Read + Send> Decoder<R> {
     /// Reads the header, selects the key and checks the header MAC.
     pub fn new(inner: R, key: &MasterKey) -> Result<Self> {
@@ -75,26 +101,8 @@ impl<R: Read + Send> Decoder<R> {
     /// Like [`Decoder::new`] with a key ring (the key is picked by key id)
     /// and options.
     pub fn with_options(mut inner: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Self> {
-        let (header, raw) = read_header(&mut inner)?;
-        let cipher = FileCipher::unlock(&header, &raw, keys)?;
-        let layout = *cipher.layout();
-        Ok(Self {
-            stored: StoredReader::new(inner, layout, options.parallel),
-            header,
-            cipher,
-            plain: Zeroizing::new(Vec::new()),
-            plain_len: 0,
-            plain_pos: 0,
-            batch_bytes: crate::encode::batch_blocks(layout.block_size())
-                * layout.block_size() as usize,
-            plain_offset: 0,
-            pending_error: None,
-            keyless: Some(KeylessHasher::new(&raw)),
-            recorded_sha256: None,
-            recorded_keyless: None,
-            at_end: false,
-            parallel: options.parallel,
-        })
+        let unlocked = Sealed::read(&mut inner)?.unlock(keys)?;
+        Ok(unlocked.decoder(inner, options))
     }
 
     /// The authenticated header.
@@ -200,16 +208,11 @@ impl<R: Read + Send> Decoder<R> {
             return Ok(());
         }
         self.at_end = true;
-        let trailer = self.stored.read_trailer()?;
-        let digest = self.cipher.open_trailer(&self.header.mac, &trailer)?;
-        if let Some(h) = self.keyless.take() {
-            let computed = h.finish(&trailer.to_bytes());
-            if !bool::from(computed.ct_eq(&trailer.keyless_sha256)) {
-                return Err(Error::KeylessDigestMismatch);
-            }
-        }
-        self.stored.expect_eof()?;
-        self.recorded_sha256 = Some(digest);
+        let keyless = self.keyless.take();
+        let (trailer, digest) = self
+            .stored
+            .finish(Some((&self.cipher, &self.header)), keyless)?;
+        self.recorded_sha256 = digest;
         self.recorded_keyless = Some(trailer.keyless_sha256);
         Ok(())
     }

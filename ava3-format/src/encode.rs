@@ -10,13 +10,13 @@ use zeroize::Zeroizing;
 
 use crate::cipher::{FileCipher, KeylessHasher};
 use crate::error::{Error, Result};
-use crate::header::{Header, Layout, DEFAULT_BLOCK_SIZE, HEADER_LEN, TAG_LEN, VERSION};
+use crate::header::{Header, Layout, DEFAULT_BLOCK_SIZE, HEADER_LEN, TAG_LEN};
 use crate::keys::{random_salt, MasterKey, SALT_LEN};
 use crate::kind::PayloadKind;
 
 /// Bytes of plaintext processed per batch: blocks of one batch are sealed in
 /// parallel, and a streaming encoder or decoder holds one batch in memory.
-pub const BATCH_BYTES: usize = 1 << 20;
+pub(crate) const BATCH_BYTES: usize = 1 << 20;
 
 /// Options of an encode.
 #[derive(Clone, Debug)]
@@ -25,9 +25,27 @@ pub struct EncodeOptions {
     pub block_size: u32,
     /// Payload kind recorded in the header.
     pub payload_kind: PayloadKind,
-    /// Seal the blocks of a batch on the current rayon pool (output is
-    /// byte-identical either way).
-    pub parallel: bool,
+    /// Threads that seal blocks (the output is byte-identical for every
+    /// value): 1 seals on the calling thread; any other value seals on the
+    /// current rayon pool, whose size the caller chooses
+    /// (`ThreadPool::install`), and [`crate::encode_at()`] runs that many
+    /// lanes (0: one per thread of the current rayon pool).
+    pub threads: usize,
+}
+
+impl EncodeOptions {
+    /// Whether blocks are sealed on the rayon pool.
+    pub(crate) fn parallel(&self) -> bool {
+        self.threads != 1
+    }
+
+    /// The lanes of [`crate::encode_at()`].
+    pub(crate) fn lanes(&self) -> usize {
+        match self.threads {
+            0 => rayon::current_num_threads(),
+            n => n,
+        }
+    }
 }
 
 impl Default for EncodeOptions {
@@ -35,7 +53,7 @@ impl Default for EncodeOptions {
         Self {
             block_size: DEFAULT_BLOCK_SIZE,
             payload_kind: PayloadKind::Unknown,
-            parallel: true,
+            threads: 0,
         }
     }
 }
@@ -69,11 +87,8 @@ pub(crate) fn start(
         .map_err(|_| Error::InvalidParameter("block size or plaintext length out of range"))?;
     let cipher = FileCipher::new(key, &salt, layout);
     let mut header = Header {
-        version: VERSION,
-        flags: 0,
-        block_size: options.block_size,
+        layout,
         payload_kind: options.payload_kind,
-        plaintext_len,
         salt,
         key_id: key.key_id(),
         mac: [0; 32],
@@ -165,7 +180,7 @@ impl<W: Write + Send> Encoder<W> {
             received: 0,
             plaintext: Sha256::new(),
             keyless: KeylessHasher::new(&bytes),
-            parallel: options.parallel,
+            parallel: options.parallel(),
             poisoned: false,
             header,
         })

@@ -19,8 +19,8 @@
 //! [`crate::Encoder`], whose batches share one rayon pool with other files.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, Write};
+
+use std::io;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use sha2::{Digest, Sha256};
@@ -30,103 +30,18 @@ use crate::cipher::{FileCipher, KeylessHasher};
 use crate::encode::{start, EncodeOptions, EncodeSummary};
 use crate::error::{Error, Result};
 use crate::header::{Header, Layout, TAG_LEN};
+use crate::io::{ReadAt, WriteAt};
 use crate::keys::{random_salt, MasterKey, SALT_LEN};
-use crate::random_access::ReadAt;
 
 /// Plaintext bytes a lane reads, hashes and seals at a time (1 MiB measured
 /// a little faster than 256 KiB and 512 KiB on the 2-core bench machine).
-pub const CHUNK_BYTES: usize = 1 << 20;
-
-/// A destination written by offset, from several threads at once.
-pub trait WriteAt: Send + Sync {
-    /// Writes all of `buf` at `offset`.
-    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
-
-    /// True when writes must come in file order (a stream). Files take
-    /// them in any order, which lets lanes write as soon as they can.
-    fn in_order(&self) -> bool {
-        false
-    }
-}
-
-impl WriteAt for File {
-    #[cfg(unix)]
-    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        std::os::unix::fs::FileExt::write_all_at(self, buf, offset)
-    }
-
-    #[cfg(windows)]
-    fn write_all_at(&self, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
-        use std::os::windows::fs::FileExt;
-        while !buf.is_empty() {
-            match self.seek_write(buf, offset) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
-                    buf = &buf[n..];
-                    offset += n as u64;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<T: WriteAt + ?Sized> WriteAt for &T {
-    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        (**self).write_all_at(buf, offset)
-    }
-    fn in_order(&self) -> bool {
-        (**self).in_order()
-    }
-}
-
-/// A stream (standard output, a pipe) as a [`WriteAt`] for [`encode_at`],
-/// which writes in file order: every write must start where the previous
-/// one ended, or it fails.
-#[derive(Debug)]
-pub struct SequentialSink<W> {
-    inner: Mutex<(W, u64)>,
-}
-
-impl<W: Write + Send> SequentialSink<W> {
-    /// Wraps `inner`, positioned at offset 0 of the encoding.
-    pub fn new(inner: W) -> Self {
-        Self {
-            inner: Mutex::new((inner, 0)),
-        }
-    }
-
-    /// The stream back (not flushed).
-    pub fn into_inner(self) -> W {
-        self.inner
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0
-    }
-}
-
-impl<W: Write + Send> WriteAt for SequentialSink<W> {
-    fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        let mut g = lock(&self.inner);
-        if offset != g.1 {
-            return Err(io::Error::other("out-of-order write to a stream"));
-        }
-        g.0.write_all(buf)?;
-        g.1 += buf.len() as u64;
-        Ok(())
-    }
-    fn in_order(&self) -> bool {
-        true
-    }
-}
+const CHUNK_BYTES: usize = 1 << 20;
 
 /// Encodes the first `plaintext_len` bytes of `source` into `dest` (which
 /// should be empty: the encoding is written at offsets `0..file_len`) with a
-/// fresh random salt, on `lanes` threads (at least 1; the calling thread is
-/// one of them). `progress` is called with the plaintext bytes of each chunk
-/// once it is written.
+/// fresh random salt, on `options.threads` lanes (0: one per thread of the
+/// current rayon pool; the calling thread is one of them). `progress` is
+/// called with the plaintext bytes of each chunk once it is written.
 ///
 /// Fails with [`Error::LengthMismatch`] when `source` turns out shorter or
 /// longer than `plaintext_len`. On any failure `dest` holds a partial
@@ -137,7 +52,6 @@ pub fn encode_at<R, W>(
     key: &MasterKey,
     plaintext_len: u64,
     options: &EncodeOptions,
-    lanes: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<EncodeSummary>
 where
@@ -150,36 +64,7 @@ where
         plaintext_len,
         progress,
     };
-    job.run(key, options, lanes, random_salt()?)
-}
-
-/// Like [`encode_at`] with a caller-chosen salt. Only for tests (cargo
-/// feature `test-vectors`): reusing a salt with the same key reuses every
-/// subkey.
-#[cfg(any(test, feature = "test-vectors"))]
-#[doc(hidden)]
-#[allow(clippy::too_many_arguments)]
-pub fn encode_at_with_salt_for_tests<R, W>(
-    source: &R,
-    dest: &W,
-    key: &MasterKey,
-    plaintext_len: u64,
-    options: &EncodeOptions,
-    lanes: usize,
-    chunk_bytes: usize,
-    salt: [u8; SALT_LEN],
-) -> Result<EncodeSummary>
-where
-    R: ReadAt + ?Sized,
-    W: WriteAt + ?Sized,
-{
-    let job = Job {
-        source,
-        dest,
-        plaintext_len,
-        progress: &|_| {},
-    };
-    job.run_with_chunk(key, options, lanes, salt, chunk_bytes)
+    job.run(key, options, random_salt()?, CHUNK_BYTES)
 }
 
 struct Job<'a, R: ?Sized, W: ?Sized> {
@@ -333,17 +218,6 @@ impl<R: ReadAt + ?Sized, W: WriteAt + ?Sized> Job<'_, R, W> {
         &self,
         key: &MasterKey,
         options: &EncodeOptions,
-        lanes: usize,
-        salt: [u8; SALT_LEN],
-    ) -> Result<EncodeSummary> {
-        self.run_with_chunk(key, options, lanes, salt, CHUNK_BYTES)
-    }
-
-    fn run_with_chunk(
-        &self,
-        key: &MasterKey,
-        options: &EncodeOptions,
-        lanes: usize,
         salt: [u8; SALT_LEN],
         chunk_bytes: usize,
     ) -> Result<EncodeSummary> {
@@ -376,7 +250,7 @@ impl<R: ReadAt + ?Sized, W: WriteAt + ?Sized> Job<'_, R, W> {
                 spare: Vec::new(),
             }),
         };
-        let lanes = (lanes.max(1) as u64).min(chunks);
+        let lanes = (options.lanes().max(1) as u64).min(chunks);
         let run_lane = |first: u64| {
             let r = self.lane(&shared, first, lanes);
             if r.is_err() {
@@ -490,8 +364,35 @@ fn summary(header: Header, digest: [u8; 32], keyless: [u8; 32], layout: &Layout)
 mod tests {
     use super::*;
     use crate::encode::Encoder;
+    use crate::io::SequentialSink;
     use crate::kind::PayloadKind;
     use proptest::prelude::*;
+    use std::io::Write;
+
+    /// `encode_at` with a fixed salt and chunk size, on `lanes` lanes.
+    #[allow(clippy::too_many_arguments)]
+    fn encode_at_with_salt_for_tests<R: ReadAt + ?Sized, W: WriteAt + ?Sized>(
+        source: &R,
+        dest: &W,
+        key: &MasterKey,
+        plaintext_len: u64,
+        options: &EncodeOptions,
+        lanes: usize,
+        chunk_bytes: usize,
+        salt: [u8; SALT_LEN],
+    ) -> Result<EncodeSummary> {
+        let job = Job {
+            source,
+            dest,
+            plaintext_len,
+            progress: &|_| {},
+        };
+        let options = EncodeOptions {
+            threads: lanes,
+            ..options.clone()
+        };
+        job.run(key, &options, salt, chunk_bytes)
+    }
 
     /// A growable in-memory destination.
     struct MemDest(Mutex<Vec<u8>>);
@@ -554,7 +455,7 @@ mod tests {
             let opts = EncodeOptions {
                 block_size: 1 << bs_shift,
                 payload_kind: PayloadKind::Gguf,
-                parallel: false,
+                threads: 1,
             };
             let salt = [seed ^ 0x5a; 32];
             let expected = streaming(&key, &data, &opts, salt);

@@ -6,23 +6,23 @@ use crate::keys::{KeyId, KEY_ID_LEN, SALT_LEN};
 use crate::kind::PayloadKind;
 
 /// The 8 magic bytes every AVA3 file starts with.
-pub const MAGIC: [u8; 8] = [0x89, b'A', b'V', b'A', b'3', 0x0D, 0x0A, 0x1A];
+pub(crate) const MAGIC: [u8; 8] = [0x89, b'A', b'V', b'A', b'3', 0x0D, 0x0A, 0x1A];
 /// The format version this crate reads and writes.
-pub const VERSION: u16 = 1;
+pub(crate) const VERSION: u16 = 1;
 /// Length of a version 1 header.
-pub const HEADER_LEN: usize = 128;
+pub(crate) const HEADER_LEN: usize = 128;
 /// Bytes of the header covered by the header MAC.
-pub const HEADER_MAC_INPUT_LEN: usize = 96;
+pub(crate) const HEADER_MAC_INPUT_LEN: usize = 96;
 /// Length of every MAC and tag.
-pub const TAG_LEN: usize = 32;
+pub(crate) const TAG_LEN: usize = 32;
 /// Length of the trailer.
-pub const TRAILER_LEN: usize = 120;
+pub(crate) const TRAILER_LEN: usize = 120;
 /// The 8 bytes a trailer starts with.
-pub const TRAILER_MAGIC: [u8; 8] = *b"AVA3-END";
+pub(crate) const TRAILER_MAGIC: [u8; 8] = *b"AVA3-END";
 /// Bytes of the trailer covered by the trailer MAC.
-pub const TRAILER_MAC_INPUT_LEN: usize = 56;
+pub(crate) const TRAILER_MAC_INPUT_LEN: usize = 56;
 /// Bytes of the trailer covered by the keyless digest.
-pub const TRAILER_KEYLESS_INPUT_LEN: usize = 88;
+pub(crate) const TRAILER_KEYLESS_INPUT_LEN: usize = 88;
 /// Smallest allowed block size.
 pub const MIN_BLOCK_SIZE: u32 = 1 << 12;
 /// Largest allowed block size.
@@ -30,9 +30,12 @@ pub const MAX_BLOCK_SIZE: u32 = 1 << 24;
 /// Default block size (64 KiB).
 pub const DEFAULT_BLOCK_SIZE: u32 = 1 << 16;
 /// Largest total file length a valid header may describe.
-pub const MAX_FILE_LEN: u64 = i64::MAX as u64;
+pub(crate) const MAX_FILE_LEN: u64 = i64::MAX as u64;
 
-/// Returns true when `bs` is an allowed block size.
+/// The rule a block size must follow, in words (for messages and help).
+pub const BLOCK_SIZE_RULE: &str = "a power of two from 4096 to 16777216 (4 KiB to 16 MiB)";
+
+/// Returns true when `bs` is an allowed block size ([`BLOCK_SIZE_RULE`]).
 pub fn block_size_is_valid(bs: u32) -> bool {
     bs.is_power_of_two() && (MIN_BLOCK_SIZE..=MAX_BLOCK_SIZE).contains(&bs)
 }
@@ -48,7 +51,7 @@ pub struct Layout {
 
 impl Layout {
     /// Computes the layout, or fails when the block size is invalid or the
-    /// file would exceed [`MAX_FILE_LEN`].
+    /// file would exceed 2^63 - 1 bytes (spec 3.2).
     pub fn new(block_size: u32, plaintext_len: u64) -> Result<Self> {
         if !block_size_is_valid(block_size) {
             return Err(Error::CorruptHeader(HeaderProblem::BlockSize(block_size)));
@@ -120,45 +123,65 @@ impl Layout {
     }
 }
 
-/// A parsed header (spec 3.1). The MAC is kept as read; it is checked
-/// when a reader unlocks the file (`cipher::FileCipher::unlock`).
+/// A parsed header (spec 3.1): what a file says about itself before any
+/// key is given. Every field was validated by the parser (7.1 steps 1-4);
+/// the MAC is checked when the file is unlocked ([`crate::Sealed::unlock`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
-    /// Format version (always 1 once parsed).
-    pub version: u16,
-    /// Flags (always 0 in version 1).
-    pub flags: u32,
-    /// Block size in bytes.
-    pub block_size: u32,
-    /// What the plaintext is.
-    pub payload_kind: PayloadKind,
-    /// Plaintext length in bytes.
-    pub plaintext_len: u64,
-    /// Per-file random salt.
-    pub salt: [u8; SALT_LEN],
-    /// Key id of the master key.
-    pub key_id: KeyId,
-    /// HMAC-SHA256 over the first 96 bytes.
-    pub mac: [u8; TAG_LEN],
+    pub(crate) layout: Layout,
+    pub(crate) payload_kind: PayloadKind,
+    pub(crate) salt: [u8; SALT_LEN],
+    pub(crate) key_id: KeyId,
+    pub(crate) mac: [u8; TAG_LEN],
 }
 
 impl Header {
-    /// The layout this header describes (already validated by `parse`).
-    pub fn layout(&self) -> Result<Layout> {
-        Layout::new(self.block_size, self.plaintext_len)
+    /// The format version (1: the only one this crate reads and writes).
+    pub fn version(&self) -> u16 {
+        VERSION
+    }
+
+    /// The block size in bytes.
+    pub fn block_size(&self) -> u32 {
+        self.layout.block_size() as u32
+    }
+
+    /// The plaintext length in bytes.
+    pub fn plaintext_len(&self) -> u64 {
+        self.layout.plaintext_len()
+    }
+
+    /// What the plaintext is, as the encoder recorded it.
+    pub fn payload_kind(&self) -> PayloadKind {
+        self.payload_kind
+    }
+
+    /// The id of the master key the file was encoded with.
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// The per-file random salt (public: it only makes the subkeys unique).
+    pub fn salt(&self) -> &[u8; SALT_LEN] {
+        &self.salt
+    }
+
+    /// Sizes and offsets of the file.
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// Serializes the 96 bytes covered by the MAC, followed by the MAC.
-    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
+    pub(crate) fn to_bytes(&self) -> [u8; HEADER_LEN] {
         let mut b = [0u8; HEADER_LEN];
         b[0..8].copy_from_slice(&MAGIC);
-        b[8..10].copy_from_slice(&self.version.to_le_bytes());
+        b[8..10].copy_from_slice(&VERSION.to_le_bytes());
         b[10..12].copy_from_slice(&(HEADER_LEN as u16).to_le_bytes());
-        b[12..16].copy_from_slice(&self.flags.to_le_bytes());
-        b[16..20].copy_from_slice(&self.block_size.to_le_bytes());
+        // 12..16 flags: none in version 1
+        b[16..20].copy_from_slice(&self.block_size().to_le_bytes());
         b[20] = self.payload_kind.code();
         // 21..24 reserved, zero
-        b[24..32].copy_from_slice(&self.plaintext_len.to_le_bytes());
+        b[24..32].copy_from_slice(&self.plaintext_len().to_le_bytes());
         b[32..64].copy_from_slice(&self.salt);
         b[64..80].copy_from_slice(&self.key_id.0);
         // 80..96 reserved, zero
@@ -168,7 +191,7 @@ impl Header {
 
     /// Checks the magic and version from the first bytes of a file
     /// (spec 7.1 steps 1 and 2). `prefix` may be shorter than a header.
-    pub fn check_prefix(prefix: &[u8]) -> Result<()> {
+    pub(crate) fn check_prefix(prefix: &[u8]) -> Result<()> {
         if prefix.is_empty() {
             return Err(Error::NotAva3("the input is empty"));
         }
@@ -197,7 +220,7 @@ impl Header {
 
     /// Parses and validates a header, without its MAC (spec 7.1 steps 1-4).
     /// `bytes` holds what the input has, up to [`HEADER_LEN`] bytes.
-    pub fn parse(bytes: &[u8]) -> Result<Self> {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self> {
         Self::check_prefix(bytes)?;
         let b = &bytes[..HEADER_LEN];
         let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
@@ -224,7 +247,7 @@ impl Header {
         let mut len8 = [0u8; 8];
         len8.copy_from_slice(&b[24..32]);
         let plaintext_len = u64::from_le_bytes(len8);
-        Layout::new(block_size, plaintext_len)?;
+        let layout = Layout::new(block_size, plaintext_len)?;
         let mut salt = [0u8; SALT_LEN];
         salt.copy_from_slice(&b[32..64]);
         let mut key_id = [0u8; KEY_ID_LEN];
@@ -232,11 +255,8 @@ impl Header {
         let mut mac = [0u8; TAG_LEN];
         mac.copy_from_slice(&b[96..128]);
         Ok(Self {
-            version: VERSION,
-            flags,
-            block_size,
+            layout,
             payload_kind,
-            plaintext_len,
             salt,
             key_id: KeyId(key_id),
             mac,
@@ -246,22 +266,22 @@ impl Header {
 
 /// A parsed trailer (spec 3.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Trailer {
+pub(crate) struct Trailer {
     /// Number of blocks.
-    pub block_count: u64,
+    pub(crate) block_count: u64,
     /// Plaintext length.
-    pub plaintext_len: u64,
+    pub(crate) plaintext_len: u64,
     /// The plaintext SHA-256, encrypted under the file's encryption key.
-    pub encrypted_plaintext_sha256: [u8; 32],
+    pub(crate) encrypted_plaintext_sha256: [u8; 32],
     /// HMAC-SHA256 over the header MAC and the first 56 trailer bytes.
-    pub mac: [u8; TAG_LEN],
+    pub(crate) mac: [u8; TAG_LEN],
     /// SHA-256 of the stored bytes (the keyless digest).
-    pub keyless_sha256: [u8; 32],
+    pub(crate) keyless_sha256: [u8; 32],
 }
 
 impl Trailer {
     /// Serializes the trailer.
-    pub fn to_bytes(&self) -> [u8; TRAILER_LEN] {
+    pub(crate) fn to_bytes(&self) -> [u8; TRAILER_LEN] {
         let mut b = [0u8; TRAILER_LEN];
         b[0..8].copy_from_slice(&TRAILER_MAGIC);
         b[8..16].copy_from_slice(&self.block_count.to_le_bytes());
@@ -274,7 +294,7 @@ impl Trailer {
 
     /// Parses a trailer and checks its magic and fields against `layout`
     /// (spec 7.3 step 1). The MAC and the keyless digest are checked elsewhere.
-    pub fn parse(b: &[u8; TRAILER_LEN], layout: &Layout) -> Result<Self> {
+    pub(crate) fn parse(b: &[u8; TRAILER_LEN], layout: &Layout) -> Result<Self> {
         if b[0..8] != TRAILER_MAGIC {
             return Err(Error::CorruptTrailer(TrailerProblem::Magic));
         }
@@ -309,11 +329,8 @@ mod tests {
 
     fn sample() -> Header {
         Header {
-            version: 1,
-            flags: 0,
-            block_size: DEFAULT_BLOCK_SIZE,
+            layout: Layout::new(DEFAULT_BLOCK_SIZE, 1_000_000).unwrap(),
             payload_kind: PayloadKind::Gguf,
-            plaintext_len: 1_000_000,
             salt: [3; 32],
             key_id: KeyId([9; 16]),
             mac: [7; 32],

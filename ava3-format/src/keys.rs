@@ -14,11 +14,11 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::error::{Error, Result};
 
 /// Length of a master key in bytes.
-pub const MASTER_KEY_LEN: usize = 32;
+pub(crate) const MASTER_KEY_LEN: usize = 32;
 /// Length of a key id in bytes.
-pub const KEY_ID_LEN: usize = 16;
+pub(crate) const KEY_ID_LEN: usize = 16;
 /// Length of the per-file salt in bytes.
-pub const SALT_LEN: usize = 32;
+pub(crate) const SALT_LEN: usize = 32;
 
 /// HKDF `info` labels (spec 4.2). Each subkey is 32 bytes.
 pub(crate) const INFO_ENC: &[u8] = b"AVA3-v1 enc";
@@ -75,11 +75,6 @@ impl MasterKey {
     /// (for writing key files).
     pub fn to_hex(&self) -> Zeroizing<String> {
         Zeroizing::new(hex::encode(self.bytes))
-    }
-
-    /// The raw key bytes.
-    pub fn as_bytes(&self) -> &[u8; MASTER_KEY_LEN] {
-        &self.bytes
     }
 
     /// The public key id of this key (spec 4.1).
@@ -154,9 +149,14 @@ impl fmt::Debug for FileKeys {
 /// The public fingerprint of a master key: 16 bytes of HKDF output that
 /// reveal nothing about the key. Displayed as 32 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId(pub [u8; KEY_ID_LEN]);
+pub struct KeyId(pub(crate) [u8; KEY_ID_LEN]);
 
 impl KeyId {
+    /// The 16 bytes of the id.
+    pub fn as_bytes(&self) -> &[u8; KEY_ID_LEN] {
+        &self.0
+    }
+
     /// The id as 32 lowercase hex digits.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
@@ -223,7 +223,7 @@ mod tests {
     fn hex_round_trip_and_errors() {
         let k = MasterKey::from_bytes([0x5a; 32]);
         let back = MasterKey::from_hex(&k.to_hex()).unwrap();
-        assert_eq!(back.as_bytes(), k.as_bytes());
+        assert_eq!(back.bytes, k.bytes);
         assert!(MasterKey::from_hex("00").is_err());
         // Appendix C: ASCII white space around the digits, nothing else.
         let hex = k.to_hex();

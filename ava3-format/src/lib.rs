@@ -9,17 +9,70 @@
 //!
 //! Data flows one way: bytes in, blocks, bytes out.
 //!
-//! | module | what it holds |
-//! |---|---|
-//! | [`header`] | header, trailer and layout arithmetic |
-//! | [`keys`] | master keys, key ids, HKDF subkeys |
-//! | `cipher` | one file's crypto: MACs, sealing and opening a block |
-//! | `obfuscation` | the XOR scramble pad and the byte shuffle |
-//! | [`encode`] | the streaming encoder |
-//! | [`decode`] | the streaming decoder (`Read` + `Seek`) |
-//! | [`random_access`] | `read_at` from many threads |
-//! | [`verify`] | keyless, keyed and deep verification |
-//! | [`kind`] | payload kinds and content sniffing |
+//! A file goes through the crate along one path: keys, then encode; or
+//! open (no key), unlock (key ring), read. The whole public API, each item
+//! reachable by exactly one path, the crate root:
+//!
+//! **Keys**
+//! - [`MasterKey`]: a 256-bit key (from bytes, hex, or the OS RNG), wiped on
+//!   drop, never printed.
+//! - [`KeyId`]: the public 16-byte fingerprint of a master key.
+//!
+//! **Encode** (plaintext in, AVA3 out)
+//! - [`Encoder`]: a streaming encoder (`Write` in, any `Write` out); call
+//!   `finish`.
+//! - [`encode_at()`]: encodes a source read by offset into a destination
+//!   written by offset, on several lanes.
+//! - [`encode_to_vec`]: a whole plaintext in memory to a whole file in memory.
+//! - [`EncodeOptions`]: block size, payload kind and threads, honoured by
+//!   every encoder.
+//! - [`EncodeSummary`]: the header written and the digests recorded.
+//!
+//! **Open, unlock, read**
+//! - [`Sealed`]: a file's header read and validated, no key needed (key id,
+//!   payload kind, sizes); keyless verification starts here.
+//! - [`Unlocked`]: the header authenticated under the key ring's key;
+//!   every reader below is built from it.
+//! - [`Header`]: the fields of a header, read-only.
+//! - [`Layout`]: sizes and offsets of a file's blocks and trailer.
+//! - [`Decoder`]: the streaming decoder (`Read`, and `Seek` over a seekable
+//!   input).
+//! - [`decode_to_vec`]: a whole file in memory to its plaintext.
+//! - [`DecodeOptions`]: whether the readers use the rayon pool.
+//! - [`RandomAccessReader`]: authenticated `read_at` from many threads.
+//! - [`verify_keyless`], [`verify_keyed`]: open (and unlock) and verify in
+//!   one call.
+//! - [`Report`]: what a verification established; [`Level`]: keyless,
+//!   keyed or deep.
+//!
+//! **Bytes in and out**
+//! - [`ReadAt`]: a source read by offset through a shared reference.
+//! - [`WriteAt`]: a destination written by offset from several threads.
+//! - [`FileRange`]: a window of a file (a model inside an APK, say).
+//! - [`SequentialSink`]: a stream seen as a [`WriteAt`] written in order.
+//!
+//! **Payload**
+//! - [`PayloadKind`]: what the header says the model is (MLC, GGUF, LiteRT).
+//! - [`Content`]: what the first bytes of a file look like.
+//! - [`detect_kind`]: the kind from a file name and its first bytes.
+//!
+//! **Failures**
+//! - [`Error`]: every failure, each mapping to one outcome of the spec.
+//! - [`Outcome`]: the spec's outcome names (section 7.4).
+//! - [`HeaderProblem`], [`TrailerProblem`]: which check of a header or
+//!   trailer failed.
+//! - [`Result`]: `std::result::Result` with [`Error`].
+//!
+//! **Parameters**
+//! - [`DEFAULT_BLOCK_SIZE`], [`MIN_BLOCK_SIZE`], [`MAX_BLOCK_SIZE`]: 64
+//!   KiB, 4 KiB, 16 MiB.
+//! - [`block_size_is_valid`], [`BLOCK_SIZE_RULE`]: the block-size rule, as
+//!   a test and in words.
+//!
+//! The crypto lives in `keys` (HKDF), `cipher` (one file's MACs, sealing
+//! and opening one block) and `obfuscation` (scramble pad and shuffle);
+//! `stream` reads the stored structure from any [`std::io::Read`]; none of
+//! them is public.
 //!
 //! ```
 //! use ava3_format::{encode_to_vec, decode_to_vec, EncodeOptions, MasterKey};
@@ -28,7 +81,8 @@
 //! assert_eq!(decode_to_vec(&key, &file).unwrap(), b"weights");
 //! ```
 
-// Unsafe code is denied everywhere but `obfuscation::simd` (SSSE3 shuffle).
+// Unsafe code is denied everywhere but `obfuscation::simd` (the SSSE3 and
+// NEON shuffles, which a benchmark justifies: BENCHMARKS.md section 1).
 #![deny(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -36,27 +90,33 @@
 )]
 
 mod cipher;
-pub mod decode;
-pub mod encode;
-pub mod encode_at;
-pub mod error;
-pub mod header;
-pub mod keys;
-pub mod kind;
+mod decode;
+mod encode;
+mod encode_at;
+mod error;
+mod header;
+mod io;
+mod keys;
+mod kind;
 mod obfuscation;
-pub mod random_access;
+mod random_access;
+mod sealed;
 mod stream;
-pub mod verify;
+mod verify;
 
 pub use decode::{decode_to_vec, DecodeOptions, Decoder};
 pub use encode::{encode_to_vec, EncodeOptions, EncodeSummary, Encoder};
-pub use encode_at::{encode_at, SequentialSink, WriteAt};
+pub use encode_at::encode_at;
 pub use error::{Error, HeaderProblem, Outcome, Result, TrailerProblem};
-pub use header::{Header, Layout, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE, MIN_BLOCK_SIZE};
+pub use header::{
+    block_size_is_valid, Header, Layout, BLOCK_SIZE_RULE, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE,
+    MIN_BLOCK_SIZE,
+};
+pub use io::{FileRange, ReadAt, SequentialSink, WriteAt};
 pub use keys::{KeyId, MasterKey};
 pub use kind::{detect_kind, Content, PayloadKind};
-pub use random_access::{read_header_at, FileRange, RandomAccessReader, ReadAt};
-pub use stream::select_key;
+pub use random_access::RandomAccessReader;
+pub use sealed::{Sealed, Unlocked};
 pub use verify::{verify_keyed, verify_keyless, Level, Report};
 
 /// Internals exposed for the benchmarks only; not a stable API.

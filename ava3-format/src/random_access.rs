@@ -3,151 +3,17 @@
 //! safe to call from many threads at once.
 
 use std::fmt;
-use std::fs::File;
 use std::io;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::cipher::FileCipher;
 use crate::error::{Error, Result};
-use crate::header::{Header, Layout, Trailer, HEADER_LEN, TAG_LEN, TRAILER_LEN};
+use crate::header::{Header, Layout, Trailer, TAG_LEN, TRAILER_LEN};
+use crate::io::ReadAt;
 use crate::keys::MasterKey;
-
-/// A byte source that can be read at any offset through a shared reference.
-pub trait ReadAt: Send + Sync {
-    /// Fills `buf` with the bytes at `offset`, or fails with
-    /// `UnexpectedEof` when the source is shorter.
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
-    /// The total length of the source.
-    fn size(&self) -> io::Result<u64>;
-}
-
-impl ReadAt for [u8] {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let start = usize::try_from(offset).ok().filter(|&s| s <= self.len());
-        match start.and_then(|s| self.get(s..s.checked_add(buf.len())?)) {
-            Some(src) => {
-                buf.copy_from_slice(src);
-                Ok(())
-            }
-            None => Err(io::ErrorKind::UnexpectedEof.into()),
-        }
-    }
-    fn size(&self) -> io::Result<u64> {
-        Ok(self.len() as u64)
-    }
-}
-
-impl ReadAt for Vec<u8> {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        self.as_slice().read_exact_at(buf, offset)
-    }
-    fn size(&self) -> io::Result<u64> {
-        Ok(self.len() as u64)
-    }
-}
-
-impl<T: ReadAt + ?Sized> ReadAt for &T {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        (**self).read_exact_at(buf, offset)
-    }
-    fn size(&self) -> io::Result<u64> {
-        (**self).size()
-    }
-}
-
-impl<T: ReadAt + ?Sized> ReadAt for Arc<T> {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        (**self).read_exact_at(buf, offset)
-    }
-    fn size(&self) -> io::Result<u64> {
-        (**self).size()
-    }
-}
-
-/// A window `[offset, offset + len)` of a file, for a model stored inside
-/// another file (an APK asset, say).
-#[derive(Debug)]
-pub struct FileRange {
-    file: File,
-    offset: u64,
-    len: u64,
-}
-
-impl FileRange {
-    /// The whole of `file`.
-    pub fn whole(file: File) -> io::Result<Self> {
-        let len = file.metadata()?.len();
-        Ok(Self {
-            file,
-            offset: 0,
-            len,
-        })
-    }
-
-    /// A window of `file`.
-    pub fn new(file: File, offset: u64, len: u64) -> Self {
-        Self { file, offset, len }
-    }
-}
-
-#[cfg(unix)]
-fn pread_exact(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn pread_exact(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
-    use std::os::windows::fs::FileExt;
-    while !buf.is_empty() {
-        match file.seek_read(buf, offset) {
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-impl ReadAt for FileRange {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        // The window's end is checked here; the file may be longer.
-        offset
-            .checked_add(buf.len() as u64)
-            .filter(|&end| end <= self.len)
-            .ok_or(io::ErrorKind::UnexpectedEof)?;
-        pread_exact(&self.file, buf, self.offset + offset)
-    }
-    fn size(&self) -> io::Result<u64> {
-        Ok(self.len)
-    }
-}
-
-impl ReadAt for File {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        pread_exact(self, buf, offset)
-    }
-    fn size(&self) -> io::Result<u64> {
-        Ok(self.metadata()?.len())
-    }
-}
-
-/// Reads the header of a source without a key (spec 7.1 steps 1-4): enough
-/// to learn the key id and payload kind.
-pub fn read_header_at<S: ReadAt + ?Sized>(source: &S) -> Result<(Header, [u8; HEADER_LEN])> {
-    let size = source.size()?;
-    let n = size.min(HEADER_LEN as u64) as usize;
-    let mut raw = [0u8; HEADER_LEN];
-    source.read_exact_at(&mut raw[..n], 0)?;
-    let header = Header::parse(&raw[..n])?;
-    Ok((header, raw))
-}
+use crate::sealed::{Sealed, Unlocked};
 
 /// Authenticated random access to the plaintext of an AVA3 file.
 pub struct RandomAccessReader<S> {
@@ -166,20 +32,14 @@ impl<S> fmt::Debug for RandomAccessReader<S> {
     }
 }
 
-impl<S: ReadAt> RandomAccessReader<S> {
-    /// Opens `source` with one key.
-    pub fn open(source: S, key: &MasterKey) -> Result<Self> {
-        Self::open_with_keys(source, std::slice::from_ref(key))
-    }
-
-    /// Opens `source`, picking the key by key id. Authenticates the header,
-    /// checks the file length against it (truncated or trailing data) and
-    /// authenticates the trailer, so the plaintext length and the recorded
-    /// digest are trustworthy before any block is read.
-    pub fn open_with_keys(source: S, keys: &[MasterKey]) -> Result<Self> {
-        let (header, raw) = read_header_at(&source)?;
-        let cipher = FileCipher::unlock(&header, &raw, keys)?;
-        let layout = *cipher.layout();
+impl Unlocked {
+    /// The random-access reader of this file, read from `source` (the
+    /// whole file). Checks the file length against the header (truncated or
+    /// trailing data) and authenticates the trailer (spec 8.3 steps 2 and
+    /// 3), so the plaintext length and the recorded digest are trustworthy
+    /// before any block is read.
+    pub fn random_access<S: ReadAt>(self, source: S) -> Result<RandomAccessReader<S>> {
+        let layout = *self.layout();
         let size = source.size()?;
         if size < layout.file_len() {
             return Err(Error::truncated(format!(
@@ -193,14 +53,32 @@ impl<S: ReadAt> RandomAccessReader<S> {
         let mut t = [0u8; TRAILER_LEN];
         source.read_exact_at(&mut t, layout.trailer_offset())?;
         let trailer = Trailer::parse(&t, &layout)?;
-        let plaintext_sha256 = cipher.open_trailer(&header.mac, &trailer)?;
-        Ok(Self {
+        let (sealed, cipher) = self.into_parts();
+        let plaintext_sha256 = cipher.open_trailer(&sealed.header().mac, &trailer)?;
+        Ok(RandomAccessReader {
             source,
-            header,
+            header: sealed.header().clone(),
             cipher,
             plaintext_sha256,
             keyless_sha256: trailer.keyless_sha256,
         })
+    }
+}
+
+impl<S: ReadAt> RandomAccessReader<S> {
+    /// Opens `source` with one key.
+    pub fn open(source: S, key: &MasterKey) -> Result<Self> {
+        Self::open_with_keys(source, std::slice::from_ref(key))
+    }
+
+    /// Opens `source`, picking the key by key id. Authenticates the header,
+    /// checks the file length against it (truncated or trailing data) and
+    /// authenticates the trailer, so the plaintext length and the recorded
+    /// digest are trustworthy before any block is read.
+    pub fn open_with_keys(source: S, keys: &[MasterKey]) -> Result<Self> {
+        Sealed::read_at(&source)?
+            .unlock(keys)?
+            .random_access(source)
     }
 
     /// The authenticated header.
@@ -260,7 +138,7 @@ impl<S: ReadAt> RandomAccessReader<S> {
     /// Reads plaintext at `offset` into `buf`; returns the bytes read (fewer
     /// than `buf.len()` only at the end of the plaintext). No byte of a block
     /// that fails authentication is written to `buf`.
-    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
         let layout = *self.layout();
         let len = layout.plaintext_len();
         if offset >= len || buf.is_empty() {
@@ -291,8 +169,10 @@ impl<S: ReadAt> RandomAccessReader<S> {
     }
 
     /// Fills `buf` from `offset`, failing when the plaintext is shorter.
-    pub fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        let n = self.read_at(offset, buf)?;
+    /// (Both take their arguments in the order of [`ReadAt`] and of
+    /// `std::os::unix::fs::FileExt`: the buffer, then the offset.)
+    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+        let n = self.read_at(buf, offset)?;
         if n == buf.len() {
             Ok(())
         } else {

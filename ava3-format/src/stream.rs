@@ -9,7 +9,10 @@ use zeroize::Zeroizing;
 
 use crate::encode::batch_blocks;
 use crate::error::{Error, Result};
-use crate::header::{Header, Layout, Trailer, HEADER_LEN, TAG_LEN, TRAILER_LEN};
+use subtle::ConstantTimeEq;
+
+use crate::cipher::{FileCipher, KeylessHasher};
+use crate::header::{Header, Layout, Trailer, TAG_LEN, TRAILER_LEN};
 use crate::keys::MasterKey;
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.
@@ -26,17 +29,8 @@ pub(crate) fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Resu
     Ok(n)
 }
 
-/// Reads and parses the header (spec 7.1 steps 1-5). Returns the header and
-/// its raw bytes.
-pub(crate) fn read_header<R: Read + ?Sized>(r: &mut R) -> Result<(Header, [u8; HEADER_LEN])> {
-    let mut raw = [0u8; HEADER_LEN];
-    let n = read_full(r, &mut raw)?;
-    let header = Header::parse(&raw[..n])?;
-    Ok((header, raw))
-}
-
 /// Picks the key whose id the header records (spec 7.1 step 5).
-pub fn select_key<'k>(header: &Header, keys: &'k [MasterKey]) -> Result<&'k MasterKey> {
+pub(crate) fn select_key<'k>(header: &Header, keys: &'k [MasterKey]) -> Result<&'k MasterKey> {
     if keys.is_empty() {
         return Err(Error::InvalidParameter("no key supplied"));
     }
@@ -209,7 +203,7 @@ impl<R: Read + Send> StoredReader<R> {
     }
 
     /// Reads and parses the trailer (spec 7.3 step 1).
-    pub(crate) fn read_trailer(&mut self) -> Result<Trailer> {
+    fn read_trailer(&mut self) -> Result<Trailer> {
         let mut raw = [0u8; TRAILER_LEN];
         let n = read_full(&mut self.inner, &mut raw)?;
         if n < TRAILER_LEN {
@@ -222,8 +216,32 @@ impl<R: Read + Send> StoredReader<R> {
         Trailer::parse(&raw, &self.layout)
     }
 
+    /// The end of a file once its last block was read (spec 7.3 steps 1-4,
+    /// in order): the trailer, its MAC when the file is unlocked, the
+    /// keyless digest when it was computed, then the end of input. Returns
+    /// the trailer and, when unlocked, the recorded plaintext SHA-256 `D`.
+    pub(crate) fn finish(
+        &mut self,
+        unlocked: Option<(&FileCipher, &Header)>,
+        keyless: Option<KeylessHasher>,
+    ) -> Result<(Trailer, Option<[u8; 32]>)> {
+        let trailer = self.read_trailer()?;
+        let digest = match unlocked {
+            Some((cipher, header)) => Some(cipher.open_trailer(&header.mac, &trailer)?),
+            None => None,
+        };
+        if let Some(h) = keyless {
+            let computed = h.finish(&trailer.to_bytes());
+            if !bool::from(computed.ct_eq(&trailer.keyless_sha256)) {
+                return Err(Error::KeylessDigestMismatch);
+            }
+        }
+        self.expect_eof()?;
+        Ok((trailer, digest))
+    }
+
     /// Fails with [`Error::TrailingData`] unless the input is at its end.
-    pub(crate) fn expect_eof(&mut self) -> Result<()> {
+    fn expect_eof(&mut self) -> Result<()> {
         let mut one = [0u8; 1];
         if read_full(&mut self.inner, &mut one)? == 0 {
             Ok(())

@@ -10,13 +10,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::cipher::{sha256, FileCipher, KeylessHasher};
+use crate::cipher::{sha256, KeylessHasher};
 use crate::decode::{DecodeOptions, Decoder};
 use crate::error::{Error, Result};
 use crate::header::{Header, Layout, TAG_LEN};
 use crate::keys::MasterKey;
 use crate::kind::Content;
-use crate::stream::{read_header, Batch, StoredReader};
+use crate::sealed::{Sealed, Unlocked};
+use crate::stream::{Batch, StoredReader};
 
 /// The level a verification reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,10 +61,7 @@ pub struct Report {
 impl Report {
     /// The layout of the verified file.
     pub fn layout(&self) -> Layout {
-        // The header was validated when parsed.
-        self.header
-            .layout()
-            .unwrap_or_else(|_| unreachable!("parsed headers have valid layouts"))
+        self.header.layout()
     }
 }
 
@@ -71,33 +69,39 @@ impl Report {
 /// the stored bytes. Proves the file is the one the encoder wrote, unless
 /// someone recomputed the digest on purpose; proves nothing about who wrote it.
 pub fn verify_keyless<R: Read + Send>(mut input: R, options: &DecodeOptions) -> Result<Report> {
-    let (header, raw) = read_header(&mut input)?;
-    let layout = header.layout()?;
-    let mut stored = StoredReader::new(input, layout, options.parallel);
-    let mut keyless = KeylessHasher::new(&raw);
-    while let Some(batch) = stored.next_batch()? {
-        let leaves = leaves_of(&mut stored, &batch, options)?;
-        for (k, leaf) in leaves.iter().enumerate() {
-            let block = stored.block(&batch, k);
-            keyless.push(leaf, &block[block.len() - TAG_LEN..]);
+    Sealed::read(&mut input)?.verify_keyless(input, options)
+}
+
+impl Sealed {
+    /// Keyless verification of this file (spec 7.4, last paragraph), the
+    /// blocks read from `rest`: the input just after the header.
+    pub fn verify_keyless<R: Read + Send>(
+        self,
+        rest: R,
+        options: &DecodeOptions,
+    ) -> Result<Report> {
+        let layout = self.layout();
+        let mut stored = StoredReader::new(rest, layout, options.parallel);
+        let mut keyless = KeylessHasher::new(self.raw());
+        while let Some(batch) = stored.next_batch()? {
+            let leaves = leaves_of(&mut stored, &batch, options)?;
+            for (k, leaf) in leaves.iter().enumerate() {
+                let block = stored.block(&batch, k);
+                keyless.push(leaf, &block[block.len() - TAG_LEN..]);
+            }
+            if let Some(e) = batch.truncated {
+                return Err(e);
+            }
         }
-        if let Some(e) = batch.truncated {
-            return Err(e);
-        }
+        let (trailer, _) = stored.finish(None, Some(keyless))?;
+        Ok(Report {
+            level: Level::Keyless,
+            header: self.header().clone(),
+            keyless_sha256: trailer.keyless_sha256,
+            plaintext_sha256: None,
+            content: None,
+        })
     }
-    let trailer = stored.read_trailer()?;
-    let computed = keyless.finish(&trailer.to_bytes());
-    if !bool::from(computed.ct_eq(&trailer.keyless_sha256)) {
-        return Err(Error::KeylessDigestMismatch);
-    }
-    stored.expect_eof()?;
-    Ok(Report {
-        level: Level::Keyless,
-        header,
-        keyless_sha256: trailer.keyless_sha256,
-        plaintext_sha256: None,
-        content: None,
-    })
 }
 
 /// The leaf digests of the complete blocks of the current batch, computed
@@ -141,59 +145,66 @@ pub fn verify_keyed<R: Read + Send>(
     deep: bool,
     options: &DecodeOptions,
 ) -> Result<Report> {
-    if deep {
-        return verify_deep(input, keys, options);
-    }
-    let (header, raw) = read_header(&mut input)?;
-    let cipher = FileCipher::unlock(&header, &raw, keys)?;
-    let layout = *cipher.layout();
-    let mut stored = StoredReader::new(input, layout, options.parallel);
-    let mut keyless = KeylessHasher::new(&raw);
-    let mut content = None;
-    while let Some(batch) = stored.next_batch()? {
-        if batch.first == 0 && batch.complete > 0 {
-            let block = stored.block(&batch, 0);
-            let len = block.len() - TAG_LEN;
-            let mut head = Zeroizing::new(vec![0u8; len]);
-            cipher.open_block(0, block, &mut head)?;
-            content = Some(Content::sniff(&head[..len.min(Content::SNIFF_LEN)]));
-        }
-        let leaves = leaves_of(&mut stored, &batch, options)?;
-        for (k, leaf) in leaves.iter().enumerate() {
-            let index = batch.first + k as u64;
-            let block = stored.block(&batch, k);
-            let tag = &block[block.len() - TAG_LEN..];
-            if !bool::from(cipher.block_tag(index, leaf).ct_eq(tag)) {
-                return Err(Error::BlockAuth { index });
-            }
-            keyless.push(leaf, tag);
-        }
-        if let Some(e) = batch.truncated {
-            return Err(e);
-        }
-    }
-    let trailer = stored.read_trailer()?;
-    let digest = cipher.open_trailer(&header.mac, &trailer)?;
-    let computed = keyless.finish(&trailer.to_bytes());
-    if !bool::from(computed.ct_eq(&trailer.keyless_sha256)) {
-        return Err(Error::KeylessDigestMismatch);
-    }
-    stored.expect_eof()?;
-    Ok(Report {
-        level: Level::Keyed,
-        header,
-        keyless_sha256: trailer.keyless_sha256,
-        plaintext_sha256: Some(digest),
-        content,
-    })
+    Sealed::read(&mut input)?
+        .unlock(keys)?
+        .verify(input, deep, options)
 }
 
-fn verify_deep<R: Read + Send>(
-    input: R,
-    keys: &[MasterKey],
-    options: &DecodeOptions,
-) -> Result<Report> {
-    let mut dec = Decoder::with_options(input, keys, options)?;
+impl Unlocked {
+    /// Keyed verification of this file, the blocks read from `rest` (the
+    /// input just after the header): every tag, the trailer MAC and the
+    /// keyless digest in one SHA-256 pass over the stored bytes, decrypting
+    /// only the first block to report what the payload looks like. With
+    /// `deep`, a full decode that recomputes the plaintext SHA-256 and
+    /// compares it with `D` last (spec 7.3 step 6).
+    pub fn verify<R: Read + Send>(
+        self,
+        rest: R,
+        deep: bool,
+        options: &DecodeOptions,
+    ) -> Result<Report> {
+        if deep {
+            return verify_deep(self.decoder(rest, options));
+        }
+        let layout = *self.layout();
+        let cipher = self.cipher();
+        let mut stored = StoredReader::new(rest, layout, options.parallel);
+        let mut keyless = KeylessHasher::new(self.raw());
+        let mut content = None;
+        while let Some(batch) = stored.next_batch()? {
+            if batch.first == 0 && batch.complete > 0 {
+                let block = stored.block(&batch, 0);
+                let len = block.len() - TAG_LEN;
+                let mut head = Zeroizing::new(vec![0u8; len]);
+                cipher.open_block(0, block, &mut head)?;
+                content = Some(Content::sniff(&head[..len.min(Content::SNIFF_LEN)]));
+            }
+            let leaves = leaves_of(&mut stored, &batch, options)?;
+            for (k, leaf) in leaves.iter().enumerate() {
+                let index = batch.first + k as u64;
+                let block = stored.block(&batch, k);
+                let tag = &block[block.len() - TAG_LEN..];
+                if !bool::from(cipher.block_tag(index, leaf).ct_eq(tag)) {
+                    return Err(Error::BlockAuth { index });
+                }
+                keyless.push(leaf, tag);
+            }
+            if let Some(e) = batch.truncated {
+                return Err(e);
+            }
+        }
+        let (trailer, digest) = stored.finish(Some((cipher, self.header())), Some(keyless))?;
+        Ok(Report {
+            level: Level::Keyed,
+            header: self.header().clone(),
+            keyless_sha256: trailer.keyless_sha256,
+            plaintext_sha256: digest,
+            content,
+        })
+    }
+}
+
+fn verify_deep<R: Read + Send>(mut dec: Decoder<R>) -> Result<Report> {
     let header = dec.header().clone();
     let mut hasher = Sha256::new();
     let mut buf = Zeroizing::new(vec![0u8; 1 << 20]);

@@ -11,11 +11,14 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use ava3_format::header::{Layout, MAGIC, TAG_LEN};
 use ava3_format::{
-    verify_keyed, verify_keyless, DecodeOptions, Decoder, EncodeOptions, Encoder, Error, MasterKey,
-    Outcome, PayloadKind, RandomAccessReader,
+    verify_keyed, verify_keyless, DecodeOptions, Decoder, EncodeOptions, Encoder, Error, Layout,
+    MasterKey, Outcome, PayloadKind, RandomAccessReader,
 };
+
+// From the spec (sections 3.1 and 3.2).
+const MAGIC: [u8; 8] = *b"\x89AVA3\r\n\x1a";
+const TAG_LEN: usize = 32;
 
 const BS: u32 = 4096;
 const LEN: usize = 3 * 4096 + 700;
@@ -32,7 +35,7 @@ fn encode(salt: u8) -> Vec<u8> {
     let opts = EncodeOptions {
         block_size: BS,
         payload_kind: PayloadKind::Mlc,
-        parallel: false,
+        threads: 1,
     };
     let mut e =
         Encoder::new_with_salt_for_test_vectors(Vec::new(), &key(), LEN as u64, &opts, [salt; 32])

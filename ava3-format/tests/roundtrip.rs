@@ -17,7 +17,7 @@ fn encode_with(pt: &[u8], bs: u32, parallel: bool, salt: [u8; 32]) -> Vec<u8> {
     let opts = EncodeOptions {
         block_size: bs,
         payload_kind: PayloadKind::Unknown,
-        parallel,
+        threads: if parallel { 0 } else { 1 },
     };
     let mut enc =
         Encoder::new_with_salt_for_test_vectors(Vec::new(), &key(), pt.len() as u64, &opts, salt)
@@ -70,7 +70,7 @@ proptest! {
         let start = a as usize % len;
         let want = b as usize % (len - start + 100);
         let mut buf = vec![0u8; want];
-        let n = r.read_at(start as u64, &mut buf).unwrap();
+        let n = r.read_at(&mut buf, start as u64).unwrap();
         let end = (start + want).min(len);
         prop_assert_eq!(n, end - start);
         prop_assert_eq!(&buf[..n], &pt[start..end]);
@@ -148,7 +148,7 @@ fn file_backed_random_access_from_threads() {
                 for i in 0..50u64 {
                     let off = (t * 104_729 + i * 79_193) % pt.len() as u64;
                     let mut buf = vec![0u8; 100_000];
-                    let n = r.read_at(off, &mut buf).unwrap();
+                    let n = r.read_at(&mut buf, off).unwrap();
                     assert_eq!(&buf[..n], &pt[off as usize..off as usize + n]);
                 }
             });

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => return common::assert_documented(&e),
     };
     let header = d.header().clone();
-    let bs = header.block_size as usize;
+    let bs = header.block_size() as usize;
     let mut out = Vec::new();
     let mut buf = vec![0u8; 50_000];
     let result = loop {
@@ -30,30 +30,30 @@ fuzz_target!(|data: &[u8]| {
             Err(e) => break Err(Error::from_io(e)),
         }
     };
-    assert!(out.len() as u64 <= header.plaintext_len);
+    assert!(out.len() as u64 <= header.plaintext_len());
     match result {
         Err(e) => {
             common::assert_documented(&e);
             // Released plaintext ends on a block boundary, or is all of it
             // (when a trailer check fails after the final short block).
             assert!(
-                out.len() % bs == 0 || out.len() as u64 == header.plaintext_len,
+                out.len() % bs == 0 || out.len() as u64 == header.plaintext_len(),
                 "a failed decode releases whole blocks only"
             );
         }
         Ok(()) => {
-            assert_eq!(out.len() as u64, header.plaintext_len);
+            assert_eq!(out.len() as u64, header.plaintext_len());
             let eo = EncodeOptions {
-                block_size: header.block_size,
-                payload_kind: header.payload_kind,
-                parallel: false,
+                block_size: header.block_size(),
+                payload_kind: header.payload_kind(),
+                threads: 1,
             };
             let mut enc = Encoder::new_with_salt_for_test_vectors(
                 Vec::new(),
                 &key,
                 out.len() as u64,
                 &eo,
-                header.salt,
+                *header.salt(),
             )
             .unwrap();
             enc.write_all(&out).unwrap();

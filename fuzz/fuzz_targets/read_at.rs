@@ -22,7 +22,7 @@ fuzz_target!(|input: &[u8]| {
     let size = r.len();
     let offset = if size == 0 { offset } else { offset % (size + 10) };
     let mut buf = vec![0u8; len];
-    match r.read_at(offset, &mut buf) {
+    match r.read_at(&mut buf, offset) {
         Ok(n) => {
             let expected = size.saturating_sub(offset).min(len as u64) as usize;
             assert_eq!(n, expected);

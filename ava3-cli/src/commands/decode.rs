@@ -112,12 +112,12 @@ pub fn rekey(a: &RekeyArgs) -> CliResult<()> {
         let header = dec.header().clone();
         let mut out = AtomicFile::create(&a.output)?;
         let opts = EncodeOptions {
-            block_size: header.block_size,
-            payload_kind: header.payload_kind,
-            parallel: true,
+            block_size: header.block_size(),
+            payload_kind: header.payload_kind(),
+            threads: 0,
         };
-        let bar = bytes_bar(header.plaintext_len, a.style.quiet, "rekeying");
-        let mut enc = Encoder::new(out.writer(), &new_key, header.plaintext_len, &opts)
+        let bar = bytes_bar(header.plaintext_len(), a.style.quiet, "rekeying");
+        let mut enc = Encoder::new(out.writer(), &new_key, header.plaintext_len(), &opts)
             .map_err(|e| Failure::from_core(a.output.display(), e))?;
         pump(&mut dec, &mut enc, &a.input, &bar)?;
         let recorded = dec
@@ -138,7 +138,7 @@ pub fn rekey(a: &RekeyArgs) -> CliResult<()> {
             emit(&format!(
                 "rekeyed {} (key id {}) -> {} (key id {})",
                 a.input.display(),
-                header.key_id,
+                header.key_id(),
                 a.output.display(),
                 new_key.key_id()
             ));

@@ -37,10 +37,11 @@ pub struct EncodeSettings {
 
 impl EncodeSettings {
     pub fn from_args(a: &EncodeArgs) -> CliResult<Self> {
-        if !ava3_format::header::block_size_is_valid(a.block_size) {
+        if !ava3_format::block_size_is_valid(a.block_size) {
             return Err(Failure::usage(format!(
-                "--block-size {} is not a power of two from 4096 to 16777216",
-                a.block_size
+                "--block-size {} is not {}",
+                a.block_size,
+                ava3_format::BLOCK_SIZE_RULE
             )));
         }
         Ok(Self {
@@ -189,11 +190,13 @@ impl Input {
         })
     }
 
-    fn options(&self, s: &EncodeSettings) -> EncodeOptions {
+    /// The options of this file's encode on `threads` threads (0: the
+    /// current rayon pool).
+    fn options(&self, s: &EncodeSettings, threads: usize) -> EncodeOptions {
         EncodeOptions {
             block_size: s.block_size,
             payload_kind: self.kind,
-            parallel: true,
+            threads,
         }
     }
 
@@ -212,8 +215,7 @@ impl Input {
             dest,
             key,
             self.len,
-            &self.options(s),
-            lanes,
+            &self.options(s, lanes),
             &progress,
         )
     }
@@ -258,7 +260,7 @@ pub fn encode_file(
     let src = Input::open(input, s, walked)?;
     check_destination(Some(input), output, s.force)?;
     let mut out = AtomicFile::create(output)?;
-    let opts = src.options(s);
+    let opts = src.options(s, 0);
     let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
     let summary = match s.lanes {
         Some(lanes) => src
@@ -324,7 +326,7 @@ fn encode_stream(
     let opts = EncodeOptions {
         block_size: s.block_size,
         payload_kind: kind,
-        parallel: true,
+        threads: 0,
     };
     let encode_into = |w: BufWriter<io::Stdout>| -> Result<EncodeSummary, Error> {
         let mut enc = Encoder::new(w, key, data.len() as u64, &opts)?;
@@ -398,9 +400,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         size: Some(size),
         plaintext_sha256: Some(hex32(&summary.plaintext_sha256)),
         output_keyless_sha256: Some(hex32(&summary.keyless_sha256)),
-        key_id: Some(summary.header.key_id.to_hex()),
-        payload_kind: Some(summary.header.payload_kind.as_str().to_string()),
-        format_version: Some(summary.header.version),
+        key_id: Some(summary.header.key_id().to_hex()),
+        payload_kind: Some(summary.header.payload_kind().as_str().to_string()),
+        format_version: Some(summary.header.version()),
         error: None,
     };
     if is_dash(&output) {
@@ -413,8 +415,8 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             record.source,
             record.output,
             size,
-            summary.header.payload_kind,
-            summary.header.key_id,
+            summary.header.payload_kind(),
+            summary.header.key_id(),
             hex32(&summary.plaintext_sha256)
         ));
     }

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 
-use ava3_format::{read_header_at, ReadAt};
+use ava3_format::{ReadAt, Sealed};
 use serde::Serialize;
 
 use crate::args::InspectArgs;
@@ -29,21 +29,20 @@ struct Inspection {
 pub fn run(a: &InspectArgs) -> CliResult<()> {
     let file = File::open(&a.file)
         .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.file.display())))?;
-    let (header, _) = read_header_at(&file).map_err(|e| Failure::from_core(a.file.display(), e))?;
-    let layout = header
-        .layout()
-        .map_err(|e| Failure::from_core(a.file.display(), e))?;
+    let sealed = Sealed::read_at(&file).map_err(|e| Failure::from_core(a.file.display(), e))?;
+    let header = sealed.header();
+    let layout = header.layout();
     let size = file.size().map_err(|e| Failure::io(a.file.display(), e))?;
     let expected = layout.file_len();
     let i = Inspection {
         path: a.file.display().to_string(),
-        format_version: header.version,
-        payload_kind: header.payload_kind.as_str(),
-        block_size: header.block_size,
-        plaintext_size: header.plaintext_len,
+        format_version: header.version(),
+        payload_kind: header.payload_kind().as_str(),
+        block_size: header.block_size(),
+        plaintext_size: header.plaintext_len(),
         blocks: layout.block_count(),
-        key_id: header.key_id.to_hex(),
-        salt: hex::encode(header.salt),
+        key_id: header.key_id().to_hex(),
+        salt: hex::encode(header.salt()),
         file_size: size,
         expected_file_size: expected,
         size_check: match size.cmp(&expected) {

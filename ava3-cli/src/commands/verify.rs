@@ -53,7 +53,7 @@ fn check_one(path: &Path, keys: &[MasterKey], deep: bool) -> Checked {
         (Failure::from_core(path.display(), e), name)
     })?;
     if let Some(content) = report.content {
-        let kind = report.header.payload_kind;
+        let kind = report.header.payload_kind();
         if !content.fits(kind) {
             let f = Failure::bad(format!(
                 "{}: the header says the payload is {kind} but it decodes to {}",
@@ -134,10 +134,10 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
             Ok(r) => {
                 rec.status = "ok";
                 rec.outcome = "success";
-                rec.payload_kind = Some(r.header.payload_kind.as_str().to_string());
-                rec.plaintext_size = Some(r.header.plaintext_len);
-                rec.block_size = Some(r.header.block_size);
-                rec.key_id = Some(r.header.key_id.to_hex());
+                rec.payload_kind = Some(r.header.payload_kind().as_str().to_string());
+                rec.plaintext_size = Some(r.header.plaintext_len());
+                rec.block_size = Some(r.header.block_size());
+                rec.key_id = Some(r.header.key_id().to_hex());
                 rec.keyless_sha256 = Some(hex32(&r.keyless_sha256));
                 rec.plaintext_sha256 = r.plaintext_sha256.as_ref().map(hex32);
                 if manifest.is_some() {

@@ -1,0 +1,137 @@
+//! Opening a file in two steps, as every reader does (spec 7.1):
+//!
+//! 1. [`Sealed`]: the header read and validated, no key needed. It tells the
+//!    key id (which key to fetch), the payload kind (which runtime to start)
+//!    and the sizes; keyless verification needs nothing more.
+//! 2. [`Unlocked`]: the header authenticated under the key ring's key for
+//!    that id (only `K_mac` is derived before the header MAC passes), with
+//!    the file's subkeys. The streaming decoder ([`Unlocked::decoder`]),
+//!    keyed and deep verification ([`Unlocked::verify`]) and the
+//!    random-access reader ([`Unlocked::random_access`]) are all built from
+//!    it, and so is the C ABI's `set_key`.
+//!
+//! ```
+//! use ava3_format::{encode_to_vec, EncodeOptions, MasterKey, Sealed};
+//! let key = MasterKey::from_bytes([7; 32]);
+//! let (file, _) = encode_to_vec(&key, b"weights", &EncodeOptions::default()).unwrap();
+//! let mut input = &file[..];
+//! let sealed = Sealed::read(&mut input).unwrap();
+//! assert_eq!(sealed.header().key_id(), key.key_id());
+//! let unlocked = sealed.unlock(std::slice::from_ref(&key)).unwrap();
+//! let plain = std::io::read_to_string(unlocked.decoder(input, &Default::default())).unwrap();
+//! assert_eq!(plain, "weights");
+//! ```
+
+use std::fmt;
+use std::io::Read;
+
+use crate::cipher::FileCipher;
+use crate::error::Result;
+use crate::header::{Header, Layout, HEADER_LEN};
+use crate::io::ReadAt;
+use crate::keys::MasterKey;
+use crate::stream::read_full;
+
+/// A file whose header was read and validated but not authenticated
+/// (spec 7.1 steps 1-4).
+#[derive(Clone)]
+pub struct Sealed {
+    header: Header,
+    raw: [u8; HEADER_LEN],
+}
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sealed")
+            .field("header", &self.header)
+            .finish()
+    }
+}
+
+impl Sealed {
+    /// Reads the header from the start of `input`, which is left just after
+    /// it, where the blocks begin.
+    pub fn read<R: Read + ?Sized>(input: &mut R) -> Result<Self> {
+        let mut raw = [0u8; HEADER_LEN];
+        let n = read_full(input, &mut raw)?;
+        let header = Header::parse(&raw[..n])?;
+        Ok(Self { header, raw })
+    }
+
+    /// Reads the header of a source read by offset.
+    pub fn read_at<S: ReadAt + ?Sized>(source: &S) -> Result<Self> {
+        let size = source.size()?;
+        let n = size.min(HEADER_LEN as u64) as usize;
+        let mut raw = [0u8; HEADER_LEN];
+        source.read_exact_at(&mut raw[..n], 0)?;
+        let header = Header::parse(&raw[..n])?;
+        Ok(Self { header, raw })
+    }
+
+    /// The header as read (not yet authenticated).
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The layout the header describes.
+    pub fn layout(&self) -> Layout {
+        self.header.layout()
+    }
+
+    /// The header's 128 bytes.
+    pub(crate) fn raw(&self) -> &[u8; HEADER_LEN] {
+        &self.raw
+    }
+
+    /// Picks the key whose id the header records and authenticates the
+    /// header with it (spec 7.1 steps 5 and 6); only then are the other
+    /// subkeys derived and the pad and shuffles built. A forged header costs
+    /// a few HMAC computations and allocates nothing.
+    pub fn unlock(&self, keys: &[MasterKey]) -> Result<Unlocked> {
+        let cipher = FileCipher::unlock(&self.header, &self.raw, keys)?;
+        Ok(Unlocked {
+            sealed: self.clone(),
+            cipher,
+        })
+    }
+}
+
+/// A file whose header authenticated under a key: everything needed to
+/// open its blocks and trailer.
+pub struct Unlocked {
+    sealed: Sealed,
+    cipher: FileCipher,
+}
+
+impl fmt::Debug for Unlocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unlocked")
+            .field("header", &self.sealed.header)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Unlocked {
+    /// The authenticated header.
+    pub fn header(&self) -> &Header {
+        &self.sealed.header
+    }
+
+    /// The layout (authenticated).
+    pub fn layout(&self) -> &Layout {
+        self.cipher.layout()
+    }
+
+    pub(crate) fn raw(&self) -> &[u8; HEADER_LEN] {
+        self.sealed.raw()
+    }
+
+    pub(crate) fn cipher(&self) -> &FileCipher {
+        &self.cipher
+    }
+
+    /// The header and the cipher, for the readers built from this file.
+    pub(crate) fn into_parts(self) -> (Sealed, FileCipher) {
+        (self.sealed, self.cipher)
+    }
+}
