@@ -48,7 +48,7 @@ enum Ava3Result
   AVA3_RESULT_NULL_PARAMETER = 1,
   /*
    An argument is invalid (a key that is not 32 bytes, a buffer of the
-   wrong size, no key set yet, a read past the end, ...).
+   wrong size, no key set yet, ...).
    */
   AVA3_RESULT_INVALID_PARAMETER = 2,
   /*
@@ -153,11 +153,6 @@ typedef struct {
   uint64_t bytes_decrypted;
 } Ava3CacheStats;
 
-/*
- Every code, in numeric order.
- */
-#define ALL { Ava3Result_Ok, Ava3Result_NullParameter, Ava3Result_InvalidParameter, Ava3Result_NotAva3, Ava3Result_UnsupportedVersion, Ava3Result_HeaderFailure, Ava3Result_WrongKey, Ava3Result_BlockFailure, Ava3Result_Truncated, Ava3Result_TrailerFailure, Ava3Result_TrailingData, Ava3Result_IntegrityFailure, Ava3Result_Io, Ava3Result_Unsupported, Ava3Result_Panic, Ava3Result_Cancelled, Ava3Result_OutOfMemory, }
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -171,12 +166,23 @@ const char *ava3_version(void);
  Writes a NUL-terminated English description of `result` into `buf`
  (`len` bytes, truncated if needed) and returns the length of the full
  message without the NUL. `buf` may be NULL when `len` is 0.
+
+ # Safety
+
+ `buf` is NULL (then `len` must be 0) or points to `len` writable bytes for the call, and nothing else accesses it meanwhile.
  */
-size_t ava3_result_message(uint32_t result, char *buf, size_t len);
+size_t ava3_result_message(uint32_t result,
+                           char *buf,
+                           size_t len);
 
 /*
  Opens the AVA3 file at `path` and reads its header (no key yet).
  On success `*out` is a new decoder to free with `ava3_decoder_free`.
+
+ # Safety
+
+ `path` is NULL or a NUL-terminated string, readable for the call.
+ `out` is NULL or points to writable storage for one pointer.
  */
 Ava3Result ava3_decoder_open_path(const char *path, Ava3Decoder **out);
 
@@ -184,50 +190,103 @@ Ava3Result ava3_decoder_open_path(const char *path, Ava3Decoder **out);
  Opens an AVA3 file stored at `offset`, `length` bytes long, in the open
  file `fd` (for example a model inside an APK). The descriptor is
  duplicated: the caller keeps and closes its own.
+
+ # Safety
+
+ `out` is NULL or points to writable storage for one pointer.
+ `fd` is an open descriptor for the duration of the call (it is duplicated; the caller keeps and closes its own).
  */
-Ava3Result ava3_decoder_open_fd(int fd, uint64_t offset, uint64_t length, Ava3Decoder **out);
+Ava3Result ava3_decoder_open_fd(int fd,
+                                uint64_t offset,
+                                uint64_t length,
+                                Ava3Decoder **out);
 
 /*
  Opens an AVA3 file held in memory. The memory is borrowed, not copied:
  it must stay valid and unchanged until the decoder and every FILE* made
  from it are closed.
+
+ # Safety
+
+ `out` is NULL or points to writable storage for one pointer.
+ `data` is NULL (then `len` must be 0) or points to `len` readable bytes and stays valid and unchanged until the decoder and every `FILE*` made from it are closed.
  */
-Ava3Result ava3_decoder_open_buffer(const uint8_t *data, size_t len, Ava3Decoder **out);
+Ava3Result ava3_decoder_open_buffer(const uint8_t *data,
+                                    size_t len,
+                                    Ava3Decoder **out);
 
 /*
  The 16-byte key id recorded in the header (readable before a key is set,
  to pick the key).
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL (then `out_len` must be 0) or points to `out_len` writable bytes for the call, and nothing else accesses it meanwhile.
  */
-Ava3Result ava3_decoder_key_id(const Ava3Decoder *d, uint8_t *out, size_t out_len);
+Ava3Result ava3_decoder_key_id(const Ava3Decoder *d,
+                               uint8_t *out,
+                               size_t out_len);
 
 /*
  The payload kind recorded in the header: 0 unknown, 1 MLC, 2 GGUF,
  3 LiteRT (readable before a key is set, to pick the runtime).
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL or points to writable, aligned storage for one `u32`.
  */
-Ava3Result ava3_decoder_payload_kind(const Ava3Decoder *d, uint32_t *out);
+Ava3Result ava3_decoder_payload_kind(const Ava3Decoder *d,
+                                     uint32_t *out);
 
 /*
  The block size in bytes.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL or points to writable, aligned storage for one `u32`.
  */
-Ava3Result ava3_decoder_block_size(const Ava3Decoder *d, uint32_t *out);
+Ava3Result ava3_decoder_block_size(const Ava3Decoder *d,
+                                   uint32_t *out);
 
 /*
  Sets the 32-byte master key: checks its key id (AVA3_RESULT_WRONG_KEY),
  authenticates the header, checks the file length and authenticates the
  trailer. The key is copied; the caller may wipe its copy afterwards.
  Not thread-safe on the same decoder.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+ `key` is NULL (then `key_len` must be 0) or points to `key_len` readable bytes for the call.
  */
-Ava3Result ava3_decoder_set_key(Ava3Decoder *d, const uint8_t *key, size_t key_len);
+Ava3Result ava3_decoder_set_key(Ava3Decoder *d,
+                                const uint8_t *key,
+                                size_t key_len);
 
 /*
  The plaintext size, authenticated (needs the key).
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL or points to writable, aligned storage for one `u64`.
  */
-Ava3Result ava3_decoder_plaintext_size(const Ava3Decoder *d, uint64_t *out);
+Ava3Result ava3_decoder_plaintext_size(const Ava3Decoder *d,
+                                       uint64_t *out);
 
 /*
  Reads up to `len` bytes at `offset` into `buf`; `*out_read` is the count
- (0 at the end). Safe to call from several threads at once on one
+ (0, with AVA3_RESULT_OK, at or past the end, as `pread` does). Safe to call from several threads at once on one
  decoder. On failure nothing is reported read and `buf` is wiped.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out_read` is NULL or points to writable, aligned storage for one `usize`.
+ `buf` is NULL (then `len` must be 0) or points to `len` writable bytes for the call, and nothing else accesses it meanwhile.
  */
 Ava3Result ava3_decoder_read_at(const Ava3Decoder *d,
                                 uint64_t offset,
@@ -238,46 +297,92 @@ Ava3Result ava3_decoder_read_at(const Ava3Decoder *d,
 /*
  Reads up to `len` bytes at the decoder's position and advances it.
  Not thread-safe on the same decoder.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+ `out_read` is NULL or points to writable, aligned storage for one `usize`.
+ `buf` is NULL (then `len` must be 0) or points to `len` writable bytes for the call, and nothing else accesses it meanwhile.
  */
-Ava3Result ava3_decoder_read(Ava3Decoder *d, uint8_t *buf, size_t len, size_t *out_read);
+Ava3Result ava3_decoder_read(Ava3Decoder *d,
+                             uint8_t *buf,
+                             size_t len,
+                             size_t *out_read);
 
 /*
  Sets the position of `ava3_decoder_read`.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
  */
-Ava3Result ava3_decoder_seek(Ava3Decoder *d, uint64_t position);
+Ava3Result ava3_decoder_seek(Ava3Decoder *d,
+                             uint64_t position);
 
 /*
  Calls `callback` with every block of plaintext in order, each
  authenticated before it is passed; stops at the first failure.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `callback`, when given, is safe to call with `user` and the block's pointer and length (valid only during the call).
  */
-Ava3Result ava3_decoder_stream(const Ava3Decoder *d, Ava3BlockCallback callback, void *user);
+Ava3Result ava3_decoder_stream(const Ava3Decoder *d,
+                               Ava3BlockCallback callback,
+                               void *user);
 
 /*
  Decodes the whole model into the caller's `buf`, which must be exactly
  the plaintext size. Blocks are decoded on all cores. On failure `buf`
  is wiped.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `buf` is NULL (then `len` must be 0) or points to `len` writable bytes for the call, and nothing else accesses it meanwhile.
  */
-Ava3Result ava3_decoder_decode_to_buffer(const Ava3Decoder *d, uint8_t *buf, size_t len);
+Ava3Result ava3_decoder_decode_to_buffer(const Ava3Decoder *d,
+                                         uint8_t *buf,
+                                         size_t len);
 
 /*
  Decodes the whole model into a new page-aligned buffer owned by the
  library (for TfLiteModelCreate / LiteRtCreateModelFromBuffer, which need
  the memory for the model's lifetime). Free it with `ava3_buffer_free`.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL or points to writable storage for one pointer.
  */
-Ava3Result ava3_decoder_decode_aligned(const Ava3Decoder *d, Ava3Buffer **out);
+Ava3Result ava3_decoder_decode_aligned(const Ava3Decoder *d,
+                                       Ava3Buffer **out);
 
 /*
  The data of a buffer (page-aligned; NULL for a NULL buffer).
+
+ # Safety
+
+ `b` is NULL or a buffer from `ava3_decoder_decode_aligned` that is not freed.
  */
 const uint8_t *ava3_buffer_data(const Ava3Buffer *b);
 
 /*
  The length of a buffer (0 for NULL).
+
+ # Safety
+
+ `b` is NULL or a buffer from `ava3_decoder_decode_aligned` that is not freed.
  */
 size_t ava3_buffer_len(const Ava3Buffer *b);
 
 /*
  Wipes and frees a buffer. NULL is allowed.
+
+ # Safety
+
+ `b` is NULL or a buffer from `ava3_decoder_decode_aligned`, freed once, whose data is no longer used.
  */
 void ava3_buffer_free(Ava3Buffer *b);
 
@@ -289,8 +394,14 @@ void ava3_buffer_free(Ava3Buffer *b);
  MAP_SHARED)` works on kernels before 6.7 too (every Android GKI kernel
  in the field); it belongs to the caller (close it). Runtimes that only
  take a path can open `/proc/self/fd/N`.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out_fd` is NULL or points to writable, aligned storage for one `c_int`.
  */
-Ava3Result ava3_decoder_decode_to_memfd(const Ava3Decoder *d, int *out_fd);
+Ava3Result ava3_decoder_decode_to_memfd(const Ava3Decoder *d,
+                                        int *out_fd);
 
 /*
  A read-only, seekable `FILE*` over the plaintext (for
@@ -302,22 +413,45 @@ Ava3Result ava3_decoder_decode_to_memfd(const Ava3Decoder *d, int *out_fd);
  AVA3_RESULT_OUT_OF_MEMORY). The FILE keeps
  what it needs: it may outlive the decoder. Close it with `fclose`. Reads
  fail with errno EBADMSG when a block fails authentication.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL or points to writable storage for one pointer.
  */
-Ava3Result ava3_decoder_fopen(const Ava3Decoder *d, size_t buffer_size, FILE **out);
+Ava3Result ava3_decoder_fopen(const Ava3Decoder *d,
+                              size_t buffer_size,
+                              FILE **out);
 
 /*
  Statistics of the FILE* block cache of this decoder (all its FILEs).
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL or points to writable, aligned storage for one `Ava3CacheStats`.
  */
-Ava3Result ava3_decoder_cache_stats(const Ava3Decoder *d, Ava3CacheStats *out);
+Ava3Result ava3_decoder_cache_stats(const Ava3Decoder *d,
+                                    Ava3CacheStats *out);
 
 /*
  The index of the last block that failed authentication on this decoder
  (after AVA3_RESULT_BLOCK_FAILURE); UINT64_MAX if none did.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL or points to writable, aligned storage for one `u64`.
  */
-Ava3Result ava3_decoder_failed_block(const Ava3Decoder *d, uint64_t *out);
+Ava3Result ava3_decoder_failed_block(const Ava3Decoder *d,
+                                     uint64_t *out);
 
 /*
  Frees a decoder, wiping its key material and caches. NULL is allowed.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*`, freed once, with no other call on it running or to come (every `FILE*` made from it may stay open).
  */
 void ava3_decoder_free(Ava3Decoder *d);
 

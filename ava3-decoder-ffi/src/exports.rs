@@ -1,14 +1,16 @@
-//! The exported C functions. Each one runs its body inside `guard` (a
-//! panic becomes `AVA3_RESULT_PANIC`), checks every pointer through
-//! `ptr`, and writes its outputs only on success.
+//! The exported C functions. Each is an `unsafe extern "C" fn`: Rust callers
+//! (tests, fuzzers) must keep the same contract as C callers, written in
+//! its `# Safety` section. Each runs its body through the panic boundary
+//! ([`crate::boundary`]), turns its pointers into references only through
+//! the typed helpers of `ptr`, and writes its outputs only on success.
 //!
 //! This module contains no unsafe block; it allows `unsafe_code` only
 //! because `#[no_mangle]` counts as unsafe for the lint.
 #![allow(unsafe_code)]
 
 use std::ffi::{c_char, c_int};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::boundary::{boundary, guarded};
 use crate::handle::{self, AlignedBuffer, Decoder, Source};
 use crate::ptr;
 use crate::result::Ava3Result;
@@ -18,22 +20,13 @@ use crate::result::Ava3Result;
 /// same time as any other call on the same decoder.
 #[derive(Debug)]
 pub struct Ava3Decoder {
-    inner: Decoder,
+    pub(crate) inner: Decoder,
 }
 
 /// A page-aligned plaintext buffer owned by the library (opaque).
 #[derive(Debug)]
 pub struct Ava3Buffer {
-    inner: AlignedBuffer,
-}
-
-/// Runs `f`, turning a panic into [`Ava3Result::Panic`].
-pub(crate) fn guard(f: impl FnOnce() -> Result<(), Ava3Result>) -> Ava3Result {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => Ava3Result::Ok,
-        Ok(Err(r)) => r,
-        Err(_) => Ava3Result::Panic,
-    }
+    pub(crate) inner: AlignedBuffer,
 }
 
 /// Statistics of the `FILE*` block cache of a decoder.
@@ -64,12 +57,16 @@ pub extern "C" fn ava3_version() -> *const c_char {
 /// Writes a NUL-terminated English description of `result` into `buf`
 /// (`len` bytes, truncated if needed) and returns the length of the full
 /// message without the NUL. `buf` may be NULL when `len` is 0.
+///
+/// # Safety
+///
+/// `buf` is NULL (then `len` must be 0) or points to `len` writable bytes for the call, and nothing else accesses it meanwhile.
 #[no_mangle]
-pub extern "C" fn ava3_result_message(result: u32, buf: *mut c_char, len: usize) -> usize {
+pub unsafe extern "C" fn ava3_result_message(result: u32, buf: *mut c_char, len: usize) -> usize {
     let msg = Ava3Result::from_u32(result)
         .map(Ava3Result::message)
         .unwrap_or("unknown result code");
-    let _ = guard(|| {
+    let _ = guarded(|| {
         let out = ptr::bytes_mut(buf.cast::<u8>(), len)?;
         if let Some(room) = out.len().checked_sub(1) {
             let n = room.min(msg.len());
@@ -85,18 +82,22 @@ fn finish_open(
     d: Result<Decoder, ava3_format::Error>,
     out: *mut *mut Ava3Decoder,
 ) -> Result<(), Ava3Result> {
-    let inner = d.map_err(|e| Ava3Result::from(&e))?;
-    ptr::write(out, Box::into_raw(Box::new(Ava3Decoder { inner })))
+    ptr::give_decoder(out, d.map_err(|e| Ava3Result::from(&e))?)
 }
 
 /// Opens the AVA3 file at `path` and reads its header (no key yet).
 /// On success `*out` is a new decoder to free with `ava3_decoder_free`.
+///
+/// # Safety
+///
+/// `path` is NULL or a NUL-terminated string, readable for the call.
+/// `out` is NULL or points to writable storage for one pointer.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_open_path(
+pub unsafe extern "C" fn ava3_decoder_open_path(
     path: *const c_char,
     out: *mut *mut Ava3Decoder,
 ) -> Ava3Result {
-    guard(|| {
+    guarded(|| {
         if out.is_null() {
             return Err(Ava3Result::NullParameter);
         }
@@ -110,14 +111,19 @@ pub extern "C" fn ava3_decoder_open_path(
 /// Opens an AVA3 file stored at `offset`, `length` bytes long, in the open
 /// file `fd` (for example a model inside an APK). The descriptor is
 /// duplicated: the caller keeps and closes its own.
+///
+/// # Safety
+///
+/// `out` is NULL or points to writable storage for one pointer.
+/// `fd` is an open descriptor for the duration of the call (it is duplicated; the caller keeps and closes its own).
 #[no_mangle]
-pub extern "C" fn ava3_decoder_open_fd(
+pub unsafe extern "C" fn ava3_decoder_open_fd(
     fd: c_int,
     offset: u64,
     length: u64,
     out: *mut *mut Ava3Decoder,
 ) -> Ava3Result {
-    guard(|| {
+    guarded(|| {
         if out.is_null() {
             return Err(Ava3Result::NullParameter);
         }
@@ -138,13 +144,18 @@ pub extern "C" fn ava3_decoder_open_fd(
 /// Opens an AVA3 file held in memory. The memory is borrowed, not copied:
 /// it must stay valid and unchanged until the decoder and every FILE* made
 /// from it are closed.
+///
+/// # Safety
+///
+/// `out` is NULL or points to writable storage for one pointer.
+/// `data` is NULL (then `len` must be 0) or points to `len` readable bytes and stays valid and unchanged until the decoder and every `FILE*` made from it are closed.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_open_buffer(
+pub unsafe extern "C" fn ava3_decoder_open_buffer(
     data: *const u8,
     len: usize,
     out: *mut *mut Ava3Decoder,
 ) -> Ava3Result {
-    guard(|| {
+    guarded(|| {
         if out.is_null() {
             return Err(Ava3Result::NullParameter);
         }
@@ -155,14 +166,19 @@ pub extern "C" fn ava3_decoder_open_buffer(
 
 /// The 16-byte key id recorded in the header (readable before a key is set,
 /// to pick the key).
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL (then `out_len` must be 0) or points to `out_len` writable bytes for the call, and nothing else accesses it meanwhile.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_key_id(
+pub unsafe extern "C" fn ava3_decoder_key_id(
     d: *const Ava3Decoder,
     out: *mut u8,
     out_len: usize,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         let out = ptr::bytes_mut(out, out_len)?;
         if out.len() != 16 {
             return Err(Ava3Result::InvalidParameter);
@@ -174,19 +190,35 @@ pub extern "C" fn ava3_decoder_key_id(
 
 /// The payload kind recorded in the header: 0 unknown, 1 MLC, 2 GGUF,
 /// 3 LiteRT (readable before a key is set, to pick the runtime).
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL or points to writable, aligned storage for one `u32`.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_payload_kind(d: *const Ava3Decoder, out: *mut u32) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+pub unsafe extern "C" fn ava3_decoder_payload_kind(
+    d: *const Ava3Decoder,
+    out: *mut u32,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         ptr::write(out, u32::from(d.header().payload_kind().code()))
     })
 }
 
 /// The block size in bytes.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL or points to writable, aligned storage for one `u32`.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_block_size(d: *const Ava3Decoder, out: *mut u32) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+pub unsafe extern "C" fn ava3_decoder_block_size(
+    d: *const Ava3Decoder,
+    out: *mut u32,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         ptr::write(out, d.header().block_size())
     })
 }
@@ -195,14 +227,19 @@ pub extern "C" fn ava3_decoder_block_size(d: *const Ava3Decoder, out: *mut u32) 
 /// authenticates the header, checks the file length and authenticates the
 /// trailer. The key is copied; the caller may wipe its copy afterwards.
 /// Not thread-safe on the same decoder.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+/// `key` is NULL (then `key_len` must be 0) or points to `key_len` readable bytes for the call.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_set_key(
+pub unsafe extern "C" fn ava3_decoder_set_key(
     d: *mut Ava3Decoder,
     key: *const u8,
     key_len: usize,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &mut ptr::as_mut(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder_mut(d)?;
         let key = ptr::bytes(key, key_len)?;
         if key.len() != 32 {
             return Err(Ava3Result::InvalidParameter);
@@ -212,10 +249,18 @@ pub extern "C" fn ava3_decoder_set_key(
 }
 
 /// The plaintext size, authenticated (needs the key).
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL or points to writable, aligned storage for one `u64`.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_plaintext_size(d: *const Ava3Decoder, out: *mut u64) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+pub unsafe extern "C" fn ava3_decoder_plaintext_size(
+    d: *const Ava3Decoder,
+    out: *mut u64,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         if out.is_null() {
             return Err(Ava3Result::NullParameter);
         }
@@ -225,18 +270,24 @@ pub extern "C" fn ava3_decoder_plaintext_size(d: *const Ava3Decoder, out: *mut u
 }
 
 /// Reads up to `len` bytes at `offset` into `buf`; `*out_read` is the count
-/// (0 at the end). Safe to call from several threads at once on one
+/// (0, with AVA3_RESULT_OK, at or past the end, as `pread` does). Safe to call from several threads at once on one
 /// decoder. On failure nothing is reported read and `buf` is wiped.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out_read` is NULL or points to writable, aligned storage for one `usize`.
+/// `buf` is NULL (then `len` must be 0) or points to `len` writable bytes for the call, and nothing else accesses it meanwhile.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_read_at(
+pub unsafe extern "C" fn ava3_decoder_read_at(
     d: *const Ava3Decoder,
     offset: u64,
     buf: *mut u8,
     len: usize,
     out_read: *mut usize,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         if out_read.is_null() {
             return Err(Ava3Result::NullParameter);
         }
@@ -248,15 +299,21 @@ pub extern "C" fn ava3_decoder_read_at(
 
 /// Reads up to `len` bytes at the decoder's position and advances it.
 /// Not thread-safe on the same decoder.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+/// `out_read` is NULL or points to writable, aligned storage for one `usize`.
+/// `buf` is NULL (then `len` must be 0) or points to `len` writable bytes for the call, and nothing else accesses it meanwhile.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_read(
+pub unsafe extern "C" fn ava3_decoder_read(
     d: *mut Ava3Decoder,
     buf: *mut u8,
     len: usize,
     out_read: *mut usize,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &mut ptr::as_mut(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder_mut(d)?;
         if out_read.is_null() {
             return Err(Ava3Result::NullParameter);
         }
@@ -267,21 +324,30 @@ pub extern "C" fn ava3_decoder_read(
 }
 
 /// Sets the position of `ava3_decoder_read`.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_seek(d: *mut Ava3Decoder, position: u64) -> Ava3Result {
-    guard(|| ptr::as_mut(d)?.inner.seek(position))
+pub unsafe extern "C" fn ava3_decoder_seek(d: *mut Ava3Decoder, position: u64) -> Ava3Result {
+    guarded(|| ptr::decoder_mut(d)?.seek(position))
 }
 
 /// Calls `callback` with every block of plaintext in order, each
 /// authenticated before it is passed; stops at the first failure.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `callback`, when given, is safe to call with `user` and the block's pointer and length (valid only during the call).
 #[no_mangle]
-pub extern "C" fn ava3_decoder_stream(
+pub unsafe extern "C" fn ava3_decoder_stream(
     d: *const Ava3Decoder,
     callback: Ava3BlockCallback,
     user: *mut std::ffi::c_void,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         let cb = callback.ok_or(Ava3Result::NullParameter)?;
         d.stream(|offset, data| cb(user, offset, data.as_ptr(), data.len()) == 0)
     })
@@ -290,14 +356,19 @@ pub extern "C" fn ava3_decoder_stream(
 /// Decodes the whole model into the caller's `buf`, which must be exactly
 /// the plaintext size. Blocks are decoded on all cores. On failure `buf`
 /// is wiped.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `buf` is NULL (then `len` must be 0) or points to `len` writable bytes for the call, and nothing else accesses it meanwhile.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_decode_to_buffer(
+pub unsafe extern "C" fn ava3_decoder_decode_to_buffer(
     d: *const Ava3Decoder,
     buf: *mut u8,
     len: usize,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         let buf = ptr::bytes_mut(buf, len)?;
         d.decode_into(buf)
     })
@@ -306,47 +377,54 @@ pub extern "C" fn ava3_decoder_decode_to_buffer(
 /// Decodes the whole model into a new page-aligned buffer owned by the
 /// library (for TfLiteModelCreate / LiteRtCreateModelFromBuffer, which need
 /// the memory for the model's lifetime). Free it with `ava3_buffer_free`.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL or points to writable storage for one pointer.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_decode_aligned(
+pub unsafe extern "C" fn ava3_decoder_decode_aligned(
     d: *const Ava3Decoder,
     out: *mut *mut Ava3Buffer,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         if out.is_null() {
             return Err(Ava3Result::NullParameter);
         }
         let buf = handle::decode_aligned(d)?;
-        ptr::write(out, Box::into_raw(Box::new(Ava3Buffer { inner: buf })))
+        ptr::give_buffer(out, buf)
     })
 }
 
 /// The data of a buffer (page-aligned; NULL for a NULL buffer).
+///
+/// # Safety
+///
+/// `b` is NULL or a buffer from `ava3_decoder_decode_aligned` that is not freed.
 #[no_mangle]
-pub extern "C" fn ava3_buffer_data(b: *const Ava3Buffer) -> *const u8 {
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        ptr::as_ref(b)
-            .map(|b| b.inner.as_slice().as_ptr())
-            .unwrap_or(std::ptr::null())
-    }));
-    r.unwrap_or(std::ptr::null())
+pub unsafe extern "C" fn ava3_buffer_data(b: *const Ava3Buffer) -> *const u8 {
+    boundary(|| ptr::buffer(b).map_or(std::ptr::null(), |b| b.as_slice().as_ptr()))
 }
 
 /// The length of a buffer (0 for NULL).
+///
+/// # Safety
+///
+/// `b` is NULL or a buffer from `ava3_decoder_decode_aligned` that is not freed.
 #[no_mangle]
-pub extern "C" fn ava3_buffer_len(b: *const Ava3Buffer) -> usize {
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        ptr::as_ref(b)
-            .map(|b| b.inner.as_slice().len())
-            .unwrap_or(0)
-    }));
-    r.unwrap_or(0)
+pub unsafe extern "C" fn ava3_buffer_len(b: *const Ava3Buffer) -> usize {
+    boundary(|| ptr::buffer(b).map_or(0, |b| b.as_slice().len()))
 }
 
 /// Wipes and frees a buffer. NULL is allowed.
+///
+/// # Safety
+///
+/// `b` is NULL or a buffer from `ava3_decoder_decode_aligned`, freed once, whose data is no longer used.
 #[no_mangle]
-pub extern "C" fn ava3_buffer_free(b: *mut Ava3Buffer) {
-    let _ = catch_unwind(AssertUnwindSafe(|| ptr::free_box(b)));
+pub unsafe extern "C" fn ava3_buffer_free(b: *mut Ava3Buffer) {
+    boundary(|| ptr::free_buffer(b))
 }
 
 /// Decodes the whole model into an anonymous, sealed memfd (Linux and
@@ -356,13 +434,18 @@ pub extern "C" fn ava3_buffer_free(b: *mut Ava3Buffer) {
 /// MAP_SHARED)` works on kernels before 6.7 too (every Android GKI kernel
 /// in the field); it belongs to the caller (close it). Runtimes that only
 /// take a path can open `/proc/self/fd/N`.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out_fd` is NULL or points to writable, aligned storage for one `c_int`.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_decode_to_memfd(
+pub unsafe extern "C" fn ava3_decoder_decode_to_memfd(
     d: *const Ava3Decoder,
     out_fd: *mut c_int,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         if out_fd.is_null() {
             return Err(Ava3Result::NullParameter);
         }
@@ -370,15 +453,15 @@ pub extern "C" fn ava3_decoder_decode_to_memfd(
         {
             let size = d.reader()?.len();
             let len = usize::try_from(size).map_err(|_| Ava3Result::InvalidParameter)?;
-            let file = ptr::memfd().map_err(|_| Ava3Result::Io)?;
+            let file = crate::memfd::memfd().map_err(|_| Ava3Result::Io)?;
             file.set_len(size).map_err(|_| Ava3Result::Io)?;
             {
                 // Decode straight into the memfd's pages, on all cores.
-                let mut map = ptr::Mapping::new(&file, len).map_err(|_| Ava3Result::Io)?;
+                let mut map = crate::memfd::Mapping::new(&file, len).map_err(|_| Ava3Result::Io)?;
                 d.decode_into(map.as_mut_slice())?;
             }
-            let file = ptr::seal_read_only(file).map_err(|_| Ava3Result::Io)?;
-            ptr::write(out_fd, ptr::into_raw_fd(file))
+            let file = crate::memfd::seal_read_only(file).map_err(|_| Ava3Result::Io)?;
+            ptr::write(out_fd, crate::memfd::into_raw_fd(file))
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         {
@@ -397,19 +480,24 @@ pub extern "C" fn ava3_decoder_decode_to_memfd(
 /// AVA3_RESULT_OUT_OF_MEMORY). The FILE keeps
 /// what it needs: it may outlive the decoder. Close it with `fclose`. Reads
 /// fail with errno EBADMSG when a block fails authentication.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL or points to writable storage for one pointer.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_fopen(
+pub unsafe extern "C" fn ava3_decoder_fopen(
     d: *const Ava3Decoder,
     buffer_size: usize,
     out: *mut *mut libc::FILE,
 ) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         if out.is_null() {
             return Err(Ava3Result::NullParameter);
         }
         let cookie = handle::FileCookie::new(d, buffer_size)?;
-        let file = ptr::open_file(Box::new(cookie));
+        let file = crate::stdio::open_file(Box::new(cookie));
         if file.is_null() {
             return Err(Ava3Result::Unsupported);
         }
@@ -418,14 +506,19 @@ pub extern "C" fn ava3_decoder_fopen(
 }
 
 /// Statistics of the FILE* block cache of this decoder (all its FILEs).
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL or points to writable, aligned storage for one `Ava3CacheStats`.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_cache_stats(
+pub unsafe extern "C" fn ava3_decoder_cache_stats(
     d: *const Ava3Decoder,
     out: *mut Ava3CacheStats,
 ) -> Ava3Result {
     use std::sync::atomic::Ordering;
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         let c = d.cache_counters();
         ptr::write(
             out,
@@ -440,39 +533,28 @@ pub extern "C" fn ava3_decoder_cache_stats(
 
 /// The index of the last block that failed authentication on this decoder
 /// (after AVA3_RESULT_BLOCK_FAILURE); UINT64_MAX if none did.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL or points to writable, aligned storage for one `u64`.
 #[no_mangle]
-pub extern "C" fn ava3_decoder_failed_block(d: *const Ava3Decoder, out: *mut u64) -> Ava3Result {
-    guard(|| {
-        let d = &ptr::as_ref(d)?.inner;
+pub unsafe extern "C" fn ava3_decoder_failed_block(
+    d: *const Ava3Decoder,
+    out: *mut u64,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder(d)?;
         ptr::write(out, d.failed_block())
     })
 }
 
 /// Frees a decoder, wiping its key material and caches. NULL is allowed.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*`, freed once, with no other call on it running or to come (every `FILE*` made from it may stay open).
 #[no_mangle]
-pub extern "C" fn ava3_decoder_free(d: *mut Ava3Decoder) {
-    let _ = catch_unwind(AssertUnwindSafe(|| ptr::free_box(d)));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_panic_becomes_a_result_code() {
-        let r = guard(|| panic!("boom"));
-        assert_eq!(r, Ava3Result::Panic);
-        assert_eq!(guard(|| Ok(())), Ava3Result::Ok);
-        assert_eq!(guard(|| Err(Ava3Result::Truncated)), Ava3Result::Truncated);
-    }
-
-    #[test]
-    fn the_release_profile_unwinds() {
-        // catch_unwind only works when panics unwind; the workspace sets
-        // panic = "unwind" for release and this crate must never abort.
-        let caught = catch_unwind(|| panic!("x"));
-        assert!(caught.is_err());
-        let manifest = include_str!("../../Cargo.toml");
-        assert!(!manifest.contains("panic = \"abort\""));
-    }
+pub unsafe extern "C" fn ava3_decoder_free(d: *mut Ava3Decoder) {
+    boundary(|| ptr::free_decoder(d))
 }

@@ -322,7 +322,6 @@ impl FileCookie {
     /// a tensor) finds them. Returns the bytes written (0 when the position
     /// is not on a block boundary or fewer than 2 blocks fit).
     fn read_whole_blocks(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        use rayon::prelude::*;
         let layout = *self.reader.layout();
         let bs = layout.block_size();
         if !self.pos.is_multiple_of(bs) {
@@ -344,21 +343,24 @@ impl FileCookie {
                 None => missing.push(k),
             }
         }
-        let reader = &self.reader;
-        let failure = buf[..bytes]
-            .par_chunks_mut(bs as usize)
-            .enumerate()
-            .filter(|(k, _)| missing.binary_search(k).is_ok())
-            .filter_map(|(k, chunk)| {
-                reader
-                    .read_block(first + k as u64, chunk)
-                    .err()
-                    .map(|e| (k, e))
-            })
-            .min_by_key(|(k, _)| *k);
-        if let Some((_, e)) = failure {
-            buf[..bytes].zeroize();
-            return Err(e);
+        // Each run of consecutive missing blocks is one parallel decode by
+        // the core, straight into `buf`.
+        let mut run_start = 0;
+        while run_start < missing.len() {
+            let mut run_end = run_start + 1;
+            while run_end < missing.len() && missing[run_end] == missing[run_end - 1] + 1 {
+                run_end += 1;
+            }
+            let (k0, k1) = (missing[run_start], missing[run_end - 1] + 1);
+            let range = k0 * bs as usize..k1 * bs as usize;
+            if let Err(e) = self
+                .reader
+                .decode_blocks_into(first + k0 as u64, &mut buf[range])
+            {
+                buf[..bytes].zeroize();
+                return Err(e);
+            }
+            run_start = run_end;
         }
         let decoded = missing.len() as u64;
         self.counters.misses.fetch_add(decoded, Ordering::Relaxed);

@@ -12,7 +12,7 @@ pub enum Ava3Result {
     /// A required pointer argument was NULL.
     NullParameter = 1,
     /// An argument is invalid (a key that is not 32 bytes, a buffer of the
-    /// wrong size, no key set yet, a read past the end, ...).
+    /// wrong size, no key set yet, ...).
     InvalidParameter = 2,
     /// The input is not an AVA3 file.
     NotAva3 = 3,

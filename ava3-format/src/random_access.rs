@@ -117,22 +117,28 @@ impl<S: ReadAt> RandomAccessReader<S> {
     }
 
     /// Reads, authenticates and decrypts block `index` into `out`
-    /// (`block_len(index)` bytes). `scratch` is wiped before returning.
+    /// (`block_len(index)` bytes). The stored bytes are read into this
+    /// thread's scratch buffer (ciphertext: reused, not wiped).
     pub fn read_block(&self, index: u64, out: &mut [u8]) -> Result<()> {
+        thread_local! {
+            static STORED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         let layout = self.layout();
         let len = layout.block_len(index);
-        let mut stored = vec![0u8; len + TAG_LEN];
-        self.source
-            .read_exact_at(&mut stored, layout.block_offset(index))
-            .map_err(|e| {
-                if e.kind() == io::ErrorKind::UnexpectedEof {
-                    Error::truncated(format!("the source ends inside block {index}"))
-                } else {
-                    Error::Io(e)
-                }
-            })?;
-        self.cipher.open_block(index, &stored, &mut out[..len])?;
-        Ok(())
+        STORED.with_borrow_mut(|stored| {
+            stored.resize(len + TAG_LEN, 0);
+            self.source
+                .read_exact_at(stored, layout.block_offset(index))
+                .map_err(|e| {
+                    if e.kind() == io::ErrorKind::UnexpectedEof {
+                        Error::truncated(format!("the source ends inside block {index}"))
+                    } else {
+                        Error::Io(e)
+                    }
+                })?;
+            self.cipher.open_block(index, stored, &mut out[..len])?;
+            Ok(())
+        })
     }
 
     /// Reads plaintext at `offset` into `buf`; returns the bytes read (fewer
@@ -190,15 +196,38 @@ impl<S: ReadAt> RandomAccessReader<S> {
                 "the output buffer must be exactly the plaintext length",
             ));
         }
-        let bs = self.layout().block_size() as usize;
+        self.decode_blocks_into(0, out)
+    }
+
+    /// Decodes the blocks from `first` on that `out` covers (whole blocks,
+    /// the final one possibly short) into `out`, in parallel on the current
+    /// rayon pool. On failure `out` is wiped and the lowest failing block
+    /// is reported, whatever the thread timing.
+    pub fn decode_blocks_into(&self, first: u64, out: &mut [u8]) -> Result<()> {
+        let layout = *self.layout();
+        let start = layout.plaintext_offset(first);
+        let fits = first < layout.block_count()
+            && start
+                .checked_add(out.len() as u64)
+                .is_some_and(|end| end <= layout.plaintext_len())
+            && ((out.len() as u64).is_multiple_of(layout.block_size())
+                || start + out.len() as u64 == layout.plaintext_len());
+        if !fits {
+            return Err(Error::InvalidParameter(
+                "the output must cover whole blocks of the plaintext",
+            ));
+        }
         let first_failure = if out.is_empty() {
-            self.read_block(0, out).err().map(|e| (0, e))
+            self.read_block(first, out).err().map(|e| (0, e))
         } else {
-            // Report the lowest failing block, whatever the thread timing.
-            out.par_chunks_mut(bs)
+            out.par_chunks_mut(layout.block_size() as usize)
                 .enumerate()
-                .filter_map(|(i, chunk)| self.read_block(i as u64, chunk).err().map(|e| (i, e)))
-                .min_by_key(|(i, _)| *i)
+                .filter_map(|(k, chunk)| {
+                    self.read_block(first + k as u64, chunk)
+                        .err()
+                        .map(|e| (k, e))
+                })
+                .min_by_key(|(k, _)| *k)
         };
         match first_failure {
             None => Ok(()),

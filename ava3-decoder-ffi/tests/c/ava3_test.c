@@ -295,6 +295,9 @@ static void run_vector(const Vector *v) {
                 check(ava3_decoder_seek(d, size - 10) == AVA3_RESULT_OK, v->name, "seek");
                 check(ava3_decoder_read(d, b10, 10, &got) == AVA3_RESULT_OK && got == 10 && !memcmp(b10, out + size - 10, 10), v->name, "read after seek");
                 check(ava3_decoder_read(d, b10, 10, &got) == AVA3_RESULT_OK && got == 0, v->name, "read at end");
+                got = 99;
+                check(ava3_decoder_read_at(d, size + 12345, b10, 10, &got) == AVA3_RESULT_OK && got == 0,
+                      v->name, "read_at past the end: OK with 0 bytes, as ava3.h says");
             }
         }
         free(out);
