@@ -422,7 +422,8 @@ pub fn binary_stdout() -> CliResult<io::Stdout> {
     Ok(out)
 }
 
-/// Writes `f`'s output to standard output; a closed pipe ends quietly.
+/// True for the error of a write to a closed pipe (the reader went away:
+/// not an error of ours).
 pub fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }

@@ -240,10 +240,8 @@ pub unsafe extern "C" fn ava3_decoder_set_key(
 ) -> Ava3Result {
     guarded(|| {
         let d = ptr::decoder_mut(d)?;
+        // A key that is not 32 bytes is refused by `MasterKey::from_slice`.
         let key = ptr::bytes(key, key_len)?;
-        if key.len() != 32 {
-            return Err(Ava3Result::InvalidParameter);
-        }
         d.set_key(key).map_err(|e| Ava3Result::from(&e))
     })
 }

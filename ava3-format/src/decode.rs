@@ -1,6 +1,7 @@
 //! The streaming decoder (spec 8.2): AVA3 bytes in through any [`Read`],
 //! authenticated plaintext out through [`Read`], with [`Seek`] when the input
-//! can seek. Holds one batch of blocks in memory whatever the file size.
+//! can seek. Holds two batches of blocks in memory whatever the file size:
+//! the one being decoded and the one read ahead.
 
 use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};

@@ -14,8 +14,9 @@ use crate::header::{Header, Layout, DEFAULT_BLOCK_SIZE, HEADER_LEN, TAG_LEN};
 use crate::keys::{random_salt, MasterKey, SALT_LEN};
 use crate::kind::PayloadKind;
 
-/// Bytes of plaintext processed per batch: blocks of one batch are sealed in
-/// parallel, and a streaming encoder or decoder holds one batch in memory.
+/// Bytes of plaintext processed per batch: the blocks of one batch are
+/// sealed (or opened) in parallel, so a streaming encoder or decoder holds
+/// a batch or two in memory whatever the file size.
 pub(crate) const BATCH_BYTES: usize = 1 << 20;
 
 /// Options of an encode.

@@ -15,8 +15,10 @@
 //! would wait leaves its chunk to the lane that is writing. For a stream
 //! ([`SequentialSink`]) they are written in file order.
 //!
-//! The CLI encodes single files this way; `--batch` and streams use the
-//! [`crate::Encoder`], whose batches share one rayon pool with other files.
+//! The CLI encodes single files this way (to a file, or to standard output
+//! through a [`crate::SequentialSink`]); `--batch` and inputs of unknown
+//! length (standard input, a FIFO) use the [`crate::Encoder`], whose
+//! batches share one rayon pool with other files.
 
 use std::collections::BTreeMap;
 

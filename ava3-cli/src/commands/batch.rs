@@ -9,7 +9,7 @@ use ava3_format::{MasterKey, RandomAccessReader};
 use rayon::prelude::*;
 
 use crate::args::EncodeArgs;
-use crate::commands::encode::{encode_file, EncodeSettings};
+use crate::commands::encode::{encode_file, EncodeSettings, Target};
 use crate::error::{CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::require_keys;
 use crate::manifest::{relative, relative_to_manifest, Entry, Manifest, SourceStat, MANIFEST_NAME};
@@ -207,7 +207,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                         ..per_file
                     };
                     let (summary, size) =
-                        encode_file(&job.source, Some(job.id), &job.output, key, &s)?;
+                        encode_file(&job.source, Some(job.id), Target::File(&job.output), key, &s)?;
                     Ok((
                         Entry {
                             source: job.rel.clone(),

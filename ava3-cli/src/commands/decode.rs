@@ -97,8 +97,8 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
 }
 
 /// `ava3 rekey`: decode under the old key ring and encode under the new key
-/// in one streaming pass; the plaintext exists only in memory, one batch at
-/// a time.
+/// in one streaming pass; the plaintext exists only in memory, a batch or
+/// two (1 MiB each) at a time.
 pub fn rekey(a: &RekeyArgs) -> CliResult<()> {
     let keys = require_keys(&a.keys.key_files, "rekey (for the current key)")?;
     let new_key = read_key_file(&a.new_key_file)?;

@@ -248,61 +248,66 @@ impl Input {
     }
 }
 
-/// Encodes one file into `output` atomically. Used by `encode` and
-/// `--batch` (which passes the id its walk saw, see [`open_walked`]).
+/// Where an encode goes: a file, written atomically (with `-j` lanes by
+/// offset, or streamed through the shared pool when `lanes` is `None`, as
+/// `--batch` does), or standard output, written in order by the lanes (the
+/// length is known, so nothing is held in memory).
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    File(&'a Path),
+    Stdout,
+}
+
+/// Encodes one regular file into `target`. Used by `encode` and `--batch`
+/// (which passes the id its walk saw, see [`open_walked`]).
 pub fn encode_file(
     input: &Path,
     walked: Option<FileId>,
-    output: &Path,
+    target: Target<'_>,
     key: &MasterKey,
     s: &EncodeSettings,
 ) -> CliResult<(EncodeSummary, u64)> {
     let src = Input::open(input, s, walked)?;
-    check_destination(Some(input), output, s.force)?;
-    let mut out = AtomicFile::create(output)?;
-    let opts = src.options(s, 0);
     let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
-    let summary = match s.lanes {
-        Some(lanes) => src
-            .encode_at(out.positional(), key, s, lanes, &bar)
-            .map_err(|e| encoding_error(input, e))?,
-        None => {
-            let enc = Encoder::new(out.writer(), key, src.len, &opts)
-                .map_err(|e| Failure::from_core(output.display(), e))?;
-            src.stream_into(enc, &bar)
-                .map_err(|e| encoding_error(input, e))?
-                .1
+    let summary = match target {
+        Target::File(output) => {
+            check_destination(Some(input), output, s.force)?;
+            let mut out = AtomicFile::create(output)?;
+            let summary = match s.lanes {
+                Some(lanes) => src
+                    .encode_at(out.positional(), key, s, lanes, &bar)
+                    .map_err(|e| encoding_error(input, e))?,
+                None => {
+                    let enc = Encoder::new(out.writer(), key, src.len, &src.options(s, 0))
+                        .map_err(|e| Failure::from_core(output.display(), e))?;
+                    src.stream_into(enc, &bar)
+                        .map_err(|e| encoding_error(input, e))?
+                        .1
+                }
+            };
+            bar.finish_and_clear();
+            src.check_unchanged(input, "nothing was written")?;
+            out.commit(s.force)?;
+            summary
+        }
+        Target::Stdout => {
+            let sink = SequentialSink::new(BufWriter::with_capacity(1 << 20, binary_stdout()?));
+            let to_stdout = |e: Error| match e {
+                Error::Io(e) if is_broken_pipe(&e) => Failure::stdout_closed(),
+                e => encoding_error(input, e),
+            };
+            let lanes = s.lanes.unwrap_or_else(rayon::current_num_threads);
+            let summary = src
+                .encode_at(&sink, key, s, lanes, &bar)
+                .map_err(to_stdout)?;
+            sink.into_inner()
+                .flush()
+                .map_err(|e| to_stdout(Error::Io(e)))?;
+            bar.finish_and_clear();
+            src.check_unchanged(input, "the output is not valid")?;
+            summary
         }
     };
-    bar.finish_and_clear();
-    src.check_unchanged(input, "nothing was written")?;
-    out.commit(s.force)?;
-    Ok((summary, src.len))
-}
-
-/// Encodes a file to standard output on `-j` lanes, written in order (its
-/// length is known, so nothing is held in memory).
-fn encode_file_to_stdout(
-    input: &Path,
-    key: &MasterKey,
-    s: &EncodeSettings,
-) -> CliResult<(EncodeSummary, u64)> {
-    let src = Input::open(input, s, None)?;
-    let sink = SequentialSink::new(BufWriter::with_capacity(1 << 20, binary_stdout()?));
-    let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
-    let to_stdout = |e: Error| match e {
-        Error::Io(e) if is_broken_pipe(&e) => Failure::stdout_closed(),
-        e => encoding_error(input, e),
-    };
-    let lanes = s.lanes.unwrap_or_else(rayon::current_num_threads);
-    let summary = src
-        .encode_at(&sink, key, s, lanes, &bar)
-        .map_err(to_stdout)?;
-    sink.into_inner()
-        .flush()
-        .map_err(|e| to_stdout(Error::Io(e)))?;
-    bar.finish_and_clear();
-    src.check_unchanged(input, "the output is not valid")?;
     Ok((summary, src.len))
 }
 
@@ -385,9 +390,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.input.display())))?;
         encode_stream(&mut f, Some(&a.input), &output, key, &settings)
     } else if is_dash(&output) {
-        encode_file_to_stdout(&a.input, key, &settings)
+        encode_file(&a.input, None, Target::Stdout, key, &settings)
     } else {
-        encode_file(&a.input, None, &output, key, &settings)
+        encode_file(&a.input, None, Target::File(&output), key, &settings)
     };
     let (summary, size) = match encoded {
         Err(f) if f.is_stdout_closed() => return Ok(()),
