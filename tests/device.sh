@@ -139,11 +139,16 @@ kernel() { # Debian SUITE -> path of its arm64 kernel Image, downloaded once
       -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache::Archives=$dir/archives" -o APT::Architecture=arm64)
     apt-get "${A[@]}" update -qq
     local pkg
-    pkg=$(apt-cache "${A[@]}" depends linux-image-arm64 | sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -1)
+    # Captured first: `| head -1` could end apt-cache with SIGPIPE, which
+    # pipefail would turn into a failure of the whole step.
+    local deps
+    deps=$(apt-cache "${A[@]}" depends linux-image-arm64)
+    pkg=$(sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' <<<"$deps" | sed -n 1p)
     (cd "$dir" && apt-get "${A[@]}" download -qq "$pkg" 2>/dev/null && dpkg-deb --fsys-tarfile "$pkg"_*.deb |
       tar -x --wildcards --strip-components=2 './boot/vmlinuz-*' && rm -f "$pkg"_*.deb)
   fi
-  ls "$dir"/vmlinuz-* | head -1
+  local images=("$dir"/vmlinuz-*)
+  echo "${images[0]}"
 }
 aarch64-linux-gnu-gcc -std=c11 -Wall -Wextra -Werror -O2 -static tests/device/vm_init.c -o "$W/vm_init"
 rm -rf "$W/initramfs"

@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECONDS_EACH=${FUZZ_SECONDS:-20}
-TOOLS=$ROOT/tests/.work/tools
+# cargo-fuzz is built once per version, outside the checkout.
+FUZZ_VERSION=0.13.2
+TOOLS=${AVA3_CACHE:-$HOME/.cache/ava3}/cargo-fuzz-$FUZZ_VERSION
 export PATH=$TOOLS/bin:$PATH
-if ! cargo fuzz --version >/dev/null 2>&1; then
-  cargo install --locked --root "$TOOLS" cargo-fuzz
+if ! cargo fuzz --version 2>/dev/null | grep -q "$FUZZ_VERSION"; then
+  cargo install --locked --root "$TOOLS" --version "$FUZZ_VERSION" cargo-fuzz
 fi
 # Seeds: the AVA3 bytes of every vector (after the blank line), plus the
 # fuzz/regressions/ files kept from earlier findings.

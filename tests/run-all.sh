@@ -1,23 +1,46 @@
 #!/usr/bin/env bash
 # The whole AVA3 test suite. README.md's test command; .ci/run calls it.
 #
-#   bash tests/run-all.sh
+#   bash tests/run-all.sh            (SERIAL=1 runs the suites one by one)
 #
-# Installs what it needs (Rust crates from crates.io, Python packages from
-# PyPI into tests/.work/venv) and runs: format and lint checks, every Rust
-# test (unit, property, vectors, CLI processes, C ABI guards), the
-# independent Python implementation against the vectors and the CLI, the C
-# ABI tests (warnings as errors, ASan/UBSan, valgrind), the cbindgen header
-# check, the device path (tests/device.sh: every Android and iOS target,
-# the packages, ARM64 under qemu with and without the crypto extensions,
-# the C ABI under 5.10 and 6.1 kernels), the real-runtime tests and a
-# short run of every fuzz target.
+# 1. In order, each stopping the run on failure: format, clippy and rustdoc
+#    with warnings as errors, the API guard, the release build of the CLI
+#    and the C ABI library, and every Rust test (unit, property, vectors,
+#    adversarial corpus, CLI processes, C ABI guards), then the long CLI
+#    cases (a model over 4 GiB, inputs changing during an encode) against
+#    the release build.
+# 2. In parallel, each with its log in tests/.work/logs/: the independent
+#    Python implementation against the vectors and the CLI; the C ABI tests
+#    (warnings as errors, ASan/UBSan, valgrind on a sample, heap scan,
+#    cbindgen header); the device path (every Android and iOS target, the
+#    packages, ARM64 under qemu with and without the crypto extensions, the
+#    C ABI under 5.10 and 6.1 kernels); the real runtimes; a real libllama;
+#    the integration examples; a short run of every fuzz target. A summary
+#    line per suite and the log tail of any that failed close the run.
+#
+# Installs what it needs: crates from crates.io, Python packages from PyPI
+# into a virtualenv, Debian packages for the device path. What is expensive
+# to make is kept outside the checkout, keyed by version, in
+# ~/.cache/ava3 (the virtualenv, cargo-fuzz), ~/.cache/ava3-device and
+# ~/.cache/ava3-llama (see README.md for what a fresh machine pays once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$ROOT/tests/.work
-mkdir -p "$WORK"
+LOGS=$WORK/logs
+CACHE=${AVA3_CACHE:-$HOME/.cache/ava3}
+mkdir -p "$WORK" "$LOGS" "$CACHE"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# A fresh clone builds into the shared cargo target folders of the cache, so
+# that the dependencies (the bulk of a cold build) compile once per machine
+# and toolchain; cargo rebuilds whatever changed. An existing target/ (a
+# developer's) is left as it is.
+for t in target fuzz/target; do
+  if [ ! -e "$t" ]; then
+    mkdir -p "$CACHE/${t//\//-}"
+    ln -s "$CACHE/${t//\//-}" "$t"
+  fi
+done
 
 step() { printf '\n==== %s ====\n' "$*"; }
 SECONDS=0
@@ -44,44 +67,76 @@ grep -q 'no function or associated item named `new_with_salt_for_test_vectors`' 
 echo "ok: Encoder::new_with_salt_for_test_vectors exists only with the test-vectors feature"
 
 step "build the release binary and library"
-cargo build --release --locked -p ava3-cli
+cargo build --release --locked -p ava3-cli -p ava3-decoder-ffi
 export AVA3_BIN=$ROOT/target/release/ava3
 
 step "cargo test (workspace)"
 cargo test --workspace --locked
 
-step "Python venv for the interop and runtime tests"
-if [ ! -x "$WORK/venv/bin/python" ]; then
-  python3 -m venv "$WORK/venv"
+step "long CLI cases against the release build (a model over 4 GiB, inputs changing mid-encode)"
+cargo test --release --locked -p ava3-cli --test faults -- --ignored
+
+step "Python virtualenv (cached, keyed by tests/requirements.txt)"
+VENV=$CACHE/venv-$(sha256sum tests/requirements.txt | cut -c1-16)
+if [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.complete" ]; then
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+  touch "$VENV/.complete"
 fi
-"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+ln -sfn "$VENV" "$WORK/venv"
+echo "ok: $VENV"
 
-step "independent Python implementation (from the spec) against vectors and CLI"
-"$WORK/venv/bin/python" -m pytest -q tests/interop
-
-if [ -x tests/ffi.sh ]; then
-  step "C ABI: C tests, sanitizers, valgrind, header"
-  bash tests/ffi.sh
-fi
-
-step "device path: Android/iOS builds and packages, ARM64 under qemu, 5.10 and 6.1 kernels"
-bash tests/device.sh
-
-if [ -x tests/runtimes.sh ]; then
-  step "real runtimes"
-  bash tests/runtimes.sh
-fi
-
-step "llama.cpp for real: the example against its headers and a real libllama"
-bash tests/llama-cpp.sh
-
-step "integration examples (compile what can be, run the JNI glue)"
-bash examples/check.sh
-
-if [ -x tests/fuzz-smoke.sh ]; then
-  step "fuzz targets, briefly"
-  bash tests/fuzz-smoke.sh
-fi
+# ---- independent suites, in parallel ----
+suites=(
+  "interop|$WORK/venv/bin/python -m pytest -q -p no:cacheprovider tests/interop"
+  "c-abi|bash tests/ffi.sh"
+  "device|bash tests/device.sh"
+  "runtimes|bash tests/runtimes.sh"
+  "llama-cpp|bash tests/llama-cpp.sh"
+  "examples|bash examples/check.sh"
+  "fuzz-smoke|bash tests/fuzz-smoke.sh"
+)
+step "${#suites[@]} independent suites ($([ -n "${SERIAL:-}" ] && echo one by one || echo in parallel)); logs in tests/.work/logs/"
+run_suite() {
+  local name=$1 cmd=$2
+  local t0=$SECONDS
+  if bash -c "$cmd" >"$LOGS/$name.log" 2>&1; then
+    echo "$((SECONDS - t0))" >"$LOGS/$name.ok"
+  else
+    echo "$((SECONDS - t0))" >"$LOGS/$name.failed"
+  fi
+}
+for s in "${suites[@]}"; do
+  name=${s%%|*}
+  rm -f "$LOGS/$name".{ok,failed,log}
+  if [ -n "${SERIAL:-}" ]; then
+    run_suite "$name" "${s#*|}"
+  else
+    run_suite "$name" "${s#*|}" &
+  fi
+done
+wait
+passed=0 failed=0
+for s in "${suites[@]}"; do
+  name=${s%%|*}
+  if [ -f "$LOGS/$name.ok" ]; then
+    passed=$((passed + 1))
+    printf 'PASS %-11s %4ss  %s\n' "$name" "$(cat "$LOGS/$name.ok")" "$(grep -E 'passed|ok:' "$LOGS/$name.log" | tail -1)"
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %-11s %4ss  (tests/.work/logs/%s.log)\n' "$name" "$(cat "$LOGS/$name.failed" 2>/dev/null || echo '?')" "$name"
+  fi
+done
+for s in "${suites[@]}"; do
+  name=${s%%|*}
+  if [ ! -f "$LOGS/$name.ok" ]; then
+    printf '\n---- last lines of %s.log ----\n' "$name"
+    tail -40 "$LOGS/$name.log"
+  fi
+done
 
 step "done in ${SECONDS}s"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
 echo "all suites passed"

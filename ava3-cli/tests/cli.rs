@@ -60,6 +60,17 @@ impl Env {
         let p = self.write(name, format!("{hex}\n").as_bytes());
         set_mode(&p, 0o600);
     }
+    /// A folder with a sparse 256 MiB model `big/m.amm` and its encoding
+    /// `m.amm.ava3`: long enough to decode that a test can act mid-write.
+    fn with_big_model() -> Self {
+        let env = Self::new();
+        env.sparse("big/m.amm", 256 << 20);
+        env.keyed()
+            .args(["encode", "-q", "big/m.amm", "-o", "m.amm.ava3"])
+            .assert()
+            .success();
+        env
+    }
     /// `ava3` in this folder with no key in the environment.
     fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("ava3").unwrap();
@@ -1111,12 +1122,7 @@ fn decoded_plaintext_is_private_and_ava3_outputs_honour_the_umask() {
 #[cfg(unix)]
 #[test]
 fn signals_leave_no_temporary_file() {
-    let env = Env::new();
-    env.sparse("big/m.amm", 256 << 20);
-    env.keyed()
-        .args(["encode", "-q", "big/m.amm", "-o", "m.amm.ava3"])
-        .assert()
-        .success();
+    let env = Env::with_big_model();
     let decode: &[&str] = &["decode", "m.amm.ava3", "-o", "out/plain.amm"];
     let encode: &[&str] = &["encode", "big/m.amm", "-o", "out/m.amm.ava3"];
     let rekey: &[&str] = &[
@@ -1199,12 +1205,7 @@ fn wait_until_writing(child: &mut std::process::Child, dir: &Path, what: &[&str]
 #[cfg(target_os = "linux")]
 #[test]
 fn a_killed_decode_leaves_no_plaintext_file() {
-    let env = Env::new();
-    env.sparse("big/m.amm", 256 << 20);
-    env.keyed()
-        .args(["encode", "-q", "big/m.amm", "-o", "m.amm.ava3"])
-        .assert()
-        .success();
+    let env = Env::with_big_model();
     for force in [false, true] {
         let _ = fs::remove_dir_all(env.path("out"));
         fs::create_dir_all(env.path("out")).unwrap();

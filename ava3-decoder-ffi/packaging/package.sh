@@ -33,7 +33,7 @@ export CARGO_TARGET_DIR=$CACHE/target
 # llvm-lipo is Debian's (only under its versioned directory).
 PATH=$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin:$PATH
 for d in /usr/lib/llvm-*/bin; do [ -d "$d" ] && PATH=$PATH:$d; done
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 HEADER=ava3-decoder-ffi/include/ava3.h
 rm -rf "$OUT/android" "$OUT/ios"
 mkdir -p "$OUT/android" "$OUT/ios"

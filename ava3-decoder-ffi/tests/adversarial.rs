@@ -1,4 +1,4 @@
-//! The adversarial corpus of `ava3-format/tests/adversarial.rs` through the
+//! The adversarial corpus of `ava3-format/tests/corpus/mod.rs` through the
 //! C ABI: every entry point refuses every mutation with a documented code,
 //! writes no output on failure and wipes the caller's buffer.
 
@@ -9,7 +9,7 @@ use std::ptr::null_mut;
 
 use ava3_decoder::*;
 
-#[path = "../../ava3-format/tests/adversarial.rs"]
+#[path = "../../ava3-format/tests/corpus/mod.rs"]
 #[allow(dead_code)]
 mod corpus;
 
