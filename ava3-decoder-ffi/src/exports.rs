@@ -1,7 +1,7 @@
 //! The exported C functions. Each is an `unsafe extern "C" fn`: Rust callers
 //! (tests, fuzzers) must keep the same contract as C callers, written in
 //! its `# Safety` section. Each runs its body through the panic boundary
-//! ([`crate::boundary`]), turns its pointers into references only through
+//! (`boundary`), turns its pointers into references only through
 //! the typed helpers of `ptr`, and writes its outputs only on success.
 //!
 //! This module contains no unsafe block; it allows `unsafe_code` only
