@@ -10,8 +10,9 @@ Keys are never given on the command line. Sources, in order: --key-file PATH
 variable AVA3_KEY_FILE (a path), the environment variable AVA3_KEY (64 hex
 digits, for CI secrets).
 
-Exit status: 0 success, 1 a file failed verification or is not valid input,
-2 usage, key or I/O problem.";
+Exit status: 0 success; 1 a file failed verification or is not valid input;
+2 usage, key or I/O problem; 3 no key for a file (its key id is not among
+the keys given). Over several files the worst wins: 2, then 1, then 3.";
 
 /// Protect ML model files (.amm, .amg, .amr) with the AVA3 format.
 #[derive(Debug, Parser)]
@@ -58,16 +59,6 @@ pub struct KeyArgs {
     /// A key file (64 hex digits). Repeat to give a key ring.
     #[arg(long = "key-file", value_name = "PATH")]
     pub key_files: Vec<PathBuf>,
-}
-
-#[derive(Debug, Args, Clone, Copy)]
-pub struct OutputStyle {
-    /// No progress bar; errors only (and the summary for verify).
-    #[arg(short, long)]
-    pub quiet: bool,
-    /// Machine-readable output: one JSON object per line on stdout.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,13 +113,19 @@ pub struct EncodeArgs {
     pub manifest: Option<PathBuf>,
     #[command(flatten)]
     pub keys: KeyArgs,
-    #[command(flatten)]
-    pub style: OutputStyle,
+    /// No progress bar and no result line; errors only (with --batch, also
+    /// the summary line).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// One JSON object per file on standard output (not with -o -).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Files or folders (folders: every *.ava3 below them).
+    /// Files or folders (folders: every *.ava3 below them); - for standard
+    /// input.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Also decode everything and recompute the plaintext SHA-256 (needs a key).
@@ -147,13 +144,17 @@ pub struct VerifyArgs {
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub keys: KeyArgs,
-    #[command(flatten)]
-    pub style: OutputStyle,
+    /// No line per file that passed, no note; failures and the summary only.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// One JSON object per file on standard output, no summary line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The AVA3 file.
+    /// The AVA3 file, or - for standard input.
     pub file: PathBuf,
     /// Print JSON.
     #[arg(long)]
@@ -164,6 +165,43 @@ pub struct InspectArgs {
 pub struct DecodeArgs {
     /// The AVA3 file, or - for standard input.
     pub input: PathBuf,
+    /// Output file (created 0600), or - for standard output (never a terminal).
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// Overwrite an existing output.
+    #[arg(short, long)]
+    pub force: bool,
+    /// Threads to use (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// No progress bar and no result line; errors only.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The result as one JSON object on standard output (not with -o -).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The key file to create (mode 0600; an existing file is never
+    /// overwritten). Not -: a key is never written to standard output.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+    /// The key id as one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// The AVA3 file to re-encode.
+    pub input: PathBuf,
+    /// The new key.
+    #[arg(long, value_name = "PATH")]
+    pub new_key_file: PathBuf,
     /// Output file, or - for standard output (never a terminal).
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
@@ -175,35 +213,10 @@ pub struct DecodeArgs {
     pub jobs: Option<usize>,
     #[command(flatten)]
     pub keys: KeyArgs,
-    #[command(flatten)]
-    pub style: OutputStyle,
-}
-
-#[derive(Debug, Args)]
-pub struct KeygenArgs {
-    /// Where to write the key (created with permissions 0600; never overwritten).
-    #[arg(short, long, value_name = "PATH")]
-    pub output: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct RekeyArgs {
-    /// The AVA3 file to re-encode.
-    pub input: PathBuf,
-    /// The new key.
-    #[arg(long, value_name = "PATH")]
-    pub new_key_file: PathBuf,
-    /// Output file.
-    #[arg(short, long, value_name = "PATH")]
-    pub output: PathBuf,
-    /// Overwrite an existing output.
+    /// No progress bar and no result line; errors only.
     #[arg(short, long)]
-    pub force: bool,
-    /// Threads to use (default: all cores).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
-    #[command(flatten)]
-    pub keys: KeyArgs,
-    #[command(flatten)]
-    pub style: OutputStyle,
+    pub quiet: bool,
+    /// The result as one JSON object on standard output (not with -o -).
+    #[arg(long)]
+    pub json: bool,
 }

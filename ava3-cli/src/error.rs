@@ -6,6 +6,25 @@ use std::fmt;
 pub const EXIT_BAD_FILE: u8 = 1;
 /// Exit status 2: usage, key or I/O problem.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit status 3: no key given for the file (its key id is not in the key
+/// ring): the file may be fine, the job lacks its key.
+pub const EXIT_NO_KEY: u8 = 3;
+
+/// The status of a run over several files: a usage or I/O problem wins (the
+/// run is incomplete), then a bad file, then a missing key, then success.
+pub fn worst(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        0 => 0,
+        EXIT_NO_KEY => 1,
+        EXIT_BAD_FILE => 2,
+        _ => 3,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
 
 const STDOUT_CLOSED: &str = "standard output closed";
 
@@ -34,10 +53,16 @@ impl Failure {
         }
     }
 
-    /// Classifies a core error: properties of a file exit 1, the rest 2.
+    /// Classifies a core error: no key for the file exits 3, properties of
+    /// a file 1, the rest 2.
     pub fn from_core(context: impl fmt::Display, e: ava3_format::Error) -> Self {
         let message = format!("{context}: {e}");
-        if e.is_bad_file() {
+        if matches!(e, ava3_format::Error::WrongKey { .. }) {
+            Self {
+                code: EXIT_NO_KEY,
+                message,
+            }
+        } else if e.is_bad_file() {
             Self::bad(message)
         } else {
             Self::usage(message)

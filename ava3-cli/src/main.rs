@@ -43,7 +43,7 @@ fn run(cli: &Cli) -> CliResult<()> {
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Decode(a) => commands::decode::run(a),
         Command::Keygen(a) => commands::keygen::run(a),
-        Command::Rekey(a) => commands::decode::rekey(a),
+        Command::Rekey(a) => commands::rekey::run(a),
     }
 }
 

@@ -146,3 +146,29 @@ mod tests {
             .any(char::is_control));
     }
 }
+
+/// The one record of `decode --json` and `rekey --json`.
+#[derive(Debug, Serialize)]
+pub struct DecodeRecord {
+    /// `decoded` or `rekeyed`.
+    pub status: &'static str,
+    pub source: String,
+    pub output: String,
+    /// Plaintext bytes.
+    pub size: u64,
+    /// The key id of the output (rekey: the new key) or of the input.
+    pub key_id: String,
+    pub payload_kind: &'static str,
+    /// rekey: the key id the input was encoded with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_key_id: Option<String>,
+    /// rekey: the keyless SHA-256 of the new file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_keyless_sha256: Option<String>,
+}
+
+impl DecodeRecord {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}

@@ -283,14 +283,14 @@ fn open_key_file_permissions_warn() {
 }
 
 #[test]
-fn wrong_key_is_reported_with_both_key_ids_and_exit_1() {
+fn wrong_key_is_reported_with_both_key_ids_and_exit_3() {
     let env = Env::new();
     env.write("m.amg", &sample_gguf());
     env.keyed().args(["encode", "m.amg"]).assert().success();
     env.cmd()
         .args(["verify", "m.amg.ava3", "--key-file", "other.key"])
         .assert()
-        .code(1)
+        .code(3)
         .stdout(predicate::str::contains(
             "wrong key (file encoded with key id",
         ))
@@ -305,8 +305,41 @@ fn wrong_key_is_reported_with_both_key_ids_and_exit_1() {
             "x.amg",
         ])
         .assert()
-        .code(1)
+        .code(3)
         .stderr(predicate::str::contains("wrong key"));
+    // inspect and rekey say the same; a tampered file next to a file whose
+    // key is missing is the worse outcome (1), a missing file worse still (2).
+    env.cmd()
+        .args(["rekey", "m.amg.ava3", "--key-file", "other.key"])
+        .args(["--new-key-file", "dev.key", "-o", "r.ava3"])
+        .assert()
+        .code(3);
+    let mut bad = fs::read(env.path("m.amg.ava3")).unwrap();
+    bad[300] ^= 1;
+    env.write("bad.amg.ava3", &bad);
+    env.keyed()
+        .args(["encode", "m.amg", "-o", "other.amg.ava3"])
+        .env("AVA3_KEY_FILE", env.path("other.key"))
+        .assert()
+        .success();
+    env.keyed()
+        .args(["verify", "m.amg.ava3", "other.amg.ava3", "-q"])
+        .assert()
+        .code(3);
+    env.keyed()
+        .args(["verify", "bad.amg.ava3", "other.amg.ava3", "-q"])
+        .assert()
+        .code(1);
+    env.keyed()
+        .args([
+            "verify",
+            "bad.amg.ava3",
+            "other.amg.ava3",
+            "missing.ava3",
+            "-q",
+        ])
+        .assert()
+        .code(2);
     assert!(!env.path("x.amg").exists());
     no_temp_files(env.dir.path());
 }
@@ -553,6 +586,153 @@ fn stdin_and_stdout() {
     env.keyed().args(["encode", "big.amm"]).assert().success();
     assert_closed_stdout_is_not_an_error(&env, &["decode", "big.amm.ava3", "-o", "-"]);
     let _ = big;
+}
+
+/// Issue 11: `-` and `--json` mean the same in every command, or are
+/// refused with a clear error: nothing writes a file named `-`, and no
+/// `--json` prints plain text.
+#[test]
+fn dash_and_json_mean_the_same_in_every_command() {
+    let env = Env::new();
+    let data = sample_gguf();
+    env.write("m.amg", &data);
+    env.keyed()
+        .args(["encode", "m.amg", "-q"])
+        .assert()
+        .success();
+    // keygen never writes a key to standard output.
+    env.cmd()
+        .args(["keygen", "-o", "-"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("never written to standard output"));
+    // rekey -o - streams the new file to standard output.
+    let rekeyed = env
+        .keyed()
+        .args([
+            "rekey",
+            "m.amg.ava3",
+            "--new-key-file",
+            "other.key",
+            "-o",
+            "-",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(rekeyed.starts_with(b"\x89AVA3"));
+    env.write("r.ava3", &rekeyed);
+    let back = env
+        .cmd()
+        .args(["decode", "r.ava3", "--key-file", "other.key", "-o", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(back, data);
+    assert!(!env.path("-").exists(), "a file named - was written");
+    // --json: one object from decode, rekey and keygen; refused with -o -.
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let out = env.keyed().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    };
+    let d = json_of(&["decode", "m.amg.ava3", "-o", "d.amg", "--json"]);
+    assert_eq!(d["status"], "decoded");
+    assert_eq!(d["size"], data.len());
+    assert_eq!(d["payload_kind"], "gguf");
+    let r = json_of(&[
+        "rekey",
+        "m.amg.ava3",
+        "--new-key-file",
+        "other.key",
+        "-o",
+        "r2.ava3",
+        "--json",
+    ]);
+    assert_eq!(r["status"], "rekeyed");
+    assert_ne!(r["key_id"], r["previous_key_id"]);
+    let k = json_of(&["keygen", "-o", "new.key", "--json"]);
+    assert_eq!(k["key_id"].as_str().unwrap().len(), 32);
+    for args in [
+        &["decode", "m.amg.ava3", "-o", "-", "--json"][..],
+        &[
+            "rekey",
+            "m.amg.ava3",
+            "--new-key-file",
+            "other.key",
+            "-o",
+            "-",
+            "--json",
+        ],
+    ] {
+        env.keyed()
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("--json prints to standard output"));
+    }
+    // verify - and inspect - read standard input.
+    let file = fs::read(env.path("m.amg.ava3")).unwrap();
+    env.keyed()
+        .args(["verify", "-"])
+        .write_stdin(file.clone())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OK (keyed) -"));
+    env.cmd()
+        .args(["inspect", "-", "--json"])
+        .write_stdin(file.clone())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"size_check\":\"complete\""));
+    env.cmd()
+        .args(["inspect", "-"])
+        .write_stdin(file[..file.len() - 1].to_vec())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("truncated"));
+}
+
+/// Issue 11: on a terminal, decode refuses before it decodes anything or
+/// draws a progress bar (a real pseudo-terminal, through `script`).
+#[cfg(target_os = "linux")]
+#[test]
+fn decode_to_a_terminal_is_refused_before_any_output() {
+    let env = Env::new();
+    env.write("big.amm", &shard(3 << 20));
+    env.keyed()
+        .args(["encode", "big.amm", "-q"])
+        .assert()
+        .success();
+    let bin = assert_cmd::cargo::cargo_bin("ava3");
+    let out = StdCommand::new("script")
+        .args(["-qec"])
+        .arg(format!("{} decode big.amm.ava3 -o -", bin.display()))
+        .arg("/dev/null")
+        .current_dir(env.dir.path())
+        .env("AVA3_KEY_FILE", env.path("dev.key"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("refusing to write binary data to a terminal"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("decoding"),
+        "a progress bar was drawn: {text}"
+    );
 }
 
 /// Runs `ava3 ARGS` with the key, closes its standard output at once, and

@@ -149,8 +149,8 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         }
     }
 
-    let json = a.style.json;
-    let quiet = a.style.quiet;
+    let json = a.json;
+    let quiet = a.quiet;
     for rel in &skipped {
         if json {
             emit(&EncodeRecord::bare("skipped", rel, None).to_json());

@@ -1,22 +1,23 @@
-//! `ava3 decode FILE -o OUT` and `ava3 rekey`: streaming decodes.
+//! `ava3 decode FILE -o OUT`: a streaming decode to a private file or to
+//! standard output.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
-use ava3_format::{DecodeOptions, Decoder, EncodeOptions, Encoder, Error};
+use ava3_format::{DecodeOptions, Decoder, Error};
 use zeroize::Zeroizing;
 
-use crate::args::{DecodeArgs, RekeyArgs};
+use crate::args::DecodeArgs;
 use crate::error::{CliResult, Failure};
-use crate::keys::{read_key_file, require_keys};
+use crate::keys::require_keys;
 use crate::output::{binary_stdout, check_destination, is_broken_pipe, is_dash, AtomicFile};
 use crate::progress::bytes_bar;
-use crate::report::emit;
+use crate::report::{emit, DecodeRecord};
 
 /// Reads a whole decoder into `w` in batch-sized chunks (decoded straight
 /// into the chunk buffer, which is wiped on drop).
-fn pump<R: Read + Send>(
+pub(crate) fn pump<R: Read + Send>(
     dec: &mut Decoder<R>,
     w: &mut dyn Write,
     input: &Path,
@@ -41,7 +42,8 @@ fn pump<R: Read + Send>(
     }
 }
 
-fn open_input(input: &Path) -> CliResult<Box<dyn Read + Send>> {
+/// A file, or standard input for `-`.
+pub(crate) fn open_input(input: &Path) -> CliResult<Box<dyn Read + Send>> {
     if is_dash(input) {
         Ok(Box::new(io::stdin()))
     } else {
@@ -51,9 +53,29 @@ fn open_input(input: &Path) -> CliResult<Box<dyn Read + Send>> {
     }
 }
 
+/// `--json` prints its record on standard output, which `-o -` fills with
+/// the model: the two cannot go together.
+pub(crate) fn refuse_json_with_stdout(json: bool, output: &Path) -> CliResult<()> {
+    if json && is_dash(output) {
+        return Err(Failure::usage(
+            "--json prints to standard output, which -o - fills with binary data: give -o FILE",
+        ));
+    }
+    Ok(())
+}
+
 /// `ava3 decode`.
 pub fn run(a: &DecodeArgs) -> CliResult<()> {
+    refuse_json_with_stdout(a.json, &a.output)?;
     let keys = require_keys(&a.keys.key_files, "decode")?;
+    // Refuse a terminal before anything is decoded or drawn.
+    let stdout = if is_dash(&a.output) {
+        Some(binary_stdout()?)
+    } else {
+        let input_path = (!is_dash(&a.input)).then_some(a.input.as_path());
+        check_destination(input_path, &a.output, a.force)?;
+        None
+    };
     let input = open_input(&a.input)?;
     let pool = crate::thread_pool(a.jobs)?;
     pool.install(|| {
@@ -63,9 +85,9 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
             &DecodeOptions { parallel: true },
         )
         .map_err(|e| Failure::from_core(a.input.display(), e))?;
-        let bar = bytes_bar(dec.layout().plaintext_len(), a.style.quiet, "decoding");
-        if is_dash(&a.output) {
-            let stdout = binary_stdout()?;
+        let quiet = a.quiet || a.json;
+        let bar = bytes_bar(dec.layout().plaintext_len(), quiet, "decoding");
+        if let Some(stdout) = stdout {
             let mut w = io::BufWriter::with_capacity(1 << 20, stdout.lock());
             match pump(&mut dec, &mut w, &a.input, &bar).and_then(|_| {
                 w.flush()
@@ -74,73 +96,36 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
                 Err(f) if f.is_stdout_closed() => return Ok(()),
                 other => other?,
             }
-        } else {
-            let input_path = (!is_dash(&a.input)).then_some(a.input.as_path());
-            check_destination(input_path, &a.output, a.force)?;
-            // The plaintext goes to a temporary file that is removed unless
-            // every check passes.
-            let mut out = AtomicFile::create_private(&a.output)?;
-            pump(&mut dec, out.writer(), &a.input, &bar)?;
-            out.commit(a.force)?;
+            bar.finish_and_clear();
+            return Ok(());
         }
+        // The plaintext goes to a private temporary file (unnamed on Linux)
+        // that gets its name only if every check passes.
+        let mut out = AtomicFile::create_private(&a.output)?;
+        pump(&mut dec, out.writer(), &a.input, &bar)?;
+        out.commit(a.force)?;
         bar.finish_and_clear();
-        if !a.style.quiet && !is_dash(&a.output) {
+        let header = dec.header();
+        if a.json {
+            emit(
+                &DecodeRecord {
+                    status: "decoded",
+                    source: a.input.display().to_string(),
+                    output: a.output.display().to_string(),
+                    size: header.plaintext_len(),
+                    key_id: header.key_id().to_hex(),
+                    payload_kind: header.payload_kind().as_str(),
+                    previous_key_id: None,
+                    output_keyless_sha256: None,
+                }
+                .to_json(),
+            );
+        } else if !a.quiet {
             emit(&format!(
                 "decoded {} -> {} ({} bytes)",
                 a.input.display(),
                 a.output.display(),
-                dec.layout().plaintext_len()
-            ));
-        }
-        Ok(())
-    })
-}
-
-/// `ava3 rekey`: decode under the old key ring and encode under the new key
-/// in one streaming pass; the plaintext exists only in memory, a batch or
-/// two (1 MiB each) at a time.
-pub fn rekey(a: &RekeyArgs) -> CliResult<()> {
-    let keys = require_keys(&a.keys.key_files, "rekey (for the current key)")?;
-    let new_key = read_key_file(&a.new_key_file)?;
-    check_destination(Some(&a.input), &a.output, a.force)?;
-    let input = File::open(&a.input)
-        .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.input.display())))?;
-    let pool = crate::thread_pool(a.jobs)?;
-    pool.install(|| {
-        let mut dec = Decoder::new_with_keys(input, &keys)
-            .map_err(|e| Failure::from_core(a.input.display(), e))?;
-        let header = dec.header().clone();
-        let mut out = AtomicFile::create(&a.output)?;
-        let opts = EncodeOptions {
-            block_size: header.block_size(),
-            payload_kind: header.payload_kind(),
-            threads: 0,
-        };
-        let bar = bytes_bar(header.plaintext_len(), a.style.quiet, "rekeying");
-        let mut enc = Encoder::new(out.writer(), &new_key, header.plaintext_len(), &opts)
-            .map_err(|e| Failure::from_core(a.output.display(), e))?;
-        pump(&mut dec, &mut enc, &a.input, &bar)?;
-        let recorded = dec
-            .recorded_plaintext_sha256()
-            .ok_or_else(|| Failure::bad(format!("{}: no trailer was read", a.input.display())))?;
-        let (_, summary) = enc
-            .finish()
-            .map_err(|e| Failure::from_core(a.output.display(), e))?;
-        if summary.plaintext_sha256 != recorded {
-            return Err(Failure::bad(format!(
-                "{}: the decoded plaintext does not match its recorded SHA-256",
-                a.input.display()
-            )));
-        }
-        out.commit(a.force)?;
-        bar.finish_and_clear();
-        if !a.style.quiet {
-            emit(&format!(
-                "rekeyed {} (key id {}) -> {} (key id {})",
-                a.input.display(),
-                header.key_id(),
-                a.output.display(),
-                new_key.key_id()
+                header.plaintext_len()
             ));
         }
         Ok(())

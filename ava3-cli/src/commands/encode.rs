@@ -49,7 +49,7 @@ impl EncodeSettings {
             allow_mismatch: a.allow_mismatch,
             block_size: a.block_size,
             force: a.force,
-            quiet: a.style.quiet || a.style.json,
+            quiet: a.quiet || a.json,
             lanes: Some(rayon::current_num_threads()),
         })
     }
@@ -412,9 +412,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     };
     if is_dash(&output) {
         // Standard output carries the file itself.
-    } else if a.style.json {
+    } else if a.json {
         emit(&record.to_json());
-    } else if !a.style.quiet {
+    } else if !a.quiet {
         emit(&format!(
             "encoded {} -> {} ({} bytes, {}, key id {}, plaintext sha256 {})",
             record.source,

@@ -1,12 +1,17 @@
 //! `ava3 inspect FILE`: the header, without a key.
 
 use std::fs::File;
+use std::io;
 
 use ava3_format::{ReadAt, Sealed};
 use serde::Serialize;
 
 use crate::args::InspectArgs;
 use crate::error::{CliResult, Failure};
+use crate::output::is_dash;
+
+/// Length of a version 1 header (spec 3.1).
+const HEADER_BYTES: u64 = 128;
 use crate::report::emit;
 
 #[derive(Debug, Serialize)]
@@ -27,12 +32,23 @@ struct Inspection {
 
 /// `ava3 inspect`.
 pub fn run(a: &InspectArgs) -> CliResult<()> {
-    let file = File::open(&a.file)
-        .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.file.display())))?;
-    let sealed = Sealed::read_at(&file).map_err(|e| Failure::from_core(a.file.display(), e))?;
+    let (sealed, size) = if is_dash(&a.file) {
+        // Standard input: the header, then the rest counted (not kept).
+        let mut stdin = io::stdin().lock();
+        let sealed =
+            Sealed::read(&mut stdin).map_err(|e| Failure::from_core("standard input", e))?;
+        let rest =
+            io::copy(&mut stdin, &mut io::sink()).map_err(|e| Failure::io("standard input", e))?;
+        (sealed, HEADER_BYTES + rest)
+    } else {
+        let file = File::open(&a.file)
+            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.file.display())))?;
+        let sealed = Sealed::read_at(&file).map_err(|e| Failure::from_core(a.file.display(), e))?;
+        let size = file.size().map_err(|e| Failure::io(a.file.display(), e))?;
+        (sealed, size)
+    };
     let header = sealed.header();
     let layout = header.layout();
-    let size = file.size().map_err(|e| Failure::io(a.file.display(), e))?;
     let expected = layout.file_len();
     let i = Inspection {
         path: a.file.display().to_string(),

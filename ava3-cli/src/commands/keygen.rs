@@ -7,10 +7,16 @@ use ava3_format::MasterKey;
 
 use crate::args::KeygenArgs;
 use crate::error::{CliResult, Failure};
+use crate::output::is_dash;
 use crate::report::emit;
 
 /// `ava3 keygen`: a new key from the OS RNG, in a new file with mode 0600.
 pub fn run(a: &KeygenArgs) -> CliResult<()> {
+    if is_dash(&a.output) {
+        return Err(Failure::usage(
+            "a key is never written to standard output (terminals, logs and pipes keep it): -o needs a file",
+        ));
+    }
     let key = MasterKey::generate().map_err(|e| Failure::usage(format!("no random key: {e}")))?;
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
@@ -27,10 +33,21 @@ pub fn run(a: &KeygenArgs) -> CliResult<()> {
         .and_then(|_| f.write_all(b"\n"))
         .and_then(|_| f.sync_all())
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", a.output.display())))?;
-    emit(&format!(
-        "key id {} written to {}",
-        key.key_id(),
-        a.output.display()
-    ));
+    if a.json {
+        emit(
+            &serde_json::json!({
+                "status": "created",
+                "output": a.output.display().to_string(),
+                "key_id": key.key_id().to_hex(),
+            })
+            .to_string(),
+        );
+    } else {
+        emit(&format!(
+            "key id {} written to {}",
+            key.key_id(),
+            a.output.display()
+        ));
+    }
     Ok(())
 }

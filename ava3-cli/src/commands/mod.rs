@@ -6,4 +6,5 @@ pub mod decode;
 pub mod encode;
 pub mod inspect;
 pub mod keygen;
+pub mod rekey;
 pub mod verify;

@@ -3,14 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ava3_format::{verify_keyed, verify_keyless, DecodeOptions, Error, Level, MasterKey, Report};
 
 use crate::args::{RequireArg, VerifyArgs};
-use crate::error::{CliResult, Failure, EXIT_BAD_FILE, EXIT_USAGE};
+use crate::error::{self, CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::load_keys;
 use crate::manifest::Manifest;
+use crate::output::is_dash;
 use crate::report::{emit, hex32, VerifyRecord};
 
 /// Expands folders into the `*.ava3` files below them, sorted.
@@ -36,12 +38,16 @@ fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
 type Checked = Result<Report, (Failure, &'static str)>;
 
 fn check_one(path: &Path, keys: &[MasterKey], deep: bool) -> Checked {
-    let file = File::open(path).map_err(|e| {
-        (
-            Failure::usage(format!("cannot open {}: {e}", path.display())),
-            "other",
-        )
-    })?;
+    let file: Box<dyn Read + Send> = if is_dash(path) {
+        Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
+    } else {
+        Box::new(File::open(path).map_err(|e| {
+            (
+                Failure::usage(format!("cannot open {}: {e}", path.display())),
+                "other",
+            )
+        })?)
+    };
     let opts = DecodeOptions { parallel: true };
     let report = if keys.is_empty() {
         verify_keyless(file, &opts)
@@ -89,7 +95,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     } else {
         Level::Keyed
     };
-    if keys.is_empty() && !a.style.quiet {
+    if keys.is_empty() && !a.quiet {
         eprintln!(
             "ava3: note: no key given: keyless check only (structure and keyless SHA-256, which \
              detects corruption but not tampering); give a key for a keyed check"
@@ -168,7 +174,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
                                 "differs from"
                             }
                         ));
-                        worst = worst.max(EXIT_BAD_FILE);
+                        worst = error::worst(worst, EXIT_BAD_FILE);
                     }
                 }
             }
@@ -176,7 +182,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
                 rec.status = "failed";
                 rec.outcome = name;
                 rec.error = Some(f.message.clone());
-                worst = worst.max(f.code);
+                worst = error::worst(worst, f.code);
             }
         }
         if rec.status == "ok" {
@@ -184,7 +190,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         } else {
             failed += 1;
         }
-        print_record(&rec, a.style.json, a.style.quiet);
+        print_record(&rec, a.json, a.quiet);
     }
     for (_, (output, _, _)) in expected {
         let rec = VerifyRecord {
@@ -197,10 +203,10 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
             ..Default::default()
         };
         failed += 1;
-        worst = worst.max(EXIT_BAD_FILE);
-        print_record(&rec, a.style.json, a.style.quiet);
+        worst = error::worst(worst, EXIT_BAD_FILE);
+        print_record(&rec, a.json, a.quiet);
     }
-    if !a.style.json {
+    if !a.json {
         eprintln!("ava3: {ok} ok, {failed} failed ({} check)", level.as_str());
     }
     if files.is_empty() && failed == 0 {
@@ -209,7 +215,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     match worst {
         0 => Ok(()),
         code => Err(Failure {
-            code: code.min(EXIT_USAGE),
+            code,
             message: format!("{failed} of {} files failed verification", ok + failed),
         }),
     }
