@@ -26,42 +26,48 @@ pub fn worst(a: u8, b: u8) -> u8 {
     }
 }
 
-const STDOUT_CLOSED: &str = "standard output closed";
-
 /// A failure with its exit status. The message is one line, shown as
-/// `ava3: error: MESSAGE`.
+/// `ava3: error: MESSAGE` by `main`, which also ends a run whose standard
+/// output was closed ([`Failure::stdout_closed`]) quietly, with status 0.
 #[derive(Debug)]
 pub struct Failure {
     pub code: u8,
     pub message: String,
+    stdout_closed: bool,
 }
 
 impl Failure {
+    /// A failure with exit status `code`.
+    pub fn with_code(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            stdout_closed: false,
+        }
+    }
+
     /// A file is bad (exit 1).
     pub fn bad(message: impl Into<String>) -> Self {
-        Self {
-            code: EXIT_BAD_FILE,
-            message: message.into(),
-        }
+        Self::with_code(EXIT_BAD_FILE, message)
     }
 
     /// Usage, key or I/O problem (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            code: EXIT_USAGE,
-            message: message.into(),
-        }
+        Self::with_code(EXIT_USAGE, message)
     }
 
     /// Classifies a core error: no key for the file exits 3, properties of
     /// a file 1, the rest 2.
     pub fn from_core(context: impl fmt::Display, e: ava3_format::Error) -> Self {
+        if let ava3_format::Error::Io(io) = &e {
+            // Only a write to a pipe whose reader went away fails so.
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return Self::stdout_closed();
+            }
+        }
         let message = format!("{context}: {e}");
         if matches!(e, ava3_format::Error::WrongKey { .. }) {
-            Self {
-                code: EXIT_NO_KEY,
-                message,
-            }
+            Self::with_code(EXIT_NO_KEY, message)
         } else if e.is_bad_file() {
             Self::bad(message)
         } else {
@@ -77,12 +83,15 @@ impl Failure {
     /// The reader of standard output went away (a closed pipe, as with
     /// `| head`). Commands end quietly with exit 0 on it: not an error.
     pub fn stdout_closed() -> Self {
-        Self::usage(STDOUT_CLOSED)
+        Self {
+            stdout_closed: true,
+            ..Self::usage("standard output closed")
+        }
     }
 
     /// True for [`Failure::stdout_closed`].
     pub fn is_stdout_closed(&self) -> bool {
-        self.message == STDOUT_CLOSED
+        self.stdout_closed
     }
 
     /// Adds context in front of the message.
@@ -95,6 +104,18 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+/// A failed write to standard output (`emit`): a closed pipe ends the run
+/// quietly, anything else is an I/O problem.
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Self::stdout_closed()
+        } else {
+            Self::usage(format!("cannot write to standard output: {e}"))
+        }
     }
 }
 

@@ -68,6 +68,37 @@ fn on_signals_remove_temporaries() {
 #[cfg(not(unix))]
 fn on_signals_remove_temporaries() {}
 
+/// A clap usage error as one line, like every other error: what is wrong
+/// (with the arguments it names, which clap puts on the lines below) and
+/// the help command that explains the flags.
+fn usage_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines();
+    let mut what = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .trim_end_matches(':')
+        .to_string();
+    let named: Vec<&str> = lines
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.trim_start().starts_with("tip:"))
+        .map(str::trim)
+        .collect();
+    if !named.is_empty() {
+        what = format!("{what}: {}", named.join(" "));
+    }
+    let sub = std::env::args().nth(1).filter(|a| {
+        <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == a)
+    });
+    match sub {
+        Some(sub) => format!("{what} (see 'ava3 {sub} --help')"),
+        None => format!("{what} (see 'ava3 --help')"),
+    }
+}
+
 fn main() -> ExitCode {
     // A panic is a bug: report it as one line, exit 2, and let the
     // temporary outputs be cleaned up as the stack unwinds.
@@ -77,14 +108,20 @@ fn main() -> ExitCode {
     on_signals_remove_temporaries();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        // --help and --version print as clap lays them out.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("ava3: error: {}", usage_error_line(&e));
+            return ExitCode::from(error::EXIT_USAGE);
         }
     };
     match std::panic::catch_unwind(|| run(&cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`): not an error.
+        Ok(Err(f)) if f.is_stdout_closed() => ExitCode::SUCCESS,
         Ok(Err(f)) => {
             eprintln!("ava3: error: {}", report::printable(&f.message));
             ExitCode::from(f.code)

@@ -31,18 +31,12 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Prints one line on stdout, control characters escaped ([`printable`]).
-/// A closed pipe (`ava3 verify ... | head`) ends the process quietly with
-/// status 0 rather than as an error.
-pub fn emit(line: &str) {
+/// A closed pipe (`ava3 verify ... | head`) comes back as an error that
+/// `main` ends the process on quietly, with status 0.
+pub fn emit(line: &str) -> std::io::Result<()> {
     let line = printable(line);
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("ava3: error: cannot write to standard output: {e}");
-        std::process::exit(2);
-    }
+    writeln!(out, "{line}").and_then(|_| out.flush())
 }
 
 /// Lowercase hex of a digest.

@@ -588,6 +588,43 @@ fn stdin_and_stdout() {
     let _ = big;
 }
 
+/// Issue 11: usage errors from the flag parser follow the one-line rule of
+/// every other error, name what is wrong and point at the right --help.
+#[test]
+fn usage_errors_are_one_line_with_a_help_hint() {
+    let env = Env::new();
+    for (args, says) in [
+        (
+            &["encode", "--bogus", "x"][..],
+            "unexpected argument '--bogus'",
+        ),
+        (&["verify"], "required arguments were not provided: <PATHS>"),
+        (
+            &["encode", "a.amm", "--block-size", "xyz"],
+            "invalid value 'xyz'",
+        ),
+        (&["frob"], "unrecognized subcommand 'frob'"),
+    ] {
+        let out = env.cmd().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("ava3: error: "), "{err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        let help = if args[0] == "frob" {
+            "'ava3 --help'".to_string()
+        } else {
+            format!("'ava3 {} --help'", args[0])
+        };
+        assert!(err.contains(&help), "{err}");
+    }
+    env.cmd()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit status: 0 success"));
+}
+
 /// Issue 11: `-` and `--json` mean the same in every command, or are
 /// refused with a clear error: nothing writes a file named `-`, and no
 /// `--json` prints plain text.
@@ -857,7 +894,7 @@ fn rekey_streams_to_a_new_key() {
     env.cmd()
         .args(["verify", "re.ava3", "--key-file", "dev.key"])
         .assert()
-        .code(1)
+        .code(3)
         .stdout(predicate::str::contains("wrong key"));
     env.cmd()
         .args([

@@ -153,9 +153,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let quiet = a.quiet;
     for rel in &skipped {
         if json {
-            emit(&EncodeRecord::bare("skipped", rel, None).to_json());
+            emit(&EncodeRecord::bare("skipped", rel, None).to_json())?;
         } else if !quiet {
-            emit(&format!("skipped (not .amm/.amg/.amr) {rel}"));
+            emit(&format!("skipped (not .amm/.amg/.amr) {rel}"))?;
         }
     }
 
@@ -269,9 +269,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                     format_version: Some(entry.format_version),
                     error: None,
                 };
-                emit(&r.to_json());
+                emit(&r.to_json())?;
             } else if !quiet {
-                emit(&format!("{status} {} -> {}", job.rel, job.output.display()));
+                emit(&format!("{status} {} -> {}", job.rel, job.output.display()))?;
             }
             manifest_entries.push(entry.clone());
         }
@@ -279,7 +279,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let failures = failures.into_inner().unwrap_or_default();
     for (rel, f) in &failures {
         if json {
-            emit(&EncodeRecord::bare("failed", rel, Some(f.message.clone())).to_json());
+            emit(&EncodeRecord::bare("failed", rel, Some(f.message.clone())).to_json())?;
         }
         eprintln!(
             "ava3: error: {}",
@@ -310,9 +310,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     }
     match failures.iter().map(|(_, f)| f.code).max() {
         None => Ok(()),
-        Some(code) => Err(Failure {
-            code: code.max(EXIT_BAD_FILE),
-            message: format!("{} of {} files failed", failures.len(), jobs.len()),
-        }),
+        Some(code) => Err(Failure::with_code(
+            code.max(EXIT_BAD_FILE),
+            format!("{} of {} files failed", failures.len(), jobs.len()),
+        )),
     }
 }

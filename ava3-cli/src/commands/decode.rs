@@ -89,13 +89,8 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
         let bar = bytes_bar(dec.layout().plaintext_len(), quiet, "decoding");
         if let Some(stdout) = stdout {
             let mut w = io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            match pump(&mut dec, &mut w, &a.input, &bar).and_then(|_| {
-                w.flush()
-                    .map_err(|e| Failure::usage(format!("cannot write: {e}")))
-            }) {
-                Err(f) if f.is_stdout_closed() => return Ok(()),
-                other => other?,
-            }
+            pump(&mut dec, &mut w, &a.input, &bar)?;
+            w.flush()?;
             bar.finish_and_clear();
             return Ok(());
         }
@@ -119,14 +114,14 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
                     output_keyless_sha256: None,
                 }
                 .to_json(),
-            );
+            )?;
         } else if !a.quiet {
             emit(&format!(
                 "decoded {} -> {} ({} bytes)",
                 a.input.display(),
                 a.output.display(),
                 header.plaintext_len()
-            ));
+            ))?;
         }
         Ok(())
     })

@@ -394,10 +394,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     } else {
         encode_file(&a.input, None, Target::File(&output), key, &settings)
     };
-    let (summary, size) = match encoded {
-        Err(f) if f.is_stdout_closed() => return Ok(()),
-        other => other?,
-    };
+    let (summary, size) = encoded?;
     let record = EncodeRecord {
         status: "encoded",
         source: a.input.display().to_string(),
@@ -413,7 +410,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     if is_dash(&output) {
         // Standard output carries the file itself.
     } else if a.json {
-        emit(&record.to_json());
+        emit(&record.to_json())?;
     } else if !a.quiet {
         emit(&format!(
             "encoded {} -> {} ({} bytes, {}, key id {}, plaintext sha256 {})",
@@ -423,7 +420,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             summary.header.payload_kind(),
             summary.header.key_id(),
             hex32(&summary.plaintext_sha256)
-        ));
+        ))?;
     }
     Ok(())
 }

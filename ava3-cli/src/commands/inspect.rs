@@ -68,20 +68,20 @@ pub fn run(a: &InspectArgs) -> CliResult<()> {
         },
     };
     if a.json {
-        emit(&serde_json::to_string(&i).unwrap_or_default());
+        emit(&serde_json::to_string(&i).unwrap_or_default())?;
     } else {
-        emit(&format!("file:            {}", i.path));
-        emit(&format!("format version:  {}", i.format_version));
-        emit(&format!("payload kind:    {}", i.payload_kind));
-        emit(&format!("block size:      {} bytes", i.block_size));
-        emit(&format!("plaintext size:  {} bytes", i.plaintext_size));
-        emit(&format!("blocks:          {}", i.blocks));
-        emit(&format!("key id:          {}", i.key_id));
-        emit(&format!("salt:            {}", i.salt));
+        emit(&format!("file:            {}", i.path))?;
+        emit(&format!("format version:  {}", i.format_version))?;
+        emit(&format!("payload kind:    {}", i.payload_kind))?;
+        emit(&format!("block size:      {} bytes", i.block_size))?;
+        emit(&format!("plaintext size:  {} bytes", i.plaintext_size))?;
+        emit(&format!("blocks:          {}", i.blocks))?;
+        emit(&format!("key id:          {}", i.key_id))?;
+        emit(&format!("salt:            {}", i.salt))?;
         emit(&format!(
             "file size:       {} bytes ({}; {} expected)",
             i.file_size, i.size_check, i.expected_file_size
-        ));
+        ))?;
     }
     if i.size_check != "complete" {
         return Err(Failure::bad(format!(

@@ -41,13 +41,13 @@ pub fn run(a: &KeygenArgs) -> CliResult<()> {
                 "key_id": key.key_id().to_hex(),
             })
             .to_string(),
-        );
+        )?;
     } else {
         emit(&format!(
             "key id {} written to {}",
             key.key_id(),
             a.output.display()
-        ));
+        ))?;
     }
     Ok(())
 }

@@ -62,13 +62,8 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
         let summary = match stdout {
             Some(stdout) => {
                 let mut w = BufWriter::with_capacity(1 << 20, stdout);
-                match rekey_into(&mut w).and_then(|_| {
-                    w.flush()
-                        .map_err(|e| Failure::usage(format!("cannot write: {e}")))
-                }) {
-                    Err(f) if f.is_stdout_closed() => return Ok(()),
-                    other => other?,
-                }
+                rekey_into(&mut w)?;
+                w.flush()?;
                 bar.finish_and_clear();
                 return Ok(());
             }
@@ -93,7 +88,7 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
                     output_keyless_sha256: Some(hex32(&summary.keyless_sha256)),
                 }
                 .to_json(),
-            );
+            )?;
         } else if !a.quiet {
             emit(&format!(
                 "rekeyed {} (key id {}) -> {} (key id {})",
@@ -101,7 +96,7 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
                 header.key_id(),
                 a.output.display(),
                 new_key.key_id()
-            ));
+            ))?;
         }
         Ok(())
     })

@@ -190,7 +190,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         } else {
             failed += 1;
         }
-        print_record(&rec, a.json, a.quiet);
+        print_record(&rec, a.json, a.quiet)?;
     }
     for (_, (output, _, _)) in expected {
         let rec = VerifyRecord {
@@ -204,7 +204,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         };
         failed += 1;
         worst = error::worst(worst, EXIT_BAD_FILE);
-        print_record(&rec, a.json, a.quiet);
+        print_record(&rec, a.json, a.quiet)?;
     }
     if !a.json {
         eprintln!("ava3: {ok} ok, {failed} failed ({} check)", level.as_str());
@@ -214,16 +214,16 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     }
     match worst {
         0 => Ok(()),
-        code => Err(Failure {
+        code => Err(Failure::with_code(
             code,
-            message: format!("{failed} of {} files failed verification", ok + failed),
-        }),
+            format!("{failed} of {} files failed verification", ok + failed),
+        )),
     }
 }
 
-fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) {
+fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<()> {
     if json {
-        emit(&rec.to_json());
+        emit(&rec.to_json())?;
     } else if rec.status == "ok" {
         if !quiet {
             // Say in words what was and was not checked.
@@ -250,13 +250,14 @@ fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) {
                     ));
                 }
             }
-            emit(&line);
+            emit(&line)?;
         }
     } else {
         emit(&format!(
             "FAILED ({}) {}",
             rec.level,
             rec.error.as_deref().unwrap_or("")
-        ));
+        ))?;
     }
+    Ok(())
 }
