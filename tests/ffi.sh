@@ -34,7 +34,7 @@ done
 echo "-- valgrind (memcheck), $(ls "$SAMPLE" | wc -l) of $(ls testdata/vectors | wc -l) vectors"
 LD_LIBRARY_PATH=$LIB valgrind --quiet --error-exitcode=3 --leak-check=full \
   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-  "$WORK/ava3_test" "$SAMPLE"
+  "$WORK/ava3_test" "$SAMPLE" "$(ls "$SAMPLE" | wc -l)"
 
 echo "-- heap: no key material left after free, no large allocation for a forged header (own allocator hooks, so no sanitizer)"
 gcc "${CFLAGS[@]}" -O2 ava3-decoder-ffi/tests/c/heap_test.c "${LIBS[@]}" -o "$WORK/heap_test"
