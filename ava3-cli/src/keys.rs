@@ -14,7 +14,7 @@ pub const KEY_SOURCES: &str = "--key-file PATH, AVA3_KEY_FILE=PATH or AVA3_KEY=<
 /// Reads one key file: 64 hex digits, optional surrounding white space.
 /// Warns on stderr when the file is readable by group or others.
 pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
         if looks_like_key_material(path) {
             // Never echo it: a key pasted where a path belongs is a secret.
             Failure::usage(
@@ -26,12 +26,15 @@ pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
         }
     })?);
     warn_if_open(path);
-    MasterKey::from_hex(&text).map_err(|_| {
+    let not_a_key = || {
         Failure::usage(format!(
-            "key file {} is not a key: it must hold exactly 64 hexadecimal digits (see `ava3 keygen`)",
+            "key file {} is not a key: it must hold exactly 64 hexadecimal digits as text \
+             (a raw 32-byte key is not accepted; `ava3 keygen` writes one)",
             path.display()
         ))
-    })
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|_| not_a_key())?;
+    MasterKey::from_hex(text).map_err(|_| not_a_key())
 }
 
 /// A "path" that is a long run of hex digits is most likely a key (64 hex
@@ -88,4 +91,18 @@ pub fn require_keys(files: &[PathBuf], what: &str) -> CliResult<Vec<MasterKey>> 
         )));
     }
     Ok(keys)
+}
+
+/// The one key an encode uses. A key ring picks a key by the id a file
+/// records; an encode has no file to pick by, so more than one
+/// `--key-file` is refused rather than all but the first dropped.
+pub fn require_one_key(files: &[PathBuf]) -> CliResult<MasterKey> {
+    if files.len() > 1 {
+        return Err(Failure::usage(format!(
+            "encode takes one key, and {} --key-file were given (a key ring is for verify, decode and rekey)",
+            files.len()
+        )));
+    }
+    let mut keys = require_keys(files, "encode")?;
+    Ok(keys.swap_remove(0))
 }

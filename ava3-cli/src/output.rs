@@ -30,6 +30,12 @@ pub fn check_destination(input: Option<&Path>, output: &Path, force: bool) -> Cl
             )));
         }
     }
+    if output.is_dir() {
+        return Err(Failure::usage(format!(
+            "{} is a folder: give the output file's name (-o FOLDER/NAME)",
+            output.display()
+        )));
+    }
     if !force && output.exists() {
         return Err(Failure::usage(format!(
             "{} exists: use --force to overwrite it",
@@ -359,9 +365,26 @@ fn named_temp(dir: &Path, name: &str, access: Access) -> CliResult<NamedTempFile
     let _ = access;
     let tmp = builder
         .tempfile_in(dir)
-        .map_err(|e| Failure::usage(format!("cannot create a file in {}: {e}", dir.display())))?;
+        .map_err(|e| cannot_create_in(dir, &e))?;
     live().push(tmp.path().to_path_buf());
     Ok(tmp)
+}
+
+/// Why no file could be made in the output folder `dir`, naming the folder
+/// the user gave (never the hidden temporary file's name).
+fn cannot_create_in(dir: &Path, e: &io::Error) -> Failure {
+    if e.kind() == io::ErrorKind::NotFound {
+        return Failure::usage(format!(
+            "the output folder {} does not exist",
+            dir.display()
+        ));
+    }
+    // The OS's words alone: tempfile's message also names its file.
+    let why = e
+        .raw_os_error()
+        .map(|c| io::Error::from_raw_os_error(c).to_string())
+        .unwrap_or_else(|| e.kind().to_string());
+    Failure::usage(format!("cannot create a file in {}: {why}", dir.display()))
 }
 
 /// Renames a named temporary file to `dest` (refusing an existing `dest`

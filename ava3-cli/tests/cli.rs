@@ -588,6 +588,57 @@ fn stdin_and_stdout() {
     let _ = big;
 }
 
+/// Issue 11: the messages of a first hour's usual mistakes name what the
+/// user gave and say what is expected.
+#[test]
+fn usual_mistakes_get_messages_that_say_what_to_do() {
+    let env = Env::new();
+    env.write("m.amm", &shard(5000));
+    let fails = |args: &[&str], says: &str| {
+        let out = env.keyed().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            !err.contains(".tmp"),
+            "{args:?} names a temporary file: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    };
+    fails(
+        &["encode", "m.amm", "-o", "nodir/m.ava3"],
+        "the output folder nodir does not exist",
+    );
+    fs::create_dir(env.path("folder")).unwrap();
+    fails(
+        &["encode", "m.amm", "-o", "folder"],
+        "folder is a folder: give the output file's name",
+    );
+    fails(
+        &["encode", "m.amm", "-o", "folder", "--force"],
+        "folder is a folder",
+    );
+    let raw = env.write("raw.key", &[7u8; 32]);
+    set_mode(&raw, 0o600);
+    fails(
+        &["encode", "m.amm", "--key-file", "raw.key"],
+        "must hold exactly 64 hexadecimal digits as text (a raw 32-byte key is not accepted",
+    );
+    fails(
+        &[
+            "encode",
+            "m.amm",
+            "--key-file",
+            "dev.key",
+            "--key-file",
+            "other.key",
+        ],
+        "encode takes one key, and 2 --key-file were given",
+    );
+    assert!(!env.path("m.amm.ava3").exists());
+    no_temp_files(env.dir.path());
+}
+
 /// Issue 11: usage errors from the flag parser follow the one-line rule of
 /// every other error, name what is wrong and point at the right --help.
 #[test]

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::args::EncodeArgs;
 use crate::commands::encode::{encode_file, EncodeSettings, Target};
 use crate::error::{CliResult, Failure, EXIT_BAD_FILE};
-use crate::keys::require_keys;
+use crate::keys::require_one_key;
 use crate::manifest::{relative, relative_to_manifest, Entry, Manifest, SourceStat, MANIFEST_NAME};
 use crate::output::{file_id, remove_stale_temporaries, AtomicFile, FileId};
 use crate::progress::files_bar;
@@ -60,8 +60,7 @@ fn up_to_date(job: &Job, key: &MasterKey, previous: &Entry) -> Option<Entry> {
 /// `ava3 encode DIR --batch -o OUTDIR`.
 pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let settings = EncodeSettings::from_args(a)?;
-    let keys = require_keys(&a.keys.key_files, "encode")?;
-    let key = &keys[0];
+    let key = &require_one_key(&a.keys.key_files)?;
     let root = &a.input;
     if !root.is_dir() {
         return Err(Failure::usage(format!(

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use crate::args::{EncodeArgs, KindArg};
 use crate::error::{CliResult, Failure};
-use crate::keys::require_keys;
+use crate::keys::require_one_key;
 use crate::output::{
     binary_stdout, check_destination, file_id, is_broken_pipe, is_dash, AtomicFile, FileId,
 };
@@ -370,8 +370,7 @@ fn is_stream(path: &Path) -> bool {
 /// `ava3 encode FILE [-o OUT]`.
 pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let settings = EncodeSettings::from_args(a)?;
-    let keys = require_keys(&a.keys.key_files, "encode")?;
-    let key = &keys[0];
+    let key = &require_one_key(&a.keys.key_files)?;
     let output: PathBuf = match &a.output {
         Some(o) => o.clone(),
         None if is_dash(&a.input) => PathBuf::from("-"),
