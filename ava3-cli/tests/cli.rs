@@ -588,6 +588,107 @@ fn stdin_and_stdout() {
     let _ = big;
 }
 
+/// Issue 11: a batch lists what it does not encode, with the reason
+/// (links to files and folders, which are never followed; FIFOs; other
+/// files), and reports an unreadable folder as a failure while it encodes
+/// the rest of the tree. The CLI runs as an unprivileged user (root can
+/// read any folder).
+#[cfg(target_os = "linux")]
+#[test]
+fn batch_lists_what_it_skips_and_goes_on_past_an_unreadable_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path, m: u32| fs::set_permissions(p, fs::Permissions::from_mode(m)).unwrap();
+    let env = Env::new();
+    env.write("in/a.amm", &shard(3000));
+    env.write("in/locked/b.amm", &shard(3000));
+    env.write("in/notes.txt", b"hello");
+    env.write("elsewhere/c.amm", &shard(3000));
+    std::os::unix::fs::symlink("../elsewhere", env.path("in/dirlink")).unwrap();
+    std::os::unix::fs::symlink(env.path("dev.key"), env.path("in/key.amm")).unwrap();
+    run_tool("mkfifo", &[env.path("in/pipe.amg").as_os_str()]);
+    fs::create_dir(env.path("out")).unwrap();
+    // Readable (and out/ writable) by the unprivileged user, but locked/.
+    mode(env.dir.path(), 0o755);
+    mode(&env.path("out"), 0o777);
+    mode(&env.path("dev.key"), 0o644);
+    mode(&env.path("in/locked"), 0o000);
+    let uid = StdCommand::new("id").arg("-u").output().unwrap().stdout;
+    let mut cmd = if String::from_utf8_lossy(&uid).trim() == "0" {
+        let mut c = StdCommand::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(assert_cmd::cargo::cargo_bin("ava3"));
+        c
+    } else {
+        StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+    };
+    let out = cmd
+        .current_dir(env.dir.path())
+        .env_remove("AVA3_KEY")
+        .env("AVA3_KEY_FILE", env.path("dev.key"))
+        .args(["encode", "in", "--batch", "-o", "out", "--json"])
+        .output()
+        .unwrap();
+    mode(&env.path("in/locked"), 0o755);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let status_of = |source: &str| {
+        let r = records
+            .iter()
+            .find(|r| r["source"] == source)
+            .unwrap_or_else(|| panic!("no record for {source}: {stdout}"));
+        (
+            r["status"].as_str().unwrap().to_string(),
+            r["error"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    assert_eq!(status_of("a.amm").0, "encoded");
+    assert_eq!(
+        status_of("dirlink"),
+        ("skipped".into(), "a link: links are not followed".into())
+    );
+    assert_eq!(
+        status_of("key.amm"),
+        ("skipped".into(), "a link: links are not followed".into())
+    );
+    assert_eq!(
+        status_of("pipe.amg"),
+        ("skipped".into(), "not a regular file".into())
+    );
+    assert_eq!(
+        status_of("notes.txt"),
+        ("skipped".into(), "not .amm/.amg/.amr".into())
+    );
+    let (st, err) = status_of("locked");
+    assert_eq!(st, "failed");
+    assert!(err.contains("cannot read the folder"), "{err}");
+    assert!(
+        stderr.contains("locked: cannot read the folder"),
+        "{stderr}"
+    );
+    assert!(env.path("out/a.amm.ava3").exists());
+    assert!(!env.path("out/key.amm.ava3").exists() && !env.path("out/dirlink").exists());
+    // The human lines say the same.
+    let human = env
+        .keyed()
+        .args(["encode", "in", "--batch", "-o", "out2"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("skipped (a link: links are not followed) key.amm"),
+        "{text}"
+    );
+    assert!(
+        text.contains("skipped (not a regular file) pipe.amg"),
+        "{text}"
+    );
+}
+
 /// Issue 11: the messages of a first hour's usual mistakes name what the
 /// user gave and say what is expected.
 #[test]

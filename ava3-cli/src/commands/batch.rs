@@ -57,6 +57,88 @@ fn up_to_date(job: &Job, key: &MasterKey, previous: &Entry) -> Option<Entry> {
     Some(previous.clone())
 }
 
+/// What the walk of the input folder found.
+struct Walk {
+    /// The models to encode, in a stable order.
+    jobs: Vec<Job>,
+    /// Everything else, with the reason it is not encoded.
+    skipped: Vec<(String, &'static str)>,
+    /// Folders (or entries) that could not be read: reported as failures,
+    /// while the rest of the tree is encoded.
+    unreadable: Vec<(String, Failure)>,
+}
+
+/// Walks `root` in a stable order, never into the output folder and never
+/// through a link: a link (to a file or a folder) is listed as skipped,
+/// because following one would let whoever can write the tree choose what
+/// gets encoded (a key file, say).
+fn collect(root: &Path, out_root: &Path) -> Walk {
+    let out_canon = out_root.canonicalize().ok();
+    let mut walk = Walk {
+        jobs: Vec::new(),
+        skipped: Vec::new(),
+        unreadable: Vec::new(),
+    };
+    for entry in walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| out_canon.as_deref() != e.path().canonicalize().ok().as_deref())
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let at = e.path().unwrap_or(root);
+                let rel = relative(at, root);
+                let why = e
+                    .io_error()
+                    .map(|io| io.to_string())
+                    .unwrap_or_else(|| e.to_string());
+                let f = Failure::usage(format!("cannot read the folder: {why}"));
+                walk.unreadable
+                    .push((if rel.is_empty() { ".".into() } else { rel }, f));
+                continue;
+            }
+        };
+        let path = entry.path().to_path_buf();
+        let rel = relative(&path, root);
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            continue;
+        }
+        if kind.is_symlink() {
+            walk.skipped.push((rel, "a link: links are not followed"));
+            continue;
+        }
+        if !kind.is_file() {
+            walk.skipped.push((rel, "not a regular file"));
+            continue;
+        }
+        if !is_model(&path) {
+            walk.skipped.push((rel, "not .amm/.amg/.amr"));
+            continue;
+        }
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                let f = Failure::usage(format!("cannot read it: {e}"));
+                walk.unreadable.push((rel, f));
+                continue;
+            }
+        };
+        let mut out = out_root
+            .join(path.strip_prefix(root).unwrap_or(&path))
+            .into_os_string();
+        out.push(".ava3");
+        walk.jobs.push(Job {
+            source: path,
+            id: file_id(&meta),
+            output: PathBuf::from(out),
+            rel,
+        });
+    }
+    walk
+}
+
 /// `ava3 encode DIR --batch -o OUTDIR`.
 pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let settings = EncodeSettings::from_args(a)?;
@@ -113,48 +195,18 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", journal_path.display())))?,
     );
 
-    // Walk the tree in a stable order; never descend into the output folder.
-    let out_canon = out_root.canonicalize().ok();
-    let mut jobs = Vec::new();
-    let mut skipped = Vec::new();
-    for entry in walkdir::WalkDir::new(root)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| out_canon.as_deref() != e.path().canonicalize().ok().as_deref())
-    {
-        let entry =
-            entry.map_err(|e| Failure::usage(format!("cannot list {}: {e}", root.display())))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let path = entry.path().to_path_buf();
-        let rel = relative(&path, root);
-        if is_model(&path) {
-            let meta = entry
-                .metadata()
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
-            let mut out = out_root
-                .join(path.strip_prefix(root).unwrap_or(&path))
-                .into_os_string();
-            out.push(".ava3");
-            jobs.push(Job {
-                source: path,
-                id: file_id(&meta),
-                output: PathBuf::from(out),
-                rel,
-            });
-        } else {
-            skipped.push(rel);
-        }
-    }
-
+    let Walk {
+        jobs,
+        skipped,
+        unreadable,
+    } = collect(root, &out_root);
     let json = a.json;
     let quiet = a.quiet;
-    for rel in &skipped {
+    for (rel, reason) in &skipped {
         if json {
-            emit(&EncodeRecord::bare("skipped", rel, None).to_json())?;
+            emit(&EncodeRecord::bare("skipped", rel, Some(reason.to_string())).to_json())?;
         } else if !quiet {
-            emit(&format!("skipped (not .amm/.amg/.amr) {rel}"))?;
+            emit(&format!("skipped ({reason}) {rel}"))?;
         }
     }
 
@@ -275,7 +327,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             manifest_entries.push(entry.clone());
         }
     }
-    let failures = failures.into_inner().unwrap_or_default();
+    let mut failures = failures.into_inner().unwrap_or_default();
+    let tried = jobs.len() + unreadable.len();
+    failures.extend(unreadable);
     for (rel, f) in &failures {
         if json {
             emit(&EncodeRecord::bare("failed", rel, Some(f.message.clone())).to_json())?;
@@ -299,7 +353,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
 
     if !json && !quiet {
         eprintln!(
-            "ava3: {} encoded, {} up to date, {} skipped (not models), {} failed; manifest {}",
+            "ava3: {} encoded, {} up to date, {} skipped, {} failed; manifest {}",
             counts.0,
             counts.1,
             skipped.len(),
@@ -311,7 +365,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         None => Ok(()),
         Some(code) => Err(Failure::with_code(
             code.max(EXIT_BAD_FILE),
-            format!("{} of {} files failed", failures.len(), jobs.len()),
+            format!("{} of {tried} files or folders failed", failures.len()),
         )),
     }
 }
