@@ -36,7 +36,8 @@ Examples:
 Examples:
   ava3 verify model.amm.ava3
   AVA3_KEY_FILE=release.key ava3 verify --deep encoded/
-  ava3 verify encoded/ --manifest encoded/ava3-manifest.json --json")]
+  ava3 verify encoded/ --manifest encoded/ava3-manifest.json --json
+  ava3 verify -c encoded/ava3-manifest.json --require keyed")]
     Verify(VerifyArgs),
     /// Show the header of an AVA3 file (no key needed).
     #[command(after_help = "Example:\n  ava3 inspect model.amg.ava3 --json")]
@@ -125,15 +126,20 @@ pub struct EncodeArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// Files or folders (folders: every *.ava3 below them); - for standard
-    /// input.
-    #[arg(required = true)]
+    /// input. With -c and no path: every file the manifest lists.
+    #[arg(required_unless_present = "manifest")]
     pub paths: Vec<PathBuf>,
     /// Also decode everything and recompute the plaintext SHA-256 (needs a key).
     #[arg(long)]
     pub deep: bool,
-    /// Also check the files against a batch manifest (missing, extra, changed).
-    #[arg(long, value_name = "FILE")]
+    /// Check against a batch manifest, as `sha256sum -c` does: every file
+    /// it lists must be there and match (paths resolve from the manifest's
+    /// folder); with paths, files it does not list fail as extra.
+    #[arg(short = 'c', long, visible_alias = "check", value_name = "MANIFEST")]
     pub manifest: Option<PathBuf>,
+    /// With a manifest: a listed file that is missing is not a failure.
+    #[arg(long, requires = "manifest")]
+    pub ignore_missing: bool,
     /// Fail (exit 2) unless at least this level is checked: a release check
     /// whose key did not reach the job must not pass on a keyless check.
     /// `deep` turns on --deep.

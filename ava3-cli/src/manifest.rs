@@ -29,6 +29,10 @@ pub struct Entry {
     pub plaintext_sha256: String,
     /// Output path, relative to the manifest's folder, `/`-separated.
     pub output: String,
+    /// SHA-256 of the output file's bytes (what `sha256sum`, a CDN or a
+    /// store reports). Absent in manifests of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_sha256: Option<String>,
     /// The keyless SHA-256 recorded in the output (checkable without a key).
     pub output_keyless_sha256: String,
     /// Key id of the key used.

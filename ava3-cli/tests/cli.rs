@@ -689,6 +689,92 @@ fn batch_lists_what_it_skips_and_goes_on_past_an_unreadable_folder() {
     );
 }
 
+/// Issue 11: a release check in the manner of `sha256sum -c`: `verify -c
+/// MANIFEST` alone checks every file the manifest lists, `--ignore-missing`
+/// lets absent ones pass, and the manifest records each output's plain
+/// SHA-256, which standard tools reproduce.
+#[test]
+fn verify_c_checks_a_release_set_like_sha256sum() {
+    let env = Env::new();
+    env.write("in/a.amm", &shard(70_000));
+    env.write("in/sub/b.amg", &sample_gguf());
+    env.keyed()
+        .args(["encode", "in", "--batch", "-o", "out", "-q"])
+        .assert()
+        .success();
+    let m: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(env.path("out/ava3-manifest.json")).unwrap())
+            .unwrap();
+    for e in m["files"].as_array().unwrap() {
+        let out = env.path("out").join(e["output"].as_str().unwrap());
+        assert_eq!(
+            e["output_sha256"],
+            sha256_hex(&fs::read(out).unwrap()),
+            "{e}"
+        );
+    }
+    // sha256sum agrees with the manifest, from the manifest's folder.
+    let sums: String = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}  {}\n",
+                e["output_sha256"].as_str().unwrap(),
+                e["output"].as_str().unwrap()
+            )
+        })
+        .collect();
+    env.write("out/SHA256SUMS", sums.as_bytes());
+    let check = StdCommand::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(env.path("out"))
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // -c alone: every listed file, keyed.
+    env.keyed()
+        .args([
+            "verify",
+            "-c",
+            "out/ava3-manifest.json",
+            "--require",
+            "keyed",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"manifest\":\"match\"").count(2));
+    fs::remove_file(env.path("out/sub/b.amg.ava3")).unwrap();
+    env.keyed()
+        .args(["verify", "-c", "out/ava3-manifest.json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "listed in the manifest but missing",
+        ));
+    env.keyed()
+        .args([
+            "verify",
+            "--check",
+            "out/ava3-manifest.json",
+            "--ignore-missing",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 listed but missing (ignored)"));
+    // --ignore-missing means nothing without a manifest.
+    env.keyed()
+        .args(["verify", "out", "--ignore-missing"])
+        .assert()
+        .code(2);
+}
+
 /// Issue 11: the messages of a first hour's usual mistakes name what the
 /// user gave and say what is expected.
 #[test]

@@ -49,6 +49,20 @@ fn decode(key: &MasterKey, file: &[u8], parallel: bool, out: &mut [u8]) {
     assert_eq!(d.read(&mut [0u8; 1]).unwrap(), 0);
 }
 
+/// A `Vec` that hashes what is written to it.
+struct HashingVec<'a>(&'a mut Vec<u8>, Sha256);
+
+impl std::io::Write for HashingVec<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(&mut self.1, buf);
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Block `i`'s place in the reused batch buffer.
 fn window(out: &mut [u8], i: usize) -> &mut [u8] {
     let at = (i * BS) % out.len();
@@ -174,6 +188,25 @@ fn core(c: &mut Criterion) {
         g.sample_size(10);
         g.bench_function("encode", |b| {
             b.iter(|| pool.install(|| encode(&key, &pt, parallel, &mut sealed)))
+        });
+        // What the CLI's batch does to record each output's plain SHA-256
+        // in the manifest: the same encode, hashing the bytes it writes.
+        g.bench_function("encode_hashing_its_output", |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let mut w = HashingVec(&mut sealed, <Sha256 as sha2::Digest>::new());
+                    w.0.clear();
+                    let opts = EncodeOptions {
+                        block_size: BS as u32,
+                        payload_kind: PayloadKind::Unknown,
+                        threads: if parallel { 0 } else { 1 },
+                    };
+                    let mut enc = Encoder::new(&mut w, &key, pt.len() as u64, &opts).unwrap();
+                    std::io::Write::write_all(&mut enc, &pt).unwrap();
+                    enc.finish().unwrap();
+                    black_box(sha2::Digest::finalize(w.1))
+                })
+            })
         });
         // The CLI's single-file path: lanes reading by offset from memory and
         // writing by offset into a file in memory (tmpfs where there is one).

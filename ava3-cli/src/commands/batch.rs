@@ -257,14 +257,16 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                         force: true,
                         ..per_file
                     };
-                    let (summary, size) =
+                    let encoded =
                         encode_file(&job.source, Some(job.id), Target::File(&job.output), key, &s)?;
+                    let summary = &encoded.summary;
                     Ok((
                         Entry {
                             source: job.rel.clone(),
-                            size,
+                            size: encoded.size,
                             plaintext_sha256: hex32(&summary.plaintext_sha256),
                             output: String::new(),
+                            output_sha256: encoded.output_sha256.as_ref().map(hex32),
                             output_keyless_sha256: hex32(&summary.keyless_sha256),
                             key_id: summary.header.key_id().to_hex(),
                             payload_kind: summary.header.payload_kind().as_str().to_string(),

@@ -10,6 +10,7 @@ use ava3_format::{
     PayloadKind, SequentialSink, WriteAt,
 };
 use indicatif::ProgressBar;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::args::{EncodeArgs, KindArg};
@@ -248,6 +249,34 @@ impl Input {
     }
 }
 
+/// What an encode of one file produced.
+#[derive(Debug)]
+pub struct Encoded {
+    pub summary: EncodeSummary,
+    /// Plaintext bytes.
+    pub size: u64,
+    /// SHA-256 of the AVA3 file's own bytes, when it was written as a
+    /// stream (`--batch`): what `sha256sum` or a CDN reports for it.
+    pub output_sha256: Option<[u8; 32]>,
+}
+
+/// A writer that hashes what goes through it.
+struct Sha256Writer<W> {
+    inner: W,
+    sha: Sha256,
+}
+
+impl<W: Write> Write for Sha256Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Where an encode goes: a file, written atomically (with `-j` lanes by
 /// offset, or streamed through the shared pool when `lanes` is `None`, as
 /// `--batch` does), or standard output, written in order by the lanes (the
@@ -266,9 +295,10 @@ pub fn encode_file(
     target: Target<'_>,
     key: &MasterKey,
     s: &EncodeSettings,
-) -> CliResult<(EncodeSummary, u64)> {
+) -> CliResult<Encoded> {
     let src = Input::open(input, s, walked)?;
     let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
+    let mut output_sha256 = None;
     let summary = match target {
         Target::File(output) => {
             check_destination(Some(input), output, s.force)?;
@@ -278,11 +308,17 @@ pub fn encode_file(
                     .encode_at(out.positional(), key, s, lanes, &bar)
                     .map_err(|e| encoding_error(input, e))?,
                 None => {
-                    let enc = Encoder::new(out.writer(), key, src.len, &src.options(s, 0))
+                    let w = Sha256Writer {
+                        inner: out.writer(),
+                        sha: Sha256::new(),
+                    };
+                    let enc = Encoder::new(w, key, src.len, &src.options(s, 0))
                         .map_err(|e| Failure::from_core(output.display(), e))?;
-                    src.stream_into(enc, &bar)
-                        .map_err(|e| encoding_error(input, e))?
-                        .1
+                    let (w, summary) = src
+                        .stream_into(enc, &bar)
+                        .map_err(|e| encoding_error(input, e))?;
+                    output_sha256 = Some(w.sha.finalize().into());
+                    summary
                 }
             };
             bar.finish_and_clear();
@@ -308,7 +344,11 @@ pub fn encode_file(
             summary
         }
     };
-    Ok((summary, src.len))
+    Ok(Encoded {
+        summary,
+        size: src.len,
+        output_sha256,
+    })
 }
 
 /// A stream with no length up front (standard input, a FIFO, a process
@@ -389,9 +429,10 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.input.display())))?;
         encode_stream(&mut f, Some(&a.input), &output, key, &settings)
     } else if is_dash(&output) {
-        encode_file(&a.input, None, Target::Stdout, key, &settings)
+        encode_file(&a.input, None, Target::Stdout, key, &settings).map(|e| (e.summary, e.size))
     } else {
         encode_file(&a.input, None, Target::File(&output), key, &settings)
+            .map(|e| (e.summary, e.size))
     };
     let (summary, size) = encoded?;
     let record = EncodeRecord {

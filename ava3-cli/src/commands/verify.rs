@@ -72,9 +72,9 @@ fn check_one(path: &Path, keys: &[MasterKey], deep: bool) -> Checked {
     Ok(report)
 }
 
-/// `ava3 verify`.
-pub fn run(a: &VerifyArgs) -> CliResult<()> {
-    let keys = load_keys(&a.keys.key_files)?;
+/// What the keys given allow, refused early when it falls short of
+/// `--require` (or `--deep`).
+fn level_of(a: &VerifyArgs, keys: &[MasterKey]) -> CliResult<(Level, bool)> {
     let deep = a.deep || a.require == Some(RequireArg::Deep);
     if deep && keys.is_empty() {
         return Err(Failure::usage(format!(
@@ -95,110 +95,148 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     } else {
         Level::Keyed
     };
+    Ok((level, deep))
+}
+
+/// What the manifest says of one output.
+struct Listed {
+    output: String,
+    keyless_sha256: String,
+    plaintext_sha256: String,
+}
+
+/// The manifest's entries by resolved output path.
+fn expected_outputs(manifest: &Path) -> CliResult<BTreeMap<PathBuf, Listed>> {
+    let m = Manifest::load(manifest)?;
+    Ok(m.files
+        .iter()
+        .map(|e| {
+            let p = Manifest::output_path(manifest, e);
+            (
+                p.canonicalize().unwrap_or(p),
+                Listed {
+                    output: e.output.clone(),
+                    keyless_sha256: e.output_keyless_sha256.clone(),
+                    plaintext_sha256: e.plaintext_sha256.clone(),
+                },
+            )
+        })
+        .collect())
+}
+
+/// The record of one checked file, compared with its manifest entry when
+/// there is a manifest; returns the record and its exit status.
+fn record_of(
+    path: &Path,
+    level: Level,
+    result: &Checked,
+    manifest: Option<Option<&Listed>>,
+) -> (VerifyRecord, u8) {
+    let mut rec = VerifyRecord {
+        path: path.display().to_string(),
+        level: level.as_str(),
+        ..Default::default()
+    };
+    let r = match result {
+        Err((f, name)) => {
+            rec.status = "failed";
+            rec.outcome = name;
+            rec.error = Some(f.message.clone());
+            return (rec, f.code);
+        }
+        Ok(r) => r,
+    };
+    rec.status = "ok";
+    rec.outcome = "success";
+    rec.payload_kind = Some(r.header.payload_kind().as_str().to_string());
+    rec.plaintext_size = Some(r.header.plaintext_len());
+    rec.block_size = Some(r.header.block_size());
+    rec.key_id = Some(r.header.key_id().to_hex());
+    rec.keyless_sha256 = Some(hex32(&r.keyless_sha256));
+    rec.plaintext_sha256 = r.plaintext_sha256.as_ref().map(hex32);
+    let Some(listed) = manifest else {
+        return (rec, 0);
+    };
+    let matches = listed.is_some_and(|l| {
+        l.keyless_sha256 == hex32(&r.keyless_sha256)
+            && r.plaintext_sha256
+                .is_none_or(|d| l.plaintext_sha256 == hex32(&d))
+    });
+    rec.manifest = Some(match (listed, matches) {
+        (None, _) => "extra",
+        (Some(_), true) => "match",
+        (Some(_), false) => "changed",
+    });
+    if matches {
+        return (rec, 0);
+    }
+    rec.status = "failed";
+    rec.outcome = "integrity failure";
+    rec.error = Some(format!(
+        "{}: {} the manifest",
+        path.display(),
+        if listed.is_none() {
+            "not in"
+        } else {
+            "differs from"
+        }
+    ));
+    (rec, EXIT_BAD_FILE)
+}
+
+/// `ava3 verify`: collect the files (from the paths, or from the manifest
+/// alone, as `sha256sum -c` does), check each, report each, then the
+/// summary and the worst exit status.
+pub fn run(a: &VerifyArgs) -> CliResult<()> {
+    let keys = load_keys(&a.keys.key_files)?;
+    let (level, deep) = level_of(a, &keys)?;
     if keys.is_empty() && !a.quiet {
         eprintln!(
             "ava3: note: no key given: keyless check only (structure and keyless SHA-256, which \
              detects corruption but not tampering); give a key for a keyed check"
         );
     }
-    let files = collect(&a.paths)?;
-    let manifest = match &a.manifest {
-        Some(m) => Some((m.clone(), Manifest::load(m)?)),
+    let mut expected = match &a.manifest {
+        Some(m) => Some(expected_outputs(m)?),
         None => None,
     };
-    // Manifest entries by canonical output path.
-    let mut expected: BTreeMap<PathBuf, (String, String, String)> = BTreeMap::new();
-    if let Some((mpath, m)) = &manifest {
-        for e in &m.files {
-            let p = Manifest::output_path(mpath, e);
-            let key = p.canonicalize().unwrap_or(p);
-            expected.insert(
-                key,
-                (
-                    e.output.clone(),
-                    e.output_keyless_sha256.clone(),
-                    e.plaintext_sha256.clone(),
-                ),
-            );
-        }
-    }
-
+    // Collect: the paths given, or every output the manifest lists.
+    let files = match (&expected, a.paths.is_empty()) {
+        (Some(listed), true) => listed.keys().filter(|p| p.exists()).cloned().collect(),
+        _ => collect(&a.paths)?,
+    };
+    // Check and report, file by file.
     let pool = crate::thread_pool(a.jobs)?;
-    let mut worst = 0u8;
-    let mut ok = 0usize;
-    let mut failed = 0usize;
+    let (mut worst, mut ok, mut failed) = (0u8, 0usize, 0usize);
     for path in &files {
         let result = pool.install(|| check_one(path, &keys, deep));
-        let mut rec = VerifyRecord {
-            path: path.display().to_string(),
-            level: level.as_str(),
-            ..Default::default()
-        };
         let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
-        let listed = expected.remove(&canon);
-        match &result {
-            Ok(r) => {
-                rec.status = "ok";
-                rec.outcome = "success";
-                rec.payload_kind = Some(r.header.payload_kind().as_str().to_string());
-                rec.plaintext_size = Some(r.header.plaintext_len());
-                rec.block_size = Some(r.header.block_size());
-                rec.key_id = Some(r.header.key_id().to_hex());
-                rec.keyless_sha256 = Some(hex32(&r.keyless_sha256));
-                rec.plaintext_sha256 = r.plaintext_sha256.as_ref().map(hex32);
-                if manifest.is_some() {
-                    rec.manifest = Some(match &listed {
-                        None => "extra",
-                        Some((_, keyless, plain)) => {
-                            let keyless_ok = *keyless == hex32(&r.keyless_sha256);
-                            let plain_ok = r
-                                .plaintext_sha256
-                                .map(|d| *plain == hex32(&d))
-                                .unwrap_or(true);
-                            if keyless_ok && plain_ok {
-                                "match"
-                            } else {
-                                "changed"
-                            }
-                        }
-                    });
-                    if rec.manifest != Some("match") {
-                        rec.status = "failed";
-                        rec.outcome = "integrity failure";
-                        rec.error = Some(format!(
-                            "{}: {} the manifest",
-                            path.display(),
-                            if listed.is_none() {
-                                "not in"
-                            } else {
-                                "differs from"
-                            }
-                        ));
-                        worst = error::worst(worst, EXIT_BAD_FILE);
-                    }
-                }
-            }
-            Err((f, name)) => {
-                rec.status = "failed";
-                rec.outcome = name;
-                rec.error = Some(f.message.clone());
-                worst = error::worst(worst, f.code);
-            }
-        }
-        if rec.status == "ok" {
+        let listed = expected.as_mut().map(|e| e.remove(&canon));
+        let (rec, code) = record_of(path, level, &result, listed.as_ref().map(Option::as_ref));
+        worst = error::worst(worst, code);
+        if code == 0 {
             ok += 1;
         } else {
             failed += 1;
         }
         print_record(&rec, a.json, a.quiet)?;
     }
-    for (_, (output, _, _)) in expected {
+    // What the manifest lists and is not there.
+    let mut missing = 0usize;
+    for listed in expected.into_iter().flat_map(BTreeMap::into_values) {
+        missing += 1;
+        if a.ignore_missing {
+            continue;
+        }
         let rec = VerifyRecord {
-            path: output.clone(),
+            path: listed.output.clone(),
             status: "failed",
             level: level.as_str(),
             outcome: "other",
-            error: Some(format!("{output}: listed in the manifest but missing")),
+            error: Some(format!(
+                "{}: listed in the manifest but missing",
+                listed.output
+            )),
             manifest: Some("missing"),
             ..Default::default()
         };
@@ -207,7 +245,15 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         print_record(&rec, a.json, a.quiet)?;
     }
     if !a.json {
-        eprintln!("ava3: {ok} ok, {failed} failed ({} check)", level.as_str());
+        let ignored = if a.ignore_missing && missing > 0 {
+            format!(", {missing} listed but missing (ignored)")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "ava3: {ok} ok, {failed} failed{ignored} ({} check)",
+            level.as_str()
+        );
     }
     if files.is_empty() && failed == 0 {
         return Err(Failure::usage("no .ava3 file found"));
