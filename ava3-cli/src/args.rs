@@ -53,6 +53,19 @@ Examples:
         after_help = "Example:\n  ava3 rekey model.amg.ava3 --key-file old.key --new-key-file new.key -o model.new.ava3"
     )]
     Rekey(RekeyArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Example:\n  ava3 completions bash > /etc/bash_completion.d/ava3")]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from these flags.
+    #[command(after_help = "Example:\n  ava3 manpage > /usr/local/share/man/man1/ava3.1")]
+    Manpage,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args, Clone)]

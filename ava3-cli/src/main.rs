@@ -44,6 +44,19 @@ fn run(cli: &Cli) -> CliResult<()> {
         Command::Decode(a) => commands::decode::run(a),
         Command::Keygen(a) => commands::keygen::run(a),
         Command::Rekey(a) => commands::rekey::run(a),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(a.shell, &mut cmd, "ava3", &mut out);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &out)?;
+            Ok(())
+        }
+        Command::Manpage => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &out)?;
+            Ok(())
+        }
     }
 }
 

@@ -775,6 +775,28 @@ fn verify_c_checks_a_release_set_like_sha256sum() {
         .code(2);
 }
 
+/// Issue 11: shell completions and a man page generated from the flags.
+#[test]
+fn completions_and_man_page_come_from_the_flags() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        env.cmd()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("rekey"))
+            .stdout(predicate::str::contains("ignore-missing"));
+    }
+    env.cmd()
+        .arg("manpage")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(".ie"))
+        .stdout(predicate::str::contains(".TH ava3 1"))
+        .stdout(predicate::str::contains("verify"));
+    env.cmd().args(["completions", "tcsh"]).assert().code(2);
+}
+
 /// Issue 11: the messages of a first hour's usual mistakes name what the
 /// user gave and say what is expected.
 #[test]
