@@ -21,24 +21,28 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 use crate::error::{CliResult, Failure};
 
-/// A rayon pool of `jobs` threads (default: one per core). Files and the
-/// blocks of one file share it, so nested parallelism never oversubscribes.
+/// The threads `-j` asks for (default: one per core).
+pub fn threads(jobs: Option<usize>) -> CliResult<usize> {
+    match jobs {
+        Some(0) => Err(Failure::usage("-j needs at least 1 thread")),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+    }
+}
+
+/// A rayon pool of `-j` threads. Files and the blocks of one file share
+/// it, so nested parallelism never oversubscribes.
 pub fn thread_pool(jobs: Option<usize>) -> CliResult<rayon::ThreadPool> {
-    if jobs == Some(0) {
-        return Err(Failure::usage("-j needs at least 1 thread"));
-    }
-    let mut b = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = jobs {
-        b = b.num_threads(n);
-    }
-    b.build()
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(jobs)?)
+        .build()
         .map_err(|e| Failure::usage(format!("cannot start threads: {e}")))
 }
 
 fn run(cli: &Cli) -> CliResult<()> {
     match &cli.command {
         Command::Encode(a) if a.batch => commands::batch::run(a),
-        Command::Encode(a) => thread_pool(a.jobs)?.install(|| commands::encode::run(a)),
+        Command::Encode(a) => commands::encode::run(a),
         Command::Verify(a) => commands::verify::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Decode(a) => commands::decode::run(a),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use ava3_format::{
-    detect_kind, encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey,
+    encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey,
     PayloadKind, SequentialSink, WriteAt,
 };
 use indicatif::ProgressBar;
@@ -51,7 +51,8 @@ impl EncodeSettings {
             block_size: a.block_size,
             force: a.force,
             quiet: a.quiet || a.json,
-            lanes: Some(rayon::current_num_threads()),
+            // encode_at's lanes are its own threads: no rayon pool needed.
+            lanes: Some(crate::threads(a.jobs)?),
         })
     }
 }
@@ -71,7 +72,10 @@ pub fn decide_kind(
         ));
     }
     let kind = match arg {
-        KindArg::Auto => detect_kind(path, head),
+        // The extension wins; else the content, sniffed once above.
+        KindArg::Auto => path
+            .and_then(PayloadKind::from_extension)
+            .unwrap_or_else(|| content.kind()),
         KindArg::Mlc => PayloadKind::Mlc,
         KindArg::Gguf => PayloadKind::Gguf,
         KindArg::Litert => PayloadKind::LiteRt,
@@ -332,7 +336,7 @@ pub fn encode_file(
                 Error::Io(e) if is_broken_pipe(&e) => Failure::stdout_closed(),
                 e => encoding_error(input, e),
             };
-            let lanes = s.lanes.unwrap_or_else(rayon::current_num_threads);
+            let lanes = s.lanes.unwrap_or_else(|| crate::threads(None).unwrap_or(1));
             let summary = src
                 .encode_at(&sink, key, s, lanes, &bar)
                 .map_err(to_stdout)?;
@@ -421,13 +425,18 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         }
     };
     let encoded = if is_dash(&a.input) {
-        encode_stream(&mut io::stdin().lock(), None, &output, key, &settings)
+        // A stream goes through the streaming encoder, which seals its
+        // batches on a rayon pool of -j threads.
+        crate::thread_pool(a.jobs)?.install(|| {
+            encode_stream(&mut io::stdin().lock(), None, &output, key, &settings)
+        })
     } else if is_stream(&a.input) {
         // `<(cat model.amg)`, a FIFO: its size says nothing; read it to its
         // end like standard input, never take it as empty.
         let mut f = File::open(&a.input)
             .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.input.display())))?;
-        encode_stream(&mut f, Some(&a.input), &output, key, &settings)
+        crate::thread_pool(a.jobs)?
+            .install(|| encode_stream(&mut f, Some(&a.input), &output, key, &settings))
     } else if is_dash(&output) {
         encode_file(&a.input, None, Target::Stdout, key, &settings).map(|e| (e.summary, e.size))
     } else {
