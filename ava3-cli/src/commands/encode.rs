@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use ava3_format::{
-    encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey,
-    PayloadKind, SequentialSink, WriteAt,
+    encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey, PayloadKind,
+    SequentialSink, WriteAt,
 };
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
@@ -427,9 +427,8 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let encoded = if is_dash(&a.input) {
         // A stream goes through the streaming encoder, which seals its
         // batches on a rayon pool of -j threads.
-        crate::thread_pool(a.jobs)?.install(|| {
-            encode_stream(&mut io::stdin().lock(), None, &output, key, &settings)
-        })
+        crate::thread_pool(a.jobs)?
+            .install(|| encode_stream(&mut io::stdin().lock(), None, &output, key, &settings))
     } else if is_stream(&a.input) {
         // `<(cat model.amg)`, a FIFO: its size says nothing; read it to its
         // end like standard input, never take it as empty.

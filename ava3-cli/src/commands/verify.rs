@@ -100,6 +100,8 @@ fn level_of(a: &VerifyArgs, keys: &[MasterKey]) -> CliResult<(Level, bool)> {
 
 /// What the manifest says of one output.
 struct Listed {
+    /// Where it is: the manifest's folder joined with `output`.
+    path: PathBuf,
     output: String,
     keyless_sha256: String,
     plaintext_sha256: String,
@@ -113,8 +115,9 @@ fn expected_outputs(manifest: &Path) -> CliResult<BTreeMap<PathBuf, Listed>> {
         .map(|e| {
             let p = Manifest::output_path(manifest, e);
             (
-                p.canonicalize().unwrap_or(p),
+                p.canonicalize().unwrap_or_else(|_| p.clone()),
                 Listed {
+                    path: p,
                     output: e.output.clone(),
                     keyless_sha256: e.output_keyless_sha256.clone(),
                     plaintext_sha256: e.plaintext_sha256.clone(),
@@ -202,7 +205,11 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     };
     // Collect: the paths given, or every output the manifest lists.
     let files = match (&expected, a.paths.is_empty()) {
-        (Some(listed), true) => listed.keys().filter(|p| p.exists()).cloned().collect(),
+        (Some(listed), true) => listed
+            .values()
+            .map(|l| l.path.clone())
+            .filter(|p| p.exists())
+            .collect(),
         _ => collect(&a.paths)?,
     };
     // Check and report, file by file.
