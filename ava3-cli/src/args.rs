@@ -50,7 +50,7 @@ Examples:
     Keygen(KeygenArgs),
     /// Re-encode a file under a new key, streaming, no plaintext on disk.
     #[command(
-        after_help = "Example:\n  ava3 rekey model.amg.ava3 --key-file old.key --new-key-file new.key -o model.new.ava3"
+        after_help = "Examples:\n  ava3 rekey model.amg.ava3 --key-file old.key --new-key-file new.key -o model.new.ava3\n  ava3 rekey encoded/ --key-file old.key --new-key-file new.key -o rotated/"
     )]
     Rekey(RekeyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -216,12 +216,14 @@ pub struct KeygenArgs {
 
 #[derive(Debug, Args)]
 pub struct RekeyArgs {
-    /// The AVA3 file to re-encode.
+    /// The AVA3 file to re-encode, or a folder: every .ava3 file below it
+    /// (and its batch manifest, rewritten) into the -o folder.
     pub input: PathBuf,
     /// The new key.
     #[arg(long, value_name = "PATH")]
     pub new_key_file: PathBuf,
-    /// Output file, or - for standard output (never a terminal).
+    /// Output file, or - for standard output (never a terminal); the
+    /// output folder when the input is a folder.
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
     /// Overwrite an existing output.
@@ -235,7 +237,8 @@ pub struct RekeyArgs {
     /// No progress bar and no result line; errors only.
     #[arg(short, long)]
     pub quiet: bool,
-    /// The result as one JSON object on standard output (not with -o -).
+    /// The result as one JSON object on standard output (per file for a
+    /// folder; not with -o -).
     #[arg(long)]
     pub json: bool,
 }

@@ -775,6 +775,81 @@ fn verify_c_checks_a_release_set_like_sha256sum() {
         .code(2);
 }
 
+/// Issue 11: key rotation for a whole release: `rekey DIR -o OUTDIR`
+/// rekeys every `.ava3` file and rewrites the batch manifest for the new
+/// files, which then pass `verify -c` under the new key only.
+#[test]
+fn rekey_of_a_folder_rewrites_its_manifest() {
+    let env = Env::new();
+    env.write("in/a.amm", &shard(70_000));
+    env.write("in/sub/b.amg", &sample_gguf());
+    env.keyed()
+        .args(["encode", "in", "--batch", "-o", "enc", "-q"])
+        .assert()
+        .success();
+    env.keyed()
+        .args(["rekey", "enc", "--new-key-file", "other.key", "-o", "rot"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "rekeyed sub/b.amg.ava3 -> rot/sub/b.amg.ava3",
+        ));
+    let m: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(env.path("rot/ava3-manifest.json")).unwrap())
+            .unwrap();
+    let old: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(env.path("enc/ava3-manifest.json")).unwrap())
+            .unwrap();
+    for (e, o) in m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(old["files"].as_array().unwrap())
+    {
+        assert_eq!(e["source"], o["source"]);
+        assert_eq!(e["plaintext_sha256"], o["plaintext_sha256"]);
+        assert_ne!(e["key_id"], o["key_id"]);
+        assert_ne!(e["output_keyless_sha256"], o["output_keyless_sha256"]);
+        let bytes = fs::read(env.path("rot").join(e["output"].as_str().unwrap())).unwrap();
+        assert_eq!(e["output_sha256"], sha256_hex(&bytes));
+    }
+    env.cmd()
+        .args([
+            "verify",
+            "-c",
+            "rot/ava3-manifest.json",
+            "--key-file",
+            "other.key",
+            "-q",
+        ])
+        .assert()
+        .success();
+    env.keyed()
+        .args(["verify", "-c", "rot/ava3-manifest.json", "-q"])
+        .assert()
+        .code(3);
+    // Into itself, or again without --force: refused.
+    env.keyed()
+        .args(["rekey", "enc", "--new-key-file", "other.key", "-o", "enc"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the output folder is the input folder",
+        ));
+    env.keyed()
+        .args([
+            "rekey",
+            "enc",
+            "--new-key-file",
+            "other.key",
+            "-o",
+            "rot",
+            "-q",
+        ])
+        .assert()
+        .code(2);
+}
+
 /// Issue 11: shell completions and a man page generated from the flags.
 #[test]
 fn completions_and_man_page_come_from_the_flags() {

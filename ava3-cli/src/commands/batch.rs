@@ -257,35 +257,37 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
                         force: true,
                         ..per_file
                     };
-                    let encoded =
+                    let mut encoded =
                         encode_file(&job.source, Some(job.id), Target::File(&job.output), key, &s)?;
                     let summary = &encoded.summary;
-                    Ok((
-                        Entry {
-                            source: job.rel.clone(),
-                            size: encoded.size,
-                            plaintext_sha256: hex32(&summary.plaintext_sha256),
-                            output: String::new(),
-                            output_sha256: encoded.output_sha256.as_ref().map(hex32),
-                            output_keyless_sha256: hex32(&summary.keyless_sha256),
-                            key_id: summary.header.key_id().to_hex(),
-                            payload_kind: summary.header.payload_kind().as_str().to_string(),
-                            format_version: summary.header.version(),
-                            source_stat: stat,
-                        },
-                        "encoded",
-                    ))
+                    let entry = Entry {
+                        source: job.rel.clone(),
+                        size: encoded.size,
+                        plaintext_sha256: hex32(&summary.plaintext_sha256),
+                        output: relative_to_manifest(&job.output, &manifest_dir),
+                        output_sha256: encoded.output_sha256.as_ref().map(hex32),
+                        output_keyless_sha256: hex32(&summary.keyless_sha256),
+                        key_id: summary.header.key_id().to_hex(),
+                        payload_kind: summary.header.payload_kind().as_str().to_string(),
+                        format_version: summary.header.version(),
+                        source_stat: stat,
+                    };
+                    // Journaled before the output gets its name: a run
+                    // killed in between leaves a journal line whose output
+                    // is missing or stale (re-encoded next time), never an
+                    // output that no manifest or journal lists (which the
+                    // next run would refuse to replace).
+                    if let (Ok(mut j), Ok(line)) = (journal.lock(), serde_json::to_string(&entry)) {
+                        use std::io::Write;
+                        let _ = writeln!(j, "{line}").and_then(|_| j.sync_data());
+                    }
+                    encoded.commit()?;
+                    Ok((entry, "encoded"))
                 })();
                 bar.inc(1);
                 match result {
                     Ok((mut entry, status)) => {
                         entry.output = relative_to_manifest(&job.output, &manifest_dir);
-                        if status == "encoded" {
-                            if let (Ok(mut j), Ok(line)) = (journal.lock(), serde_json::to_string(&entry)) {
-                                use std::io::Write;
-                                let _ = writeln!(j, "{line}");
-                            }
-                        }
                         Some((entry, status))
                     }
                     Err(f) => {

@@ -253,8 +253,8 @@ impl Input {
     }
 }
 
-/// What an encode of one file produced.
-#[derive(Debug)]
+/// What an encode of one file produced. A file output is complete and
+/// synced but has no name until [`Encoded::commit`].
 pub struct Encoded {
     pub summary: EncodeSummary,
     /// Plaintext bytes.
@@ -262,12 +262,25 @@ pub struct Encoded {
     /// SHA-256 of the AVA3 file's own bytes, when it was written as a
     /// stream (`--batch`): what `sha256sum` or a CDN reports for it.
     pub output_sha256: Option<[u8; 32]>,
+    /// The output file waiting for its name, and whether it may replace
+    /// an existing file.
+    pending: Option<(AtomicFile, bool)>,
+}
+
+impl Encoded {
+    /// Gives a file output its name (standard output has nothing to do).
+    pub fn commit(&mut self) -> CliResult<()> {
+        match self.pending.take() {
+            Some((out, force)) => out.commit(force),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A writer that hashes what goes through it.
-struct Sha256Writer<W> {
-    inner: W,
-    sha: Sha256,
+pub struct Sha256Writer<W> {
+    pub inner: W,
+    pub sha: Sha256,
 }
 
 impl<W: Write> Write for Sha256Writer<W> {
@@ -303,6 +316,7 @@ pub fn encode_file(
     let src = Input::open(input, s, walked)?;
     let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
     let mut output_sha256 = None;
+    let mut pending = None;
     let summary = match target {
         Target::File(output) => {
             check_destination(Some(input), output, s.force)?;
@@ -327,7 +341,7 @@ pub fn encode_file(
             };
             bar.finish_and_clear();
             src.check_unchanged(input, "nothing was written")?;
-            out.commit(s.force)?;
+            pending = Some((out, s.force));
             summary
         }
         Target::Stdout => {
@@ -352,6 +366,7 @@ pub fn encode_file(
         summary,
         size: src.len,
         output_sha256,
+        pending,
     })
 }
 
@@ -439,8 +454,10 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     } else if is_dash(&output) {
         encode_file(&a.input, None, Target::Stdout, key, &settings).map(|e| (e.summary, e.size))
     } else {
-        encode_file(&a.input, None, Target::File(&output), key, &settings)
-            .map(|e| (e.summary, e.size))
+        encode_file(&a.input, None, Target::File(&output), key, &settings).and_then(|mut e| {
+            e.commit()?;
+            Ok((e.summary, e.size))
+        })
     };
     let (summary, size) = encoded?;
     let record = EncodeRecord {

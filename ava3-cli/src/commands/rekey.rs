@@ -1,23 +1,194 @@
 //! `ava3 rekey FILE --new-key-file NEW -o OUT`: decode under the old key
 //! ring and encode under the new key in one streaming pass; the plaintext
 //! exists only in memory, a batch or two (1 MiB each) at a time.
+//! `ava3 rekey DIR -o OUTDIR`: every `.ava3` file below DIR (links are not
+//! followed), and DIR's batch manifest rewritten for the new files into
+//! OUTDIR: key rotation for a whole release.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use ava3_format::{Decoder, EncodeOptions, Encoder};
+use std::path::Path;
+
+use ava3_format::{Decoder, EncodeOptions, EncodeSummary, Encoder, Header, MasterKey};
+use sha2::{Digest, Sha256};
 
 use crate::args::RekeyArgs;
 use crate::commands::decode::{pump, refuse_json_with_stdout};
+use crate::commands::encode::Sha256Writer;
 use crate::error::{CliResult, Failure};
 use crate::keys::{read_key_file, require_keys};
+use crate::manifest::{relative, Manifest, MANIFEST_NAME};
 use crate::output::{binary_stdout, check_destination, is_dash, AtomicFile};
-use crate::progress::bytes_bar;
-use crate::report::{emit, hex32, DecodeRecord};
+use crate::progress::{bytes_bar, files_bar};
+use crate::report::{emit, hex32, printable, DecodeRecord};
+
+/// Decodes `input` (its path named `path` in messages) under `keys` and
+/// encodes it under `new_key` into `w`; fails unless the plaintext decoded
+/// is the one the old file recorded. Returns the old header and the new
+/// file's summary.
+fn rekey_stream(
+    input: File,
+    path: &Path,
+    keys: &[MasterKey],
+    new_key: &MasterKey,
+    w: &mut (dyn Write + Send),
+    quiet: bool,
+) -> CliResult<(Header, EncodeSummary)> {
+    let mut dec =
+        Decoder::new_with_keys(input, keys).map_err(|e| Failure::from_core(path.display(), e))?;
+    let header = dec.header().clone();
+    let bar = bytes_bar(header.plaintext_len(), quiet, "rekeying");
+    let opts = EncodeOptions {
+        block_size: header.block_size(),
+        payload_kind: header.payload_kind(),
+        threads: 0,
+    };
+    let mut enc = Encoder::new(w, new_key, header.plaintext_len(), &opts)
+        .map_err(|e| Failure::from_core(path.display(), e))?;
+    pump(&mut dec, &mut enc, path, &bar)?;
+    let recorded = dec
+        .recorded_plaintext_sha256()
+        .ok_or_else(|| Failure::bad(format!("{}: no trailer was read", path.display())))?;
+    let (_, summary) = enc
+        .finish()
+        .map_err(|e| Failure::from_core(path.display(), e))?;
+    if summary.plaintext_sha256 != recorded {
+        return Err(Failure::bad(format!(
+            "{}: the decoded plaintext does not match its recorded SHA-256",
+            path.display()
+        )));
+    }
+    bar.finish_and_clear();
+    Ok((header, summary))
+}
+
+/// `ava3 rekey DIR -o OUTDIR`.
+fn run_folder(a: &RekeyArgs, keys: &[MasterKey], new_key: &MasterKey) -> CliResult<()> {
+    let (root, out_root) = (&a.input, &a.output);
+    if is_dash(out_root) || out_root.is_file() {
+        return Err(Failure::usage(
+            "rekey of a folder needs an output folder: -o OUTDIR",
+        ));
+    }
+    std::fs::create_dir_all(out_root)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", out_root.display())))?;
+    if root.canonicalize().ok() == out_root.canonicalize().ok() {
+        return Err(Failure::usage(
+            "the output folder is the input folder: rekey into another folder",
+        ));
+    }
+    let old_manifest = root.join(MANIFEST_NAME);
+    let mut manifest = if old_manifest.exists() {
+        Some(Manifest::load(&old_manifest)?)
+    } else {
+        None
+    };
+    let mut files = Vec::new();
+    for e in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let e = e.map_err(|e| Failure::usage(format!("cannot list {}: {e}", root.display())))?;
+        if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "ava3") {
+            files.push(e.path().to_path_buf());
+        }
+    }
+    if files.is_empty() {
+        return Err(Failure::usage(format!(
+            "no .ava3 file below {}",
+            root.display()
+        )));
+    }
+    let pool = crate::thread_pool(a.jobs)?;
+    let bar = files_bar(files.len() as u64, a.quiet || a.json);
+    let mut failures = Vec::new();
+    for path in &files {
+        let rel = relative(path, root);
+        let dest = out_root.join(&rel);
+        let done = pool.install(|| -> CliResult<(Header, EncodeSummary, [u8; 32])> {
+            check_destination(Some(path), &dest, a.force)?;
+            if let Some(dir) = dest.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            let input = File::open(path)
+                .map_err(|e| Failure::usage(format!("cannot open {}: {e}", path.display())))?;
+            let mut out = AtomicFile::create(&dest)?;
+            let mut w = Sha256Writer {
+                inner: out.writer(),
+                sha: Sha256::new(),
+            };
+            let (header, summary) = rekey_stream(input, path, keys, new_key, &mut w, true)?;
+            let sha: [u8; 32] = w.sha.finalize().into();
+            out.commit(a.force)?;
+            Ok((header, summary, sha))
+        });
+        bar.inc(1);
+        match done {
+            Ok((old, summary, sha)) => {
+                if let Some(m) = manifest.as_mut() {
+                    for e in m.files.iter_mut().filter(|e| e.output == rel) {
+                        e.key_id = new_key.key_id().to_hex();
+                        e.output_keyless_sha256 = hex32(&summary.keyless_sha256);
+                        e.output_sha256 = Some(hex32(&sha));
+                    }
+                }
+                if a.json {
+                    emit(
+                        &DecodeRecord {
+                            status: "rekeyed",
+                            source: path.display().to_string(),
+                            output: dest.display().to_string(),
+                            size: old.plaintext_len(),
+                            key_id: new_key.key_id().to_hex(),
+                            payload_kind: old.payload_kind().as_str(),
+                            previous_key_id: Some(old.key_id().to_hex()),
+                            output_keyless_sha256: Some(hex32(&summary.keyless_sha256)),
+                        }
+                        .to_json(),
+                    )?;
+                } else if !a.quiet {
+                    emit(&format!("rekeyed {rel} -> {}", dest.display()))?;
+                }
+            }
+            Err(f) => {
+                eprintln!("ava3: error: {}", printable(&f.message));
+                failures.push(f);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    if let Some(m) = manifest {
+        // Outputs keep their paths relative to the manifest's folder.
+        let path = out_root.join(MANIFEST_NAME);
+        let mut file = AtomicFile::create(&path)?;
+        serde_json::to_writer_pretty(file.writer(), &Manifest::new(m.files))
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+        file.commit(true)?;
+    }
+    if !a.json {
+        eprintln!(
+            "ava3: {} rekeyed to key id {}, {} failed",
+            files.len() - failures.len(),
+            new_key.key_id(),
+            failures.len()
+        );
+    }
+    match failures.iter().map(|f| f.code).reduce(crate::error::worst) {
+        None => Ok(()),
+        Some(code) => Err(Failure::with_code(
+            code,
+            format!("{} of {} files failed", failures.len(), files.len()),
+        )),
+    }
+}
 
 /// `ava3 rekey`.
 pub fn run(a: &RekeyArgs) -> CliResult<()> {
     refuse_json_with_stdout(a.json, &a.output)?;
+    if a.input.is_dir() {
+        let keys = require_keys(&a.keys.key_files, "rekey (for the current key)")?;
+        let new_key = read_key_file(&a.new_key_file)?;
+        return run_folder(a, &keys, &new_key);
+    }
     let keys = require_keys(&a.keys.key_files, "rekey (for the current key)")?;
     let new_key = read_key_file(&a.new_key_file)?;
     let stdout = if is_dash(&a.output) {
@@ -30,51 +201,21 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
         .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.input.display())))?;
     let pool = crate::thread_pool(a.jobs)?;
     pool.install(|| {
-        let mut dec = Decoder::new_with_keys(input, &keys)
-            .map_err(|e| Failure::from_core(a.input.display(), e))?;
-        let header = dec.header().clone();
-        let opts = EncodeOptions {
-            block_size: header.block_size(),
-            payload_kind: header.payload_kind(),
-            threads: 0,
-        };
-        let bar = bytes_bar(header.plaintext_len(), a.quiet || a.json, "rekeying");
-        // Encodes into `w`; fails unless the plaintext decoded is the one
-        // the old file recorded.
-        let mut rekey_into = |w: &mut (dyn Write + Send)| {
-            let mut enc = Encoder::new(w, &new_key, header.plaintext_len(), &opts)
-                .map_err(|e| Failure::from_core(a.output.display(), e))?;
-            pump(&mut dec, &mut enc, &a.input, &bar)?;
-            let recorded = dec.recorded_plaintext_sha256().ok_or_else(|| {
-                Failure::bad(format!("{}: no trailer was read", a.input.display()))
-            })?;
-            let (_, summary) = enc
-                .finish()
-                .map_err(|e| Failure::from_core(a.output.display(), e))?;
-            if summary.plaintext_sha256 != recorded {
-                return Err(Failure::bad(format!(
-                    "{}: the decoded plaintext does not match its recorded SHA-256",
-                    a.input.display()
-                )));
-            }
-            Ok(summary)
-        };
-        let summary = match stdout {
+        let quiet = a.quiet || a.json;
+        let (header, summary) = match stdout {
             Some(stdout) => {
                 let mut w = BufWriter::with_capacity(1 << 20, stdout);
-                rekey_into(&mut w)?;
+                rekey_stream(input, &a.input, &keys, &new_key, &mut w, quiet)?;
                 w.flush()?;
-                bar.finish_and_clear();
                 return Ok(());
             }
             None => {
                 let mut out = AtomicFile::create(&a.output)?;
-                let summary = rekey_into(out.writer())?;
+                let done = rekey_stream(input, &a.input, &keys, &new_key, out.writer(), quiet)?;
                 out.commit(a.force)?;
-                summary
+                done
             }
         };
-        bar.finish_and_clear();
         if a.json {
             emit(
                 &DecodeRecord {
