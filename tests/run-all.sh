@@ -42,7 +42,7 @@ for t in target fuzz/target; do
   fi
 done
 
-step() { printf '\n==== %s ====\n' "$*"; }
+step() { printf '\n==== %s (at %ss) ====\n' "$*" "$SECONDS"; }
 SECONDS=0
 
 step "rustfmt"
