@@ -1,6 +1,7 @@
 //! `ava3 encode DIR --batch -o OUTDIR`: every model below DIR, in parallel,
 //! resumable, with a manifest.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -140,6 +141,157 @@ fn collect(root: &Path, out_root: &Path) -> Walk {
 }
 
 /// `ava3 encode DIR --batch -o OUTDIR`.
+/// Prints one line (or JSON object) per encoded or current file, in walk
+/// order; returns the counts (encoded, up to date) and the manifest entries.
+fn report_each(
+    jobs: &[Job],
+    entries: &[Option<(Entry, &'static str)>],
+    json: bool,
+    quiet: bool,
+) -> CliResult<((usize, usize), Vec<Entry>)> {
+    let mut counts = (0usize, 0usize);
+    let mut manifest_entries = Vec::new();
+    for (job, e) in jobs.iter().zip(entries) {
+        let Some((entry, status)) = e else { continue };
+        if *status == "encoded" {
+            counts.0 += 1;
+        } else {
+            counts.1 += 1;
+        }
+        if json {
+            let r = EncodeRecord {
+                status,
+                source: job.rel.clone(),
+                output: job.output.display().to_string(),
+                size: Some(entry.size),
+                plaintext_sha256: Some(entry.plaintext_sha256.clone()),
+                output_keyless_sha256: Some(entry.output_keyless_sha256.clone()),
+                key_id: Some(entry.key_id.clone()),
+                payload_kind: Some(entry.payload_kind.clone()),
+                format_version: Some(entry.format_version),
+                error: None,
+            };
+            emit(&r.to_json())?;
+        } else if !quiet {
+            emit(&format!("{status} {} -> {}", job.rel, job.output.display()))?;
+        }
+        manifest_entries.push(entry.clone());
+    }
+    Ok((counts, manifest_entries))
+}
+
+/// What every job of a run shares.
+struct Context<'a> {
+    key: &'a MasterKey,
+    /// The settings of each file's encode.
+    per_file: EncodeSettings,
+    /// `--force`: re-encode and replace whatever is there.
+    force: bool,
+    manifest_dir: &'a Path,
+    /// What earlier runs wrote, by output path relative to the manifest.
+    previous: &'a HashMap<String, Entry>,
+    journal: &'a Mutex<File>,
+}
+
+/// What earlier runs wrote, by output path (relative to the manifest's
+/// folder, as recorded): the manifest, and the journal of a run that was
+/// killed before it could write its manifest (one JSON entry per line,
+/// appended as each output is committed; a torn last line is ignored).
+fn previous_outputs(
+    manifest_path: &Path,
+    journal_path: &Path,
+) -> CliResult<HashMap<String, Entry>> {
+    let mut previous: HashMap<String, Entry> = if manifest_path.exists() {
+        Manifest::load(manifest_path)?
+            .files
+            .into_iter()
+            .map(|e| (e.output.clone(), e))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    if let Ok(text) = std::fs::read_to_string(journal_path) {
+        for e in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
+        {
+            previous.insert(e.output.clone(), e);
+        }
+    }
+    Ok(previous)
+}
+
+/// One model of the walk: skipped as up to date, refused, or encoded,
+/// journaled and given its name.
+fn encode_job(job: &Job, ctx: &Context<'_>) -> CliResult<(Entry, &'static str)> {
+    // A run killed part-way may have left a temporary file.
+    remove_stale_temporaries(&job.output);
+    // Only what an earlier batch wrote (its manifest lists
+    // it) may be skipped as current or replaced; any other
+    // file at an output path needs --force.
+    let listed = ctx
+        .previous
+        .get(&relative_to_manifest(&job.output, ctx.manifest_dir))
+        .filter(|e| e.source == job.rel);
+    if !ctx.force {
+        if let Some(entry) = listed.and_then(|e| up_to_date(job, ctx.key, e)) {
+            return Ok((entry, "up-to-date"));
+        }
+        if listed.is_none() && std::fs::symlink_metadata(&job.output).is_ok() {
+            return Err(Failure::usage(format!(
+                "{} exists and no earlier batch wrote it (it is not in the manifest): \
+                 use --force to replace it",
+                job.output.display()
+            )));
+        }
+    }
+    let stat = std::fs::symlink_metadata(&job.source)
+        .ok()
+        .filter(|m| file_id(m) == job.id)
+        .map(|m| SourceStat::of(&m));
+    if let Some(dir) = job.output.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    // --force re-encodes; otherwise an output the manifest
+    // lists is replaced when it is not current.
+    let s = EncodeSettings {
+        force: true,
+        ..ctx.per_file
+    };
+    let mut encoded = encode_file(
+        &job.source,
+        Some(job.id),
+        Target::File(&job.output),
+        ctx.key,
+        &s,
+    )?;
+    let summary = &encoded.summary;
+    let entry = Entry {
+        source: job.rel.clone(),
+        size: encoded.size,
+        plaintext_sha256: hex32(&summary.plaintext_sha256),
+        output: relative_to_manifest(&job.output, ctx.manifest_dir),
+        output_sha256: encoded.output_sha256.as_ref().map(hex32),
+        output_keyless_sha256: hex32(&summary.keyless_sha256),
+        key_id: summary.header.key_id().to_hex(),
+        payload_kind: summary.header.payload_kind().as_str().to_string(),
+        format_version: summary.header.version(),
+        source_stat: stat,
+    };
+    // Journaled before the output gets its name: a run
+    // killed in between leaves a journal line whose output
+    // is missing or stale (re-encoded next time), never an
+    // output that no manifest or journal lists (which the
+    // next run would refuse to replace).
+    if let (Ok(mut j), Ok(line)) = (ctx.journal.lock(), serde_json::to_string(&entry)) {
+        use std::io::Write;
+        let _ = writeln!(j, "{line}").and_then(|_| j.sync_data());
+    }
+    encoded.commit()?;
+    Ok((entry, "encoded"))
+}
+
 pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let settings = EncodeSettings::from_args(a)?;
     let key = &require_one_key(&a.keys.key_files)?;
@@ -165,28 +317,8 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
 
-    // What earlier runs wrote, by output path (relative to the manifest's
-    // folder, as recorded): the manifest, and the journal of a run that was
-    // killed before it could write its manifest (one JSON entry per line,
-    // appended as each output is committed; a torn last line is ignored).
     let journal_path = manifest_dir.join(format!(".{MANIFEST_NAME}.journal"));
-    let mut previous: std::collections::HashMap<String, Entry> = if manifest_path.exists() {
-        Manifest::load(&manifest_path)?
-            .files
-            .into_iter()
-            .map(|e| (e.output.clone(), e))
-            .collect()
-    } else {
-        Default::default()
-    };
-    if let Ok(text) = std::fs::read_to_string(&journal_path) {
-        for e in text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
-        {
-            previous.insert(e.output.clone(), e);
-        }
-    }
+    let previous = previous_outputs(&manifest_path, &journal_path)?;
     let journal = Mutex::new(
         std::fs::OpenOptions::new()
             .create(true)
@@ -213,77 +345,22 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     let pool = crate::thread_pool(a.jobs)?;
     let bar = files_bar(jobs.len() as u64, quiet || json);
     let failures: Mutex<Vec<(String, Failure)>> = Mutex::new(Vec::new());
-    let per_file = EncodeSettings {
-        quiet: true,
-        lanes: None,
-        ..settings
+    let ctx = Context {
+        key,
+        per_file: EncodeSettings {
+            quiet: true,
+            lanes: None,
+            ..settings
+        },
+        force: settings.force,
+        manifest_dir: &manifest_dir,
+        previous: &previous,
+        journal: &journal,
     };
     let entries: Vec<Option<(Entry, &'static str)>> = pool.install(|| {
         jobs.par_iter()
             .map(|job| {
-                let result = (|| -> CliResult<(Entry, &'static str)> {
-                    // A run killed part-way may have left a temporary file.
-                    remove_stale_temporaries(&job.output);
-                    // Only what an earlier batch wrote (its manifest lists
-                    // it) may be skipped as current or replaced; any other
-                    // file at an output path needs --force.
-                    let listed = previous
-                        .get(&relative_to_manifest(&job.output, &manifest_dir))
-                        .filter(|e| e.source == job.rel);
-                    if !settings.force {
-                        if let Some(entry) = listed.and_then(|e| up_to_date(job, key, e)) {
-                            return Ok((entry, "up-to-date"));
-                        }
-                        if listed.is_none() && std::fs::symlink_metadata(&job.output).is_ok() {
-                            return Err(Failure::usage(format!(
-                                "{} exists and no earlier batch wrote it (it is not in the manifest): \
-                                 use --force to replace it",
-                                job.output.display()
-                            )));
-                        }
-                    }
-                    let stat = std::fs::symlink_metadata(&job.source)
-                        .ok()
-                        .filter(|m| file_id(m) == job.id)
-                        .map(|m| SourceStat::of(&m));
-                    if let Some(dir) = job.output.parent() {
-                        std::fs::create_dir_all(dir).map_err(|e| {
-                            Failure::usage(format!("cannot create {}: {e}", dir.display()))
-                        })?;
-                    }
-                    // --force re-encodes; otherwise an output the manifest
-                    // lists is replaced when it is not current.
-                    let s = EncodeSettings {
-                        force: true,
-                        ..per_file
-                    };
-                    let mut encoded =
-                        encode_file(&job.source, Some(job.id), Target::File(&job.output), key, &s)?;
-                    let summary = &encoded.summary;
-                    let entry = Entry {
-                        source: job.rel.clone(),
-                        size: encoded.size,
-                        plaintext_sha256: hex32(&summary.plaintext_sha256),
-                        output: relative_to_manifest(&job.output, &manifest_dir),
-                        output_sha256: encoded.output_sha256.as_ref().map(hex32),
-                        output_keyless_sha256: hex32(&summary.keyless_sha256),
-                        key_id: summary.header.key_id().to_hex(),
-                        payload_kind: summary.header.payload_kind().as_str().to_string(),
-                        format_version: summary.header.version(),
-                        source_stat: stat,
-                    };
-                    // Journaled before the output gets its name: a run
-                    // killed in between leaves a journal line whose output
-                    // is missing or stale (re-encoded next time), never an
-                    // output that no manifest or journal lists (which the
-                    // next run would refuse to replace).
-                    if let (Ok(mut j), Ok(line)) = (journal.lock(), serde_json::to_string(&entry)) {
-                        use std::io::Write;
-                        let _ = writeln!(j, "{line}").and_then(|_| j.sync_data());
-                    }
-                    encoded.commit()?;
-                    Ok((entry, "encoded"))
-                })();
+                let result = encode_job(job, &ctx);
                 bar.inc(1);
                 match result {
                     Ok((mut entry, status)) => {
@@ -302,35 +379,7 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     });
     bar.finish_and_clear();
 
-    let mut counts = (0usize, 0usize);
-    let mut manifest_entries = Vec::new();
-    for (job, e) in jobs.iter().zip(&entries) {
-        if let Some((entry, status)) = e {
-            if *status == "encoded" {
-                counts.0 += 1;
-            } else {
-                counts.1 += 1;
-            }
-            if json {
-                let r = EncodeRecord {
-                    status,
-                    source: job.rel.clone(),
-                    output: job.output.display().to_string(),
-                    size: Some(entry.size),
-                    plaintext_sha256: Some(entry.plaintext_sha256.clone()),
-                    output_keyless_sha256: Some(entry.output_keyless_sha256.clone()),
-                    key_id: Some(entry.key_id.clone()),
-                    payload_kind: Some(entry.payload_kind.clone()),
-                    format_version: Some(entry.format_version),
-                    error: None,
-                };
-                emit(&r.to_json())?;
-            } else if !quiet {
-                emit(&format!("{status} {} -> {}", job.rel, job.output.display()))?;
-            }
-            manifest_entries.push(entry.clone());
-        }
-    }
+    let (counts, manifest_entries) = report_each(&jobs, &entries, a.json, a.quiet)?;
     let mut failures = failures.into_inner().unwrap_or_default();
     let tried = jobs.len() + unreadable.len();
     failures.extend(unreadable);
