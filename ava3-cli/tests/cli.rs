@@ -71,6 +71,18 @@ impl Env {
             .success();
         env
     }
+    /// A folder `in/` with two models (`a.amm`, `sub/b.amg`) batch-encoded
+    /// with the development key into `out`, with its manifest.
+    fn with_release(out: &str) -> Self {
+        let env = Self::new();
+        env.write("in/a.amm", &shard(70_000));
+        env.write("in/sub/b.amg", &sample_gguf());
+        env.keyed()
+            .args(["encode", "in", "--batch", "-o", out, "-q"])
+            .assert()
+            .success();
+        env
+    }
     /// `ava3` in this folder with no key in the environment.
     fn cmd(&self) -> Command {
         let mut c = Command::cargo_bin("ava3").unwrap();
@@ -695,13 +707,7 @@ fn batch_lists_what_it_skips_and_goes_on_past_an_unreadable_folder() {
 /// SHA-256, which standard tools reproduce.
 #[test]
 fn verify_c_checks_a_release_set_like_sha256sum() {
-    let env = Env::new();
-    env.write("in/a.amm", &shard(70_000));
-    env.write("in/sub/b.amg", &sample_gguf());
-    env.keyed()
-        .args(["encode", "in", "--batch", "-o", "out", "-q"])
-        .assert()
-        .success();
+    let env = Env::with_release("out");
     let m: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(env.path("out/ava3-manifest.json")).unwrap())
             .unwrap();
@@ -780,13 +786,7 @@ fn verify_c_checks_a_release_set_like_sha256sum() {
 /// files, which then pass `verify -c` under the new key only.
 #[test]
 fn rekey_of_a_folder_rewrites_its_manifest() {
-    let env = Env::new();
-    env.write("in/a.amm", &shard(70_000));
-    env.write("in/sub/b.amg", &sample_gguf());
-    env.keyed()
-        .args(["encode", "in", "--batch", "-o", "enc", "-q"])
-        .assert()
-        .success();
+    let env = Env::with_release("enc");
     env.keyed()
         .args(["rekey", "enc", "--new-key-file", "other.key", "-o", "rot"])
         .assert()
@@ -958,6 +958,19 @@ fn usage_errors_are_one_line_with_a_help_hint() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Exit status: 0 success"));
+    // Each command's -q says what it does for that command.
+    for (cmd, says) in [
+        ("encode", "with --batch, also"),
+        ("verify", "failures and the summary only"),
+        ("decode", "No progress bar and no result line"),
+    ] {
+        let help = env.cmd().args([cmd, "--help"]).output().unwrap();
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(text.contains(says), "{cmd}: {text}");
+        if cmd != "verify" {
+            assert!(!text.contains("summary for verify"), "{cmd}: {text}");
+        }
+    }
 }
 
 /// Issue 11: `-` and `--json` mean the same in every command, or are
