@@ -1,0 +1,161 @@
+//! `ava3`: the command line of the AVA3 model protection toolchain, as a
+//! library with one entry point, [`run_from`], so that every way of
+//! starting the command (the `ava3` binary, and the Python package's
+//! `python -m ava_toolchain.ava3_encoder` to come) is the same program.
+//!
+//! Flags are parsed in `args`, keys loaded in `keys`, outputs written in
+//! `output`; the commands in `commands/` only call into `ava3-format`.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod error;
+mod keys;
+mod manifest;
+mod output;
+mod progress;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+use crate::error::{CliResult, Failure};
+
+/// The threads `-j` asks for (default: one per core).
+pub(crate) fn threads(jobs: Option<usize>) -> CliResult<usize> {
+    match jobs {
+        Some(0) => Err(Failure::usage("-j needs at least 1 thread")),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
+    }
+}
+
+/// A rayon pool of `-j` threads. Files and the blocks of one file share
+/// it, so nested parallelism never oversubscribes.
+pub(crate) fn thread_pool(jobs: Option<usize>) -> CliResult<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads(jobs)?)
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start threads: {e}")))
+}
+
+fn run(cli: &Cli) -> CliResult<()> {
+    match &cli.command {
+        Command::Encode(a) if a.batch => commands::batch::run(a),
+        Command::Encode(a) => commands::encode::run(a),
+        Command::Verify(a) => commands::verify::run(a),
+        Command::Inspect(a) => commands::inspect::run(a),
+        Command::Decode(a) => commands::decode::run(a),
+        Command::Keygen(a) => commands::keygen::run(a),
+        Command::Rekey(a) => commands::rekey::run(a),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(a.shell, &mut cmd, "ava3", &mut out);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &out)?;
+            Ok(())
+        }
+        Command::Manpage => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &out)?;
+            Ok(())
+        }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP end the process after removing the temporary
+/// files being written (partial outputs, partial plaintext), with the
+/// shell's status for a death by that signal (128 + its number). A thread
+/// of signal-hook's receives them, so no work happens in a signal handler.
+#[cfg(unix)]
+fn on_signals_remove_temporaries() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            output::remove_live();
+            std::process::exit(128 + sig);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn on_signals_remove_temporaries() {}
+
+/// A clap usage error as one line, like every other error: what is wrong
+/// (with the arguments it names, which clap puts on the lines below) and
+/// the help command that explains the flags.
+fn usage_error_line(e: &clap::Error, first_arg: Option<String>) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines();
+    let mut what = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .trim_end_matches(':')
+        .to_string();
+    let named: Vec<&str> = lines
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.trim_start().starts_with("tip:"))
+        .map(str::trim)
+        .collect();
+    if !named.is_empty() {
+        what = format!("{what}: {}", named.join(" "));
+    }
+    let sub = first_arg.filter(|a| {
+        <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == a)
+    });
+    match sub {
+        Some(sub) => format!("{what} (see 'ava3 {sub} --help')"),
+        None => format!("{what} (see 'ava3 --help')"),
+    }
+}
+
+/// Runs the `ava3` command on `args` (the first one is the program's name,
+/// as in `std::env::args_os()`), printing what the command prints, and
+/// returns its exit status. It installs the process's panic hook and
+/// signal handlers: call it once, as a process's main.
+pub fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    // A panic is a bug: report it as one line, exit 2, and let the
+    // temporary outputs be cleaned up as the stack unwinds.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("ava3: error: internal error (please report it): {info}");
+    }));
+    on_signals_remove_temporaries();
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let first_arg = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // --help and --version print as clap lays them out.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("ava3: error: {}", usage_error_line(&e, first_arg));
+            return ExitCode::from(error::EXIT_USAGE);
+        }
+    };
+    match std::panic::catch_unwind(|| run(&cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`): not an error.
+        Ok(Err(f)) if f.is_stdout_closed() => ExitCode::SUCCESS,
+        Ok(Err(f)) => {
+            eprintln!("ava3: error: {}", report::printable(&f.message));
+            ExitCode::from(f.code)
+        }
+        Err(_) => ExitCode::from(error::EXIT_USAGE),
+    }
+}
