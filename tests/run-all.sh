@@ -15,7 +15,9 @@
 #    cbindgen header); the device path (every Android and iOS target, the
 #    packages, ARM64 under qemu with and without the crypto extensions, the
 #    C ABI under 5.10 and 6.1 kernels); the real runtimes; a real libllama;
-#    the integration examples; a short run of every fuzz target. A summary
+#    the integration examples; a short run of every fuzz target; the Python
+#    package (wheel built and installed, the manual's command lines, the
+#    CLI's process tests against its entry point). A summary
 #    line per suite and the log tail of any that failed close the run.
 #
 # Installs what it needs: crates from crates.io, Python packages from PyPI
@@ -96,6 +98,7 @@ suites=(
   "llama-cpp|bash tests/llama-cpp.sh"
   "examples|bash examples/check.sh"
   "fuzz-smoke|bash tests/fuzz-smoke.sh"
+  "python-pkg|bash tests/python-package.sh"
 )
 step "${#suites[@]} independent suites ($([ -n "${SERIAL:-}" ] && echo one by one || echo in parallel)); logs in tests/.work/logs/"
 run_suite() {

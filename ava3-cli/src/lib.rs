@@ -17,8 +17,6 @@ mod output;
 mod progress;
 mod report;
 
-use std::process::ExitCode;
-
 use clap::Parser;
 
 use crate::args::{Cli, Command};
@@ -121,9 +119,10 @@ fn usage_error_line(e: &clap::Error, first_arg: Option<String>) -> String {
 
 /// Runs the `ava3` command on `args` (the first one is the program's name,
 /// as in `std::env::args_os()`), printing what the command prints, and
-/// returns its exit status. It installs the process's panic hook and
-/// signal handlers: call it once, as a process's main.
-pub fn run_from<I, T>(args: I) -> ExitCode
+/// returns its exit status (0, 1, 2, 3; README.md). It installs the
+/// process's panic hook and signal handlers: call it once, as a process's
+/// main.
+pub fn run_from<I, T>(args: I) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -141,21 +140,21 @@ where
         // --help and --version print as clap lays them out.
         Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::SUCCESS;
+            return 0;
         }
         Err(e) => {
             eprintln!("ava3: error: {}", usage_error_line(&e, first_arg));
-            return ExitCode::from(error::EXIT_USAGE);
+            return error::EXIT_USAGE;
         }
     };
     match std::panic::catch_unwind(|| run(&cli)) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(())) => 0,
         // The reader of our output went away (`| head`): not an error.
-        Ok(Err(f)) if f.is_stdout_closed() => ExitCode::SUCCESS,
+        Ok(Err(f)) if f.is_stdout_closed() => 0,
         Ok(Err(f)) => {
             eprintln!("ava3: error: {}", report::printable(&f.message));
-            ExitCode::from(f.code)
+            f.code
         }
-        Err(_) => ExitCode::from(error::EXIT_USAGE),
+        Err(_) => error::EXIT_USAGE,
     }
 }

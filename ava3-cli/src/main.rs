@@ -3,5 +3,5 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    ava3_cli::run_from(std::env::args_os())
+    std::process::ExitCode::from(ava3_cli::run_from(std::env::args_os()))
 }

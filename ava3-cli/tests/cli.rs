@@ -14,6 +14,15 @@ use tempfile::TempDir;
 const KEY_HEX: &str = "7dcd0d969bfb71a480cd1c075878464dc9678de1ed782c2da25b6683d31322ed";
 const OTHER_KEY_HEX: &str = "0000000000000000000000000000000000000000000000000000000000000001";
 
+/// The `ava3` under test: this crate's binary, or another entry point of
+/// the same program given in `AVA3_TEST_BIN` (the Python package's `ava3`
+/// script: tests/python-package.sh runs this whole file against it).
+fn ava3_bin() -> PathBuf {
+    std::env::var_os("AVA3_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("ava3"))
+}
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -85,7 +94,7 @@ impl Env {
     }
     /// `ava3` in this folder with no key in the environment.
     fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("ava3").unwrap();
+        let mut c = Command::new(ava3_bin());
         c.current_dir(self.dir.path())
             .env_remove("AVA3_KEY")
             .env_remove("AVA3_KEY_FILE");
@@ -109,7 +118,7 @@ impl Env {
     }
     /// The keyed `ava3` as a running process, to race or signal.
     fn spawn_keyed(&self, args: &[&str], stderr: Stdio) -> std::process::Child {
-        StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+        StdCommand::new(ava3_bin())
             .current_dir(self.dir.path())
             .env_remove("AVA3_KEY")
             .env("AVA3_KEY_FILE", self.path("dev.key"))
@@ -628,10 +637,10 @@ fn batch_lists_what_it_skips_and_goes_on_past_an_unreadable_folder() {
     let mut cmd = if String::from_utf8_lossy(&uid).trim() == "0" {
         let mut c = StdCommand::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(assert_cmd::cargo::cargo_bin("ava3"));
+            .arg(ava3_bin());
         c
     } else {
-        StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+        StdCommand::new(ava3_bin())
     };
     let out = cmd
         .current_dir(env.dir.path())
@@ -1099,7 +1108,7 @@ fn decode_to_a_terminal_is_refused_before_any_output() {
         .args(["encode", "big.amm", "-q"])
         .assert()
         .success();
-    let bin = assert_cmd::cargo::cargo_bin("ava3");
+    let bin = ava3_bin();
     let out = StdCommand::new("script")
         .args(["-qec"])
         .arg(format!("{} decode big.amm.ava3 -o -", bin.display()))
@@ -1123,7 +1132,7 @@ fn decode_to_a_terminal_is_refused_before_any_output() {
 /// Runs `ava3 ARGS` with the key, closes its standard output at once, and
 /// checks that it ends with exit 0 and nothing on stderr.
 fn assert_closed_stdout_is_not_an_error(env: &Env, args: &[&str]) {
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+    let mut child = StdCommand::new(ava3_bin())
         .current_dir(env.dir.path())
         .env("AVA3_KEY_FILE", env.path("dev.key"))
         .args(args)
@@ -1421,7 +1430,7 @@ fn batch_resumes_after_being_killed() {
     for i in 0..12 {
         env.write(&format!("in/m{i:02}.amm"), &shard(6 << 20));
     }
-    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("ava3"))
+    let mut child = StdCommand::new(ava3_bin())
         .current_dir(env.dir.path())
         .env("AVA3_KEY_FILE", env.path("dev.key"))
         .args(["encode", "in", "--batch", "-o", "out", "-j", "1", "-q"])
@@ -1653,7 +1662,7 @@ fn decoded_plaintext_is_private_and_ava3_outputs_honour_the_umask() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
     env.write("m.amg", &sample_gguf());
-    let ava3 = assert_cmd::cargo::cargo_bin("ava3");
+    let ava3 = ava3_bin();
     let with_umask = |mask: &str, args: &str| {
         let st = StdCommand::new("sh")
             .current_dir(env.dir.path())
@@ -2012,26 +2021,19 @@ fn a_manifest_outside_the_output_folder_resolves_from_its_own_folder() {
 #[test]
 fn help_has_an_example_for_every_command() {
     for cmd in ["encode", "verify", "inspect", "decode", "keygen", "rekey"] {
-        Command::cargo_bin("ava3")
-            .unwrap()
+        Command::new(ava3_bin())
             .args([cmd, "--help"])
             .assert()
             .success()
             .stdout(predicate::str::contains("Example"));
     }
-    Command::cargo_bin("ava3")
-        .unwrap()
+    Command::new(ava3_bin())
         .arg("--help")
         .assert()
         .success()
         .stdout(predicate::str::contains("Exit status"));
-    Command::cargo_bin("ava3")
-        .unwrap()
-        .args(["encode"])
-        .assert()
-        .code(2);
-    Command::cargo_bin("ava3")
-        .unwrap()
+    Command::new(ava3_bin()).args(["encode"]).assert().code(2);
+    Command::new(ava3_bin())
         .args(["frobnicate"])
         .assert()
         .code(2);

@@ -18,7 +18,13 @@ fn transcripts() {
         )
         .unwrap();
     }
-    trycmd::TestCases::new()
+    let cases = trycmd::TestCases::new();
+    // Another entry point of the same program (the Python package's `ava3`
+    // script, tests/python-package.sh) runs the same transcripts.
+    if let Some(bin) = std::env::var_os("AVA3_TEST_BIN") {
+        cases.register_bin("ava3", std::path::PathBuf::from(bin));
+    }
+    cases
         .env(
             "AVA3_KEY",
             "7dcd0d969bfb71a480cd1c075878464dc9678de1ed782c2da25b6683d31322ed",
