@@ -63,6 +63,26 @@ fn rekey_stream(
     Ok((header, summary))
 }
 
+/// The `--json` record of one rekeyed file.
+fn rekeyed_record(
+    source: &Path,
+    output: &Path,
+    old: &Header,
+    new_key: &MasterKey,
+    summary: &EncodeSummary,
+) -> DecodeRecord {
+    DecodeRecord {
+        status: "rekeyed",
+        source: source.display().to_string(),
+        output: output.display().to_string(),
+        size: old.plaintext_len(),
+        key_id: new_key.key_id().to_hex(),
+        payload_kind: old.payload_kind().as_str(),
+        previous_key_id: Some(old.key_id().to_hex()),
+        output_keyless_sha256: Some(hex32(&summary.keyless_sha256)),
+    }
+}
+
 /// `ava3 rekey DIR -o OUTDIR`.
 fn run_folder(a: &RekeyArgs, keys: &[MasterKey], new_key: &MasterKey) -> CliResult<()> {
     let (root, out_root) = (&a.input, &a.output);
@@ -132,19 +152,7 @@ fn run_folder(a: &RekeyArgs, keys: &[MasterKey], new_key: &MasterKey) -> CliResu
                     }
                 }
                 if a.json {
-                    emit(
-                        &DecodeRecord {
-                            status: "rekeyed",
-                            source: path.display().to_string(),
-                            output: dest.display().to_string(),
-                            size: old.plaintext_len(),
-                            key_id: new_key.key_id().to_hex(),
-                            payload_kind: old.payload_kind().as_str(),
-                            previous_key_id: Some(old.key_id().to_hex()),
-                            output_keyless_sha256: Some(hex32(&summary.keyless_sha256)),
-                        }
-                        .to_json(),
-                    )?;
+                    emit(&rekeyed_record(path, &dest, &old, new_key, &summary).to_json())?;
                 } else if !a.quiet {
                     emit(&format!("rekeyed {rel} -> {}", dest.display()))?;
                 }
@@ -217,19 +225,7 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
             }
         };
         if a.json {
-            emit(
-                &DecodeRecord {
-                    status: "rekeyed",
-                    source: a.input.display().to_string(),
-                    output: a.output.display().to_string(),
-                    size: header.plaintext_len(),
-                    key_id: new_key.key_id().to_hex(),
-                    payload_kind: header.payload_kind().as_str(),
-                    previous_key_id: Some(header.key_id().to_hex()),
-                    output_keyless_sha256: Some(hex32(&summary.keyless_sha256)),
-                }
-                .to_json(),
-            )?;
+            emit(&rekeyed_record(&a.input, &a.output, &header, &new_key, &summary).to_json())?;
         } else if !a.quiet {
             emit(&format!(
                 "rekeyed {} (key id {}) -> {} (key id {})",
