@@ -33,6 +33,11 @@ pub fn worst(a: u8, b: u8) -> u8 {
 pub struct Failure {
     pub code: u8,
     pub message: String,
+    /// The spec's outcome, when the failure is a core error about a file
+    /// (what the Python package raises by).
+    pub outcome: Option<ava3_format::Outcome>,
+    /// The failing block, for a block failure.
+    pub block: Option<u64>,
     stdout_closed: bool,
 }
 
@@ -42,6 +47,8 @@ impl Failure {
         Self {
             code,
             message: message.into(),
+            outcome: None,
+            block: None,
             stdout_closed: false,
         }
     }
@@ -66,12 +73,20 @@ impl Failure {
             }
         }
         let message = format!("{context}: {e}");
-        if matches!(e, ava3_format::Error::WrongKey { .. }) {
+        let failure = if matches!(e, ava3_format::Error::WrongKey { .. }) {
             Self::with_code(EXIT_NO_KEY, message)
         } else if e.is_bad_file() {
             Self::bad(message)
         } else {
             Self::usage(message)
+        };
+        Self {
+            outcome: e.is_bad_file().then(|| e.outcome()),
+            block: match e {
+                ava3_format::Error::BlockAuth { index } => Some(index),
+                _ => None,
+            },
+            ..failure
         }
     }
 

@@ -14,6 +14,19 @@ pub const KEY_SOURCES: &str = "--key-file PATH, AVA3_KEY_FILE=PATH or AVA3_KEY=<
 /// Reads one key file: 64 hex digits, optional surrounding white space.
 /// Warns on stderr when the file is readable by group or others.
 pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
+    let (key, open_mode) = load_key_file(path)?;
+    if let Some(mode) = open_mode {
+        eprintln!(
+            "ava3: warning: key file {} is accessible by others (mode {mode:o}); chmod 600 it",
+            crate::report::printable(&path.display().to_string()),
+        );
+    }
+    Ok(key)
+}
+
+/// Reads one key file, and its permission bits when group or others can
+/// access it (which the caller warns about, each in its own way).
+pub fn load_key_file(path: &Path) -> CliResult<(MasterKey, Option<u32>)> {
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
         if looks_like_key_material(path) {
             // Never echo it: a key pasted where a path belongs is a secret.
@@ -25,7 +38,7 @@ pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
             Failure::usage(format!("cannot read key file {}: {e}", path.display()))
         }
     })?);
-    warn_if_open(path);
+    let open_mode = open_mode(path);
     let not_a_key = || {
         Failure::usage(format!(
             "key file {} is not a key: it must hold exactly 64 hexadecimal digits as text \
@@ -34,7 +47,8 @@ pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
         ))
     };
     let text = std::str::from_utf8(&bytes).map_err(|_| not_a_key())?;
-    MasterKey::from_hex(text).map_err(|_| not_a_key())
+    let key = MasterKey::from_hex(text).map_err(|_| not_a_key())?;
+    Ok((key, open_mode))
 }
 
 /// A "path" that is a long run of hex digits is most likely a key (64 hex
@@ -45,23 +59,18 @@ fn looks_like_key_material(path: &Path) -> bool {
     s.len() >= 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The permission bits of a file that group or others can access.
 #[cfg(unix)]
-fn warn_if_open(path: &Path) {
+fn open_mode(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let mode = meta.permissions().mode();
-        if mode & 0o077 != 0 {
-            eprintln!(
-                "ava3: warning: key file {} is accessible by others (mode {:o}); chmod 600 it",
-                crate::report::printable(&path.display().to_string()),
-                mode & 0o777
-            );
-        }
-    }
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then_some(mode & 0o777)
 }
 
 #[cfg(not(unix))]
-fn warn_if_open(_path: &Path) {}
+fn open_mode(_path: &Path) -> Option<u32> {
+    None
+}
 
 /// The key ring from the command line or the environment; empty if none.
 pub fn load_keys(files: &[PathBuf]) -> CliResult<Vec<MasterKey>> {

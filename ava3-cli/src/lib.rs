@@ -1,13 +1,16 @@
 //! `ava3`: the command line of the AVA3 model protection toolchain, as a
 //! library with one entry point, [`run_from`], so that every way of
 //! starting the command (the `ava3` binary, and the Python package's
-//! `python -m ava_toolchain.ava3_encoder` to come) is the same program.
+//! `python -m ava_toolchain.ava3_encoder`) is the same program.
 //!
 //! Flags are parsed in `args`, keys loaded in `keys`, outputs written in
 //! `output`; the commands in `commands/` only call into `ava3-format`.
+//! [`api`] offers the commands' operations as functions to the Python
+//! package.
 
 #![forbid(unsafe_code)]
 
+pub mod api;
 mod args;
 mod commands;
 mod error;

@@ -449,16 +449,10 @@ pub unsafe extern "C" fn ava3_decoder_decode_to_memfd(
         }
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
-            let size = d.reader()?.len();
-            let len = usize::try_from(size).map_err(|_| Ava3Result::InvalidParameter)?;
-            let file = crate::memfd::memfd().map_err(|_| Ava3Result::Io)?;
-            file.set_len(size).map_err(|_| Ava3Result::Io)?;
-            {
-                // Decode straight into the memfd's pages, on all cores.
-                let mut map = crate::memfd::Mapping::new(&file, len).map_err(|_| Ava3Result::Io)?;
-                d.decode_into(map.as_mut_slice())?;
-            }
-            let file = crate::memfd::seal_read_only(file).map_err(|_| Ava3Result::Io)?;
+            let file = crate::memfd::decode_to_memfd(d.reader()?).map_err(|e| match e {
+                ava3_format::Error::Io(_) => Ava3Result::Io,
+                e => d.fail(&e),
+            })?;
             ptr::write(out_fd, crate::memfd::into_raw_fd(file))
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]

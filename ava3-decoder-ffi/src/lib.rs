@@ -39,4 +39,6 @@ pub mod result;
 mod stdio;
 
 pub use exports::*;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use memfd::decode_to_memfd;
 pub use result::Ava3Result;

@@ -8,8 +8,29 @@ use std::ffi::{c_int, c_void};
 use std::fs::File;
 use std::io;
 
+use ava3_format::{Error, RandomAccessReader, ReadAt};
+
+/// Decodes the whole plaintext of `reader` into a new memfd, on all cores
+/// straight into its pages, seals it against every change and returns the
+/// descriptor to hand out (read-only wherever `/proc` allows it, see
+/// [`seal_read_only`]). The Rust side of `ava3_decoder_decode_to_memfd`,
+/// and of the Python package's `Reader.to_memfd`. On failure the memfd is
+/// wiped and closed.
+pub fn decode_to_memfd<S: ReadAt + Sync>(reader: &RandomAccessReader<S>) -> Result<File, Error> {
+    let size = reader.len();
+    let len = usize::try_from(size)
+        .map_err(|_| Error::InvalidParameter("the plaintext does not fit in memory"))?;
+    let file = memfd()?;
+    file.set_len(size)?;
+    {
+        let mut map = Mapping::new(&file, len)?;
+        reader.decode_all_into(map.as_mut_slice())?;
+    }
+    Ok(seal_read_only(file)?)
+}
+
 /// A sealed-able anonymous memory file.
-pub(crate) fn memfd() -> io::Result<File> {
+fn memfd() -> io::Result<File> {
     use std::os::fd::FromRawFd;
     let name = c"ava3-model";
     // SAFETY: `name` is a valid C string; memfd_create has no other inputs.
@@ -39,7 +60,7 @@ pub(crate) fn memfd() -> io::Result<File> {
 /// Without `/proc` (a sandbox), the writable descriptor is sealed with
 /// `F_SEAL_FUTURE_WRITE` (Linux 5.1+) instead, which old kernels also let a
 /// reader map read-only and shared; plain `F_SEAL_WRITE` on older kernels.
-pub(crate) fn seal_read_only(file: File) -> io::Result<File> {
+fn seal_read_only(file: File) -> io::Result<File> {
     use std::os::fd::AsRawFd;
     let rest = libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL;
     let add_seals = |seals: c_int| {
@@ -73,13 +94,13 @@ pub(crate) fn seal_read_only(file: File) -> io::Result<File> {
 
 /// A shared writable mapping of the first `len` bytes of `file`, unmapped
 /// on drop.
-pub(crate) struct Mapping {
+struct Mapping {
     ptr: *mut c_void,
     len: usize,
 }
 
 impl Mapping {
-    pub(crate) fn new(file: &File, len: usize) -> io::Result<Self> {
+    fn new(file: &File, len: usize) -> io::Result<Self> {
         use std::os::fd::AsRawFd;
         if len == 0 {
             return Ok(Self {
@@ -105,7 +126,7 @@ impl Mapping {
         Ok(Self { ptr, len })
     }
 
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [u8] {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
         if self.ptr.is_null() {
             return &mut [];
         }

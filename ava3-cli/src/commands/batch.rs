@@ -140,29 +140,22 @@ fn collect(root: &Path, out_root: &Path) -> Walk {
     walk
 }
 
-/// `ava3 encode DIR --batch -o OUTDIR`.
 /// Prints one line (or JSON object) per encoded or current file, in walk
-/// order; returns the counts (encoded, up to date) and the manifest entries.
-fn report_each(
-    jobs: &[Job],
-    entries: &[Option<(Entry, &'static str)>],
-    json: bool,
-    quiet: bool,
-) -> CliResult<((usize, usize), Vec<Entry>)> {
+/// order; returns the counts (encoded, up to date).
+fn report_each(files: &[TreeFile], json: bool, quiet: bool) -> CliResult<(usize, usize)> {
     let mut counts = (0usize, 0usize);
-    let mut manifest_entries = Vec::new();
-    for (job, e) in jobs.iter().zip(entries) {
-        let Some((entry, status)) = e else { continue };
-        if *status == "encoded" {
+    for f in files {
+        let entry = &f.entry;
+        if f.status == "encoded" {
             counts.0 += 1;
         } else {
             counts.1 += 1;
         }
         if json {
             let r = EncodeRecord {
-                status,
-                source: job.rel.clone(),
-                output: job.output.display().to_string(),
+                status: f.status,
+                source: entry.source.clone(),
+                output: f.output.display().to_string(),
                 size: Some(entry.size),
                 plaintext_sha256: Some(entry.plaintext_sha256.clone()),
                 output_keyless_sha256: Some(entry.output_keyless_sha256.clone()),
@@ -173,11 +166,15 @@ fn report_each(
             };
             emit(&r.to_json())?;
         } else if !quiet {
-            emit(&format!("{status} {} -> {}", job.rel, job.output.display()))?;
+            emit(&format!(
+                "{} {} -> {}",
+                f.status,
+                entry.source,
+                f.output.display()
+            ))?;
         }
-        manifest_entries.push(entry.clone());
     }
-    Ok((counts, manifest_entries))
+    Ok(counts)
 }
 
 /// What every job of a run shares.
@@ -292,25 +289,79 @@ fn encode_job(job: &Job, ctx: &Context<'_>) -> CliResult<(Entry, &'static str)> 
     Ok((entry, "encoded"))
 }
 
-pub fn run(a: &EncodeArgs) -> CliResult<()> {
-    let settings = EncodeSettings::from_args(a)?;
-    let key = &require_one_key(&a.keys.key_files)?;
-    let root = &a.input;
+/// What a tree encode is asked to do (the flags of `encode --batch`).
+#[derive(Debug)]
+pub struct TreeParams<'a> {
+    /// The folder walked.
+    pub root: &'a Path,
+    /// The output folder (created if missing).
+    pub out_root: &'a Path,
+    /// The manifest (default: `out_root/ava3-manifest.json`).
+    pub manifest: Option<&'a Path>,
+    pub settings: EncodeSettings,
+    /// Threads of the shared pool (`-j`; default one per core).
+    pub jobs: Option<usize>,
+}
+
+/// One model of the tree that is encoded and current.
+#[derive(Debug)]
+pub struct TreeFile {
+    /// `encoded` or `up-to-date`.
+    pub status: &'static str,
+    /// Its output path.
+    pub output: PathBuf,
+    /// Its manifest entry.
+    pub entry: Entry,
+}
+
+/// What a tree encode did. The manifest is written whatever failed.
+#[derive(Debug)]
+pub struct TreeRun {
+    /// The models encoded or current, in walk order.
+    pub files: Vec<TreeFile>,
+    /// What the walk left out (by relative path), with the reason.
+    pub skipped: Vec<(String, &'static str)>,
+    /// What failed (by relative path): models and unreadable folders.
+    pub failures: Vec<(String, Failure)>,
+    /// Models and unreadable folders tried.
+    pub tried: usize,
+    pub manifest: PathBuf,
+}
+
+impl TreeRun {
+    /// The run's failure, if anything failed: the worst status, and at
+    /// least "a file is bad".
+    pub fn failure(&self) -> Option<Failure> {
+        let code = self.failures.iter().map(|(_, f)| f.code).max()?;
+        Some(Failure::with_code(
+            code.max(EXIT_BAD_FILE),
+            format!(
+                "{} of {} files or folders failed",
+                self.failures.len(),
+                self.tried
+            ),
+        ))
+    }
+}
+
+/// Encodes every model below `p.root` into `p.out_root` on a shared pool,
+/// skipping what an earlier run made that is still current, and writes the
+/// manifest. Prints nothing but the progress bar (unless quiet).
+pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> CliResult<TreeRun> {
+    let settings = p.settings;
+    let root = p.root;
     if !root.is_dir() {
         return Err(Failure::usage(format!(
             "--batch needs a folder, and {} is not one",
             root.display()
         )));
     }
-    let out_root = a
-        .output
-        .clone()
-        .ok_or_else(|| Failure::usage("--batch needs an output folder: -o OUTDIR"))?;
-    std::fs::create_dir_all(&out_root)
+    let out_root = p.out_root;
+    std::fs::create_dir_all(out_root)
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", out_root.display())))?;
-    let manifest_path = a
+    let manifest_path = p
         .manifest
-        .clone()
+        .map(Path::to_path_buf)
         .unwrap_or_else(|| out_root.join(MANIFEST_NAME));
     let manifest_dir = manifest_path
         .parent()
@@ -331,19 +382,10 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
         jobs,
         skipped,
         unreadable,
-    } = collect(root, &out_root);
-    let json = a.json;
-    let quiet = a.quiet;
-    for (rel, reason) in &skipped {
-        if json {
-            emit(&EncodeRecord::bare("skipped", rel, Some(reason.to_string())).to_json())?;
-        } else if !quiet {
-            emit(&format!("skipped ({reason}) {rel}"))?;
-        }
-    }
+    } = collect(root, out_root);
 
-    let pool = crate::thread_pool(a.jobs)?;
-    let bar = files_bar(jobs.len() as u64, quiet || json);
+    let pool = crate::thread_pool(p.jobs)?;
+    let bar = files_bar(jobs.len() as u64, settings.quiet);
     let failures: Mutex<Vec<(String, Failure)>> = Mutex::new(Vec::new());
     let ctx = Context {
         key,
@@ -379,11 +421,68 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     });
     bar.finish_and_clear();
 
-    let (counts, manifest_entries) = report_each(&jobs, &entries, a.json, a.quiet)?;
+    let files: Vec<TreeFile> = jobs
+        .iter()
+        .zip(entries)
+        .filter_map(|(job, e)| {
+            e.map(|(entry, status)| TreeFile {
+                status,
+                output: job.output.clone(),
+                entry,
+            })
+        })
+        .collect();
     let mut failures = failures.into_inner().unwrap_or_default();
+    // Failures in walk order, whatever the thread timing.
+    failures.sort_by(|a, b| a.0.cmp(&b.0));
     let tried = jobs.len() + unreadable.len();
     failures.extend(unreadable);
-    for (rel, f) in &failures {
+
+    // The manifest lists every output present and current, this run's and
+    // earlier runs'.
+    let manifest = Manifest::new(files.iter().map(|f| f.entry.clone()).collect());
+    let mut file = AtomicFile::create(&manifest_path)?;
+    serde_json::to_writer_pretty(file.writer(), &manifest)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", manifest_path.display())))?;
+    file.commit(true)?;
+    // The manifest now holds what the journal recorded.
+    drop(journal);
+    let _ = std::fs::remove_file(&journal_path);
+    Ok(TreeRun {
+        files,
+        skipped,
+        failures,
+        tried,
+        manifest: manifest_path,
+    })
+}
+
+/// `ava3 encode DIR --batch -o OUTDIR`.
+pub fn run(a: &EncodeArgs) -> CliResult<()> {
+    let settings = EncodeSettings::from_args(a)?;
+    let key = &require_one_key(&a.keys.key_files)?;
+    let out_root = a
+        .output
+        .clone()
+        .ok_or_else(|| Failure::usage("--batch needs an output folder: -o OUTDIR"))?;
+    let params = TreeParams {
+        root: &a.input,
+        out_root: &out_root,
+        manifest: a.manifest.as_deref(),
+        settings,
+        jobs: a.jobs,
+    };
+    let run = encode_tree(&params, key)?;
+    let (json, quiet) = (a.json, a.quiet);
+    for (rel, reason) in &run.skipped {
+        if json {
+            emit(&EncodeRecord::bare("skipped", rel, Some(reason.to_string())).to_json())?;
+        } else if !quiet {
+            emit(&format!("skipped ({reason}) {rel}"))?;
+        }
+    }
+    let counts = report_each(&run.files, json, quiet)?;
+    for (rel, f) in &run.failures {
         if json {
             emit(&EncodeRecord::bare("failed", rel, Some(f.message.clone())).to_json())?;
         }
@@ -392,33 +491,18 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
             printable(&format!("{rel}: {}", f.message))
         );
     }
-
-    // The manifest lists every output present and current, this run's and
-    // earlier runs'.
-    let manifest = Manifest::new(manifest_entries);
-    let mut file = AtomicFile::create(&manifest_path)?;
-    serde_json::to_writer_pretty(file.writer(), &manifest)
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", manifest_path.display())))?;
-    file.commit(true)?;
-    // The manifest now holds what the journal recorded.
-    drop(journal);
-    let _ = std::fs::remove_file(&journal_path);
-
     if !json && !quiet {
         eprintln!(
             "ava3: {} encoded, {} up to date, {} skipped, {} failed; manifest {}",
             counts.0,
             counts.1,
-            skipped.len(),
-            failures.len(),
-            printable(&manifest_path.display().to_string())
+            run.skipped.len(),
+            run.failures.len(),
+            printable(&run.manifest.display().to_string())
         );
     }
-    match failures.iter().map(|(_, f)| f.code).max() {
+    match run.failure() {
         None => Ok(()),
-        Some(code) => Err(Failure::with_code(
-            code.max(EXIT_BAD_FILE),
-            format!("{} of {tried} files or folders failed", failures.len()),
-        )),
+        Some(f) => Err(f),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::path::Path;
 
 use ava3_format::MasterKey;
 
@@ -10,9 +11,11 @@ use crate::error::{CliResult, Failure};
 use crate::output::is_dash;
 use crate::report::emit;
 
-/// `ava3 keygen`: a new key from the OS RNG, in a new file with mode 0600.
-pub fn run(a: &KeygenArgs) -> CliResult<()> {
-    if is_dash(&a.output) {
+/// A new key from the OS RNG, written as 64 hex digits to a new file
+/// with mode 0600 (an existing file is never replaced). The key is
+/// returned for its id.
+pub fn create_key_file(output: &Path) -> CliResult<MasterKey> {
+    if is_dash(output) {
         return Err(Failure::usage(
             "a key is never written to standard output (terminals, logs and pipes keep it): -o needs a file",
         ));
@@ -22,17 +25,23 @@ pub fn run(a: &KeygenArgs) -> CliResult<()> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(&a.output).map_err(|e| {
+    let mut f = opts.open(output).map_err(|e| {
         Failure::usage(format!(
             "cannot create key file {} (an existing key is never overwritten): {e}",
-            a.output.display()
+            output.display()
         ))
     })?;
     let hex = key.to_hex();
     f.write_all(hex.as_bytes())
         .and_then(|_| f.write_all(b"\n"))
         .and_then(|_| f.sync_all())
-        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", a.output.display())))?;
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", output.display())))?;
+    Ok(key)
+}
+
+/// `ava3 keygen`.
+pub fn run(a: &KeygenArgs) -> CliResult<()> {
+    let key = create_key_file(&a.output)?;
     if a.json {
         emit(
             &serde_json::json!({
