@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The Python package (issue 13, first step): `pip install ./ava3-python`
-# (maturin as the PEP 517 backend, one abi3 wheel) into a virtualenv, then
+# The Python package (issue 13): `pip install ./ava3-python` (maturin as the
+# PEP 517 backend, one abi3 wheel) into a virtualenv, then
 #   1. the team manual's command lines, verbatim, with AVA3_KEY_FILE;
-#   2. the CLI's whole process suite (ava3-cli/tests/cli.rs) and its golden
+#   2. the Python API (ava3-python/tests, pytest) against the installed
+#      wheel, run from that folder, which holds no copy of the package;
+#   3. the CLI's whole process suite (ava3-cli/tests/cli.rs) and its golden
 #      transcripts against the wheel's `ava3` script, which runs the same
 #      Rust program through ava_toolchain._native.
 set -euo pipefail
@@ -15,6 +17,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./ava3-python
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r ava3-python/tests/requirements.txt
 "$VENV/bin/python" -c "import ava_toolchain, sys; print('ava_toolchain', ava_toolchain.__version__, 'on Python', sys.version.split()[0])"
 
 W=$(mktemp -d)
@@ -49,5 +52,7 @@ set -e
 [ "$status" -eq 2 ] || { echo "FAIL: verify of a missing file exited $status, not 2"; exit 1; }
 ok=$((ok + 2))
 echo "manual lines: $ok passed, 0 failed"
+
+(cd ava3-python/tests && "$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
 
 AVA3_TEST_BIN=$VENV/bin/ava3 cargo test --locked -q -p ava3-cli --test cli --test transcripts

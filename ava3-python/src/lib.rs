@@ -1,9 +1,28 @@
-//! `ava_toolchain._native`: the Rust side of the Python package. It runs the
-//! very `ava3` command (`ava3_cli::run_from`), not a second implementation,
-//! so `python -m ava_toolchain.ava3_encoder ...` and `ava3 ...` take the same
-//! flags, print the same output and exit with the same statuses.
+//! `ava_toolchain._native`: the Rust side of the Python package.
+//!
+//! - `run_cli` runs the very `ava3` command (`ava3_cli::run_from`), not a
+//!   second implementation, so `python -m ava_toolchain.ava3_encoder ...`
+//!   and `ava3 ...` take the same flags, print the same output and exit
+//!   with the same statuses.
+//! - `ops`: `keygen`, `encode`, `encode_tree` (the command's own code
+//!   through `ava3_cli::api`), `verify`, `inspect`.
+//! - `reader`: the random-access reader behind `ava_toolchain.ava3.open`.
+//! - `key`: the `Key` object; `source`: paths, files, descriptors and
+//!   bytes-like objects as sources; `errors`: core errors as the Python
+//!   exceptions of `ava_toolchain.errors`.
+//! - `buffer`: the only unsafe code (Python's buffer protocol, borrowing a
+//!   descriptor to duplicate it).
+//!
+//! Every call that does crypto or I/O releases the GIL.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+
+mod buffer;
+mod errors;
+mod key;
+mod ops;
+mod reader;
+mod source;
 
 use pyo3::prelude::*;
 
@@ -17,6 +36,18 @@ fn run_cli(py: Python<'_>, argv: Vec<String>) -> u8 {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_cli, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::keygen, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::encode, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::encode_tree, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::verify, m)?)?;
+    m.add_function(wrap_pyfunction!(ops::inspect, m)?)?;
+    m.add_class::<key::Key>()?;
+    m.add_class::<reader::NativeReader>()?;
+    m.add_class::<ops::HeaderInfo>()?;
+    m.add_class::<ops::VerifyReport>()?;
+    m.add_class::<ops::EncodeResult>()?;
+    m.add_class::<ops::TreeEntry>()?;
+    m.add_class::<ops::TreeReport>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,0 +1,112 @@
+"""Type stubs of the Rust extension ``ava_toolchain._native``."""
+
+import os
+from typing import Iterable, List, Optional, Tuple, Union
+
+__version__: str
+
+_Path = Union[str, "os.PathLike[str]"]
+_Keys = Union["Key", Iterable["Key"]]
+
+def run_cli(argv: List[str]) -> int: ...
+
+class Key:
+    @staticmethod
+    def generate() -> "Key": ...
+    @staticmethod
+    def from_hex(hex: str) -> "Key": ...
+    @staticmethod
+    def from_file(path: _Path) -> "Key": ...
+    @property
+    def key_id(self) -> str: ...
+
+class HeaderInfo:
+    format_version: int
+    payload_kind: str
+    block_size: int
+    plaintext_size: int
+    blocks: int
+    key_id: str
+    file_size: int
+    expected_file_size: int
+    size_check: str
+
+class VerifyReport:
+    name: str
+    level: str
+    format_version: int
+    payload_kind: str
+    plaintext_size: int
+    key_id: str
+    keyless_sha256: str
+    plaintext_sha256: Optional[str]
+    content: Optional[str]
+
+class EncodeResult:
+    output: str
+    size: int
+    payload_kind: str
+    block_size: int
+    key_id: str
+    format_version: int
+    plaintext_sha256: str
+    output_keyless_sha256: str
+
+class TreeEntry:
+    status: str
+    source: str
+    output: str
+    size: int
+    payload_kind: str
+    key_id: str
+    plaintext_sha256: str
+    output_keyless_sha256: str
+    output_sha256: Optional[str]
+
+class TreeReport:
+    manifest: str
+    files: List[TreeEntry]
+    skipped: List[Tuple[str, str]]
+    failed: List[Tuple[str, str]]
+
+class NativeReader:
+    def __init__(self, source: object, keys: _Keys) -> None: ...
+    def read_at(self, offset: int, buffer: object) -> int: ...
+    def to_memfd(self) -> int: ...
+    def close(self) -> None: ...
+    closed: bool
+    name: str
+    size: int
+    payload_kind: str
+    block_size: int
+    format_version: int
+    key_id: str
+    plaintext_sha256: str
+    keyless_sha256: str
+
+def keygen(path: _Path) -> Key: ...
+def encode(
+    src: _Path,
+    dst: _Path,
+    *,
+    key: Key,
+    kind: Optional[str] = ...,
+    block_size: int = ...,
+    force: bool = ...,
+    allow_mismatch: bool = ...,
+    threads: Optional[int] = ...,
+) -> EncodeResult: ...
+def encode_tree(
+    src_dir: _Path,
+    dst_dir: _Path,
+    *,
+    key: Key,
+    manifest: Optional[_Path] = ...,
+    kind: Optional[str] = ...,
+    block_size: int = ...,
+    force: bool = ...,
+    allow_mismatch: bool = ...,
+    threads: Optional[int] = ...,
+) -> TreeReport: ...
+def verify(source: object, *, keys: Optional[_Keys] = ..., deep: bool = ...) -> VerifyReport: ...
+def inspect(source: object) -> HeaderInfo: ...

@@ -1,0 +1,92 @@
+//! Core errors and command failures as the exceptions of
+//! `ava_toolchain.errors`: one class per outcome of the spec (section 7.4),
+//! all under `Ava3Error`, with the outcome name, the `ava3` exit status and,
+//! where there is one, the failing block or the file's key id.
+
+use ava3_cli::api::{Failure, EXIT_BAD_FILE, EXIT_NO_KEY, EXIT_USAGE};
+use ava3_format::{Error, Outcome};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+/// The exception class of an outcome.
+fn class_of(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::NotAva3 => "NotAva3",
+        Outcome::UnsupportedVersion => "UnsupportedVersion",
+        Outcome::HeaderFailure => "HeaderFailure",
+        Outcome::WrongKey => "WrongKey",
+        Outcome::BlockFailure => "BlockFailure",
+        Outcome::Truncated => "Truncated",
+        Outcome::TrailerFailure => "TrailerFailure",
+        Outcome::TrailingData => "TrailingData",
+        Outcome::IntegrityFailure => "IntegrityFailure",
+        _ => "UsageError",
+    }
+}
+
+/// Builds `ava_toolchain.errors.<class>(message, **attrs)`.
+fn raise(
+    py: Python<'_>,
+    class: &str,
+    message: String,
+    outcome: Option<Outcome>,
+    code: u8,
+    index: Option<u64>,
+    key_id: Option<String>,
+) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let cls = py.import("ava_toolchain.errors")?.getattr(class)?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("outcome", outcome.map(Outcome::as_str))?;
+        kwargs.set_item("code", code)?;
+        kwargs.set_item("index", index)?;
+        kwargs.set_item("key_id", key_id)?;
+        Ok(PyErr::from_value(cls.call((message,), Some(&kwargs))?))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+/// A core error: I/O errors as Python's own `OSError` subclasses
+/// (`FileNotFoundError`, ...), the rest by outcome.
+pub fn core_error(py: Python<'_>, context: &str, e: Error) -> PyErr {
+    let outcome = e.outcome();
+    let message = if context.is_empty() {
+        e.to_string()
+    } else {
+        format!("{context}: {e}")
+    };
+    let (index, key_id) = match &e {
+        Error::BlockAuth { index } => (Some(*index), None),
+        Error::WrongKey { file, .. } => (None, Some(file.to_hex())),
+        _ => (None, None),
+    };
+    let code = match outcome {
+        Outcome::WrongKey => EXIT_NO_KEY,
+        Outcome::Other => EXIT_USAGE,
+        _ => EXIT_BAD_FILE,
+    };
+    match e {
+        Error::Io(io) => io.into(),
+        _ => raise(
+            py,
+            class_of(outcome),
+            message,
+            (outcome != Outcome::Other).then_some(outcome),
+            code,
+            index,
+            key_id,
+        ),
+    }
+}
+
+/// A failure of one of the command's operations: by outcome when it is a
+/// core error about a file; else `InvalidInput` (exit status 1: the input
+/// cannot be encoded as asked) or `UsageError` (2: usage, key or I/O).
+pub fn failure(py: Python<'_>, f: Failure) -> PyErr {
+    let class = match (f.outcome, f.code) {
+        (Some(o), _) => class_of(o),
+        (None, EXIT_BAD_FILE) => "InvalidInput",
+        (None, _) => "UsageError",
+    };
+    raise(py, class, f.message, f.outcome, f.code, f.block, None)
+}

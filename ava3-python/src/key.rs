@@ -1,0 +1,140 @@
+//! `Key`: a master key held in Rust memory (wiped when the object goes),
+//! never printed, never pickled; and the key rings the functions take.
+
+use std::path::PathBuf;
+
+use ava3_format::MasterKey;
+use pyo3::exceptions::{PyTypeError, PyUserWarning};
+use pyo3::prelude::*;
+
+use crate::errors;
+
+/// A 256-bit AVA3 master key. Its ``repr`` shows only the key id; it
+/// cannot be pickled or copied into Python bytes.
+#[derive(Debug)]
+#[pyclass(module = "ava_toolchain.ava3", frozen)]
+pub struct Key {
+    key: MasterKey,
+}
+
+impl Key {
+    /// A copy for a key ring passed to the core (both copies are wiped
+    /// when dropped).
+    pub fn copy(&self) -> MasterKey {
+        // Through the hex form, which is itself wiped on drop: MasterKey
+        // is deliberately not Clone.
+        let hex = self.key.to_hex();
+        MasterKey::from_hex(&hex).unwrap_or_else(|_| MasterKey::from_bytes([0; 32]))
+    }
+
+    pub fn master(&self) -> &MasterKey {
+        &self.key
+    }
+
+    pub fn wrap(key: MasterKey) -> Self {
+        Self { key }
+    }
+}
+
+#[pymethods]
+impl Key {
+    /// A new key from the operating system's random number generator.
+    #[staticmethod]
+    fn generate(py: Python<'_>) -> PyResult<Self> {
+        MasterKey::generate()
+            .map(Self::wrap)
+            .map_err(|e| errors::core_error(py, "", e))
+    }
+
+    /// A key from 64 hexadecimal digits (white space around them allowed).
+    /// The text is never shown in an error.
+    #[staticmethod]
+    fn from_hex(py: Python<'_>, hex: &str) -> PyResult<Self> {
+        MasterKey::from_hex(hex).map(Self::wrap).map_err(|_| {
+            errors::failure(
+                py,
+                ava3_cli::api::Failure::usage(
+                    "not a key: a key is exactly 64 hexadecimal digits (the value is not shown)",
+                ),
+            )
+        })
+    }
+
+    /// A key file as ``ava3`` reads it (64 hex digits as text, as ``ava3
+    /// keygen`` writes). A file that group or others can read gives a
+    /// ``UserWarning``.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let (key, open_mode) =
+            ava3_cli::api::read_key_file(&path).map_err(|f| errors::failure(py, f))?;
+        if let Some(mode) = open_mode {
+            let msg = format!(
+                "key file {} is accessible by others (mode {mode:o}); chmod 600 it",
+                path.display()
+            );
+            PyErr::warn(
+                py,
+                &py.get_type::<PyUserWarning>(),
+                &std::ffi::CString::new(msg).unwrap_or_default(),
+                1,
+            )?;
+        }
+        Ok(Self::wrap(key))
+    }
+
+    /// The key id: the public 16-byte fingerprint that files record, as
+    /// 32 hex digits.
+    #[getter]
+    fn key_id(&self) -> String {
+        self.key.key_id().to_hex()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Key(key_id='{}')", self.key.key_id().to_hex())
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<Key>()
+            .is_ok_and(|o| o.get().key.key_id() == self.key.key_id())
+    }
+
+    fn __hash__(&self) -> u64 {
+        let id = self.key.key_id();
+        let b = id.as_bytes();
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err("an AVA3 key is not pickled"))
+    }
+}
+
+/// The keys of `keys`: a `Key`, or any iterable of them (a `KeyRing`, a
+/// list). `None` is an empty ring.
+pub fn ring(keys: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<MasterKey>> {
+    let Some(keys) = keys.filter(|k| !k.is_none()) else {
+        return Ok(Vec::new());
+    };
+    if let Ok(k) = keys.cast::<Key>() {
+        return Ok(vec![k.get().copy()]);
+    }
+    let mut out = Vec::new();
+    for item in keys.try_iter().map_err(|_| {
+        PyTypeError::new_err("keys must be a Key, a KeyRing or an iterable of Key objects")
+    })? {
+        let item = item?;
+        let k = item
+            .cast::<Key>()
+            .map_err(|_| PyTypeError::new_err("every key of a key ring must be a Key"))?;
+        out.push(k.get().copy());
+    }
+    Ok(out)
+}
+
+/// The one key an encode takes.
+pub fn one<'py>(key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Key>> {
+    key.cast::<Key>()
+        .cloned()
+        .map_err(|_| PyTypeError::new_err("key must be a Key (Key.from_file, Key.from_hex)"))
+}

@@ -1,0 +1,341 @@
+//! The functions of `ava_toolchain.ava3`: `keygen`, `encode`,
+//! `encode_tree` (the `ava3` command's own code, through `ava3_cli::api`),
+//! `verify` and `inspect` (the format core), and the records they return.
+
+use std::path::PathBuf;
+
+use ava3_cli::api::{self, EncodeParams};
+use ava3_format::{DecodeOptions, PayloadKind, ReadAt, Report, Result as CoreResult, Sealed};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::errors;
+use crate::key::{self, Key};
+use crate::source::{Cursor, Source};
+
+/// What `inspect` read from a header (no key needed; not authenticated).
+#[derive(Debug)]
+#[pyclass(module = "ava_toolchain.ava3", frozen, get_all)]
+pub struct HeaderInfo {
+    format_version: u16,
+    payload_kind: &'static str,
+    block_size: u32,
+    plaintext_size: u64,
+    blocks: u64,
+    key_id: String,
+    file_size: u64,
+    expected_file_size: u64,
+    /// `complete`, `truncated` or `trailing data`, by size only.
+    size_check: &'static str,
+}
+
+#[pymethods]
+impl HeaderInfo {
+    fn __repr__(&self) -> String {
+        format!(
+            "HeaderInfo(payload_kind='{}', plaintext_size={}, block_size={}, key_id='{}', size_check='{}')",
+            self.payload_kind, self.plaintext_size, self.block_size, self.key_id, self.size_check
+        )
+    }
+}
+
+/// What a successful `verify` established.
+#[derive(Debug)]
+#[pyclass(module = "ava_toolchain.ava3", frozen, get_all)]
+pub struct VerifyReport {
+    name: String,
+    /// `keyless`, `keyed` or `deep`.
+    level: &'static str,
+    format_version: u16,
+    payload_kind: &'static str,
+    plaintext_size: u64,
+    key_id: String,
+    keyless_sha256: String,
+    /// The recorded plaintext SHA-256 (keyed and deep only).
+    plaintext_sha256: Option<String>,
+    /// What the first plaintext bytes look like (keyed and deep only).
+    content: Option<&'static str>,
+}
+
+#[pymethods]
+impl VerifyReport {
+    fn __repr__(&self) -> String {
+        format!(
+            "VerifyReport(name='{}', level='{}', payload_kind='{}', plaintext_size={})",
+            self.name, self.level, self.payload_kind, self.plaintext_size
+        )
+    }
+}
+
+/// What `encode` wrote.
+#[derive(Debug)]
+#[pyclass(module = "ava_toolchain.ava3", frozen, get_all)]
+pub struct EncodeResult {
+    output: PathBuf,
+    size: u64,
+    payload_kind: &'static str,
+    block_size: u32,
+    key_id: String,
+    format_version: u16,
+    plaintext_sha256: String,
+    output_keyless_sha256: String,
+}
+
+#[pymethods]
+impl EncodeResult {
+    fn __repr__(&self) -> String {
+        format!(
+            "EncodeResult(output='{}', size={}, payload_kind='{}')",
+            self.output.display(),
+            self.size,
+            self.payload_kind
+        )
+    }
+}
+
+/// One model of a tree encode: `encoded` or `up-to-date`, with its
+/// manifest entry.
+#[derive(Debug)]
+#[pyclass(module = "ava_toolchain.ava3", frozen, get_all)]
+pub struct TreeEntry {
+    status: &'static str,
+    /// Relative to the input folder, `/`-separated.
+    source: String,
+    output: PathBuf,
+    size: u64,
+    payload_kind: String,
+    key_id: String,
+    plaintext_sha256: String,
+    output_keyless_sha256: String,
+    output_sha256: Option<String>,
+}
+
+#[pymethods]
+impl TreeEntry {
+    fn __repr__(&self) -> String {
+        format!(
+            "TreeEntry(status='{}', source='{}', output='{}')",
+            self.status,
+            self.source,
+            self.output.display()
+        )
+    }
+}
+
+/// What `encode_tree` did.
+#[derive(Debug)]
+#[pyclass(module = "ava_toolchain.ava3", frozen, get_all)]
+pub struct TreeReport {
+    manifest: PathBuf,
+    files: Vec<Py<TreeEntry>>,
+    /// `(path, reason)` of what the walk left out.
+    skipped: Vec<(String, &'static str)>,
+    /// `(path, message)` of what failed.
+    failed: Vec<(String, String)>,
+}
+
+#[pymethods]
+impl TreeReport {
+    fn __repr__(&self) -> String {
+        format!(
+            "TreeReport(manifest='{}', files={}, skipped={}, failed={})",
+            self.manifest.display(),
+            self.files.len(),
+            self.skipped.len(),
+            self.failed.len()
+        )
+    }
+}
+
+fn params(
+    kind: Option<&str>,
+    block_size: u32,
+    force: bool,
+    allow_mismatch: bool,
+    threads: Option<usize>,
+) -> PyResult<EncodeParams> {
+    let kind = match kind {
+        None | Some("auto") => None,
+        Some(k) => Some(PayloadKind::parse(k).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "kind must be None, 'mlc', 'gguf', 'litert' or 'unknown', not {k:?}"
+            ))
+        })?),
+    };
+    Ok(EncodeParams {
+        kind,
+        allow_mismatch,
+        block_size,
+        force,
+        jobs: threads,
+    })
+}
+
+/// `ava3 keygen -o PATH`: a new key from the OS RNG in a new file (mode
+/// 0600; an existing file is never replaced). Returns the key.
+#[pyfunction]
+pub fn keygen(py: Python<'_>, path: PathBuf) -> PyResult<Key> {
+    py.detach(|| api::keygen(&path))
+        .map(Key::wrap)
+        .map_err(|f| errors::failure(py, f))
+}
+
+/// `ava3 encode SRC -o DST`.
+#[pyfunction]
+#[pyo3(signature = (src, dst, *, key, kind=None, block_size=65536, force=false, allow_mismatch=false, threads=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn encode(
+    py: Python<'_>,
+    src: PathBuf,
+    dst: PathBuf,
+    key: &Bound<'_, PyAny>,
+    kind: Option<&str>,
+    block_size: u32,
+    force: bool,
+    allow_mismatch: bool,
+    threads: Option<usize>,
+) -> PyResult<EncodeResult> {
+    let key = key::one(key)?;
+    let p = params(kind, block_size, force, allow_mismatch, threads)?;
+    let master = key.get().master();
+    let done = py
+        .detach(|| api::encode(&src, &dst, master, &p))
+        .map_err(|f| errors::failure(py, f))?;
+    let h = &done.summary.header;
+    Ok(EncodeResult {
+        output: dst,
+        size: done.size,
+        payload_kind: h.payload_kind().as_str(),
+        block_size: h.block_size(),
+        key_id: h.key_id().to_hex(),
+        format_version: h.version(),
+        plaintext_sha256: hex::encode(done.summary.plaintext_sha256),
+        output_keyless_sha256: hex::encode(done.summary.keyless_sha256),
+    })
+}
+
+/// `ava3 encode SRC_DIR --batch -o DST_DIR`.
+#[pyfunction]
+#[pyo3(signature = (src_dir, dst_dir, *, key, manifest=None, kind=None, block_size=65536, force=false, allow_mismatch=false, threads=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn encode_tree(
+    py: Python<'_>,
+    src_dir: PathBuf,
+    dst_dir: PathBuf,
+    key: &Bound<'_, PyAny>,
+    manifest: Option<PathBuf>,
+    kind: Option<&str>,
+    block_size: u32,
+    force: bool,
+    allow_mismatch: bool,
+    threads: Option<usize>,
+) -> PyResult<TreeReport> {
+    let key = key::one(key)?;
+    let p = params(kind, block_size, force, allow_mismatch, threads)?;
+    let master = key.get().master();
+    let run = py
+        .detach(|| api::encode_tree(&src_dir, &dst_dir, manifest.as_deref(), master, &p))
+        .map_err(|f| errors::failure(py, f))?;
+    let files = run
+        .files
+        .into_iter()
+        .map(|f| {
+            let e = f.entry;
+            Py::new(
+                py,
+                TreeEntry {
+                    status: f.status,
+                    source: e.source,
+                    output: f.output,
+                    size: e.size,
+                    payload_kind: e.payload_kind,
+                    key_id: e.key_id,
+                    plaintext_sha256: e.plaintext_sha256,
+                    output_keyless_sha256: e.output_keyless_sha256,
+                    output_sha256: e.output_sha256,
+                },
+            )
+        })
+        .collect::<PyResult<_>>()?;
+    Ok(TreeReport {
+        manifest: run.manifest,
+        files,
+        skipped: run.skipped,
+        failed: run
+            .failures
+            .into_iter()
+            .map(|(rel, f)| (rel, f.message))
+            .collect(),
+    })
+}
+
+/// `ava3 verify`: keyless with no keys, keyed with them, `deep` decodes
+/// everything and recomputes the plaintext SHA-256.
+#[pyfunction]
+#[pyo3(signature = (source, *, keys=None, deep=false))]
+pub fn verify(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    keys: Option<&Bound<'_, PyAny>>,
+    deep: bool,
+) -> PyResult<VerifyReport> {
+    let ring = key::ring(keys)?;
+    if deep && ring.is_empty() {
+        return Err(errors::failure(
+            py,
+            api::Failure::usage("a deep verification needs a key: give keys="),
+        ));
+    }
+    let (source, name) = Source::from_py(source)?;
+    let report = py
+        .detach(|| -> CoreResult<Report> {
+            let mut input = Cursor::new(&source)?;
+            let sealed = Sealed::read(&mut input)?;
+            let opts = DecodeOptions::default();
+            if ring.is_empty() {
+                sealed.verify_keyless(input, &opts)
+            } else {
+                sealed.unlock(&ring)?.verify(input, deep, &opts)
+            }
+        })
+        .map_err(|e| errors::core_error(py, &name, e))?;
+    let h = &report.header;
+    Ok(VerifyReport {
+        name,
+        level: report.level.as_str(),
+        format_version: h.version(),
+        payload_kind: h.payload_kind().as_str(),
+        plaintext_size: h.plaintext_len(),
+        key_id: h.key_id().to_hex(),
+        keyless_sha256: hex::encode(report.keyless_sha256),
+        plaintext_sha256: report.plaintext_sha256.map(hex::encode),
+        content: report.content.map(|c| c.describe()),
+    })
+}
+
+/// `ava3 inspect`: the header, without a key.
+#[pyfunction]
+pub fn inspect(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<HeaderInfo> {
+    let (source, name) = Source::from_py(source)?;
+    let (sealed, size) = py
+        .detach(|| -> CoreResult<(Sealed, u64)> { Ok((Sealed::read_at(&source)?, source.size()?)) })
+        .map_err(|e| errors::core_error(py, &name, e))?;
+    let h = sealed.header();
+    let layout = h.layout();
+    let expected = layout.file_len();
+    Ok(HeaderInfo {
+        format_version: h.version(),
+        payload_kind: h.payload_kind().as_str(),
+        block_size: h.block_size(),
+        plaintext_size: h.plaintext_len(),
+        blocks: layout.block_count(),
+        key_id: h.key_id().to_hex(),
+        file_size: size,
+        expected_file_size: expected,
+        size_check: match size.cmp(&expected) {
+            std::cmp::Ordering::Equal => "complete",
+            std::cmp::Ordering::Less => "truncated",
+            std::cmp::Ordering::Greater => "trailing data",
+        },
+    })
+}
