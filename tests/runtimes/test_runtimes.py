@@ -1,18 +1,21 @@
 """Protected models load in the real runtimes, with no plaintext file:
 
 - GGUF: gguf.GGUFReader (llama.cpp's own Python reader) over the memfd and
-  over the library's aligned buffer; every tensor and metadata value equal.
+  over a numpy buffer that the reader fills; every tensor and metadata
+  value equal.
 - llama.cpp FILE* path: a C GGUF reader through ava3_decoder_fopen.
-- LiteRT: ai_edge_litert Interpreter(model_content=...) from the aligned
-  buffer; outputs identical to the unencrypted model on fixed inputs.
+- LiteRT: ai_edge_litert Interpreter(model_content=...) from the decoded
+  model; outputs identical to the unencrypted model on fixed inputs.
 - TVM: a compiled module loaded from a memfd; MLC-style weight shards
   (params_shard_*.bin + tensor-cache.json) encoded, then loaded through a
   tensor-cache loader registered in TVM that decrypts each shard with
   read_at; equal to TVM's own loader on the plaintext shards.
 
-Run by tests/runtimes.sh, which builds the library and the CLI and installs
-the packages (tests/requirements.txt). A missing package fails the test
-with its name.
+Models are encoded and read with the installed `ava_toolchain` package
+(the wheel of ava3-python), the C FILE* path with libava3_decoder. Run by
+tests/runtimes.sh, which builds the library and installs the wheel and the
+packages (tests/requirements.txt). A missing package fails the test with
+its name.
 """
 
 import importlib
@@ -24,12 +27,12 @@ import subprocess
 import numpy as np
 import pytest
 
-from ava3_ffi import Decoder
+from ava_toolchain import ava3
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-AVA3 = os.environ.get("AVA3_BIN", str(ROOT / "target" / "release" / "ava3"))
 KEY_FILE = ROOT / "testdata" / "keys" / "dev.key"
 KEY = bytes.fromhex(KEY_FILE.read_text().strip())
+DEV_KEY = ava3.Key.from_hex(KEY_FILE.read_text())
 
 
 def need(module):
@@ -41,8 +44,7 @@ def need(module):
 
 
 def encode(src, dst):
-    env = dict(os.environ, AVA3_KEY_FILE=str(KEY_FILE))
-    subprocess.run([AVA3, "encode", "-q", "--force", str(src), "-o", str(dst)], check=True, env=env)
+    ava3.encode(src, dst, key=DEV_KEY, force=True)
     return dst
 
 
@@ -70,31 +72,31 @@ def test_gguf_reader_over_memfd_and_buffer(tmp_path):
     expected = gguf_snapshot(gguf.GGUFReader(str(src)))
     assert len(expected[1]) == 10 and "ava3.test.marker" in expected[0]
 
-    d = Decoder(path=enc)
-    assert d.payload_kind == 2
-    d.set_key(KEY)
+    d = ava3.open(enc, keys=DEV_KEY)
+    assert d.payload_kind == "gguf"
     # 1. memfd: the reader opens /proc/self/fd/N and maps it.
-    fd = d.memfd()
+    fd = d.to_memfd()
     try:
         got = gguf_snapshot(gguf.GGUFReader(f"/proc/self/fd/{fd}"))
     finally:
         os.close(fd)
     assert got == expected
-    # 2. the library's aligned buffer, handed to the reader in place of its
-    #    own memory map (GGUFReader maps a path with np.memmap).
-    buf = d.decode_aligned()
+    # 2. a numpy buffer the reader decodes into (no copy), handed to
+    #    GGUFReader in place of its own memory map (it maps a path with
+    #    np.memmap).
+    arr = np.empty(d.size, dtype=np.uint8)
+    assert d.readinto(arr) == d.size
+    d.close()
     reader_mod = importlib.import_module("gguf.gguf_reader")
     real_memmap = reader_mod.np.memmap
-    arr = np.frombuffer(buf.view(), dtype=np.uint8)
     try:
         reader_mod.np.memmap = lambda path, mode="r": arr
         got = gguf_snapshot(gguf.GGUFReader("in-memory"))
     finally:
         reader_mod.np.memmap = real_memmap
     assert got == expected
+    arr.fill(0)
     del arr, got
-    buf.close()
-    d.close()
     no_plaintext_files(tmp_path, src.read_bytes())
 
 
@@ -136,14 +138,9 @@ def test_litert_interpreter_from_aligned_buffer(tmp_path):
     rng = np.random.default_rng(1)
     inputs = [rng.standard_normal((1, 8)).astype(np.float32) for _ in range(5)]
     expected = run_tflite(src.read_bytes(), inputs)
-    d = Decoder(path=enc)
-    assert d.payload_kind == 3
-    d.set_key(KEY)
-    buf = d.decode_aligned()
-    assert buf.address % 4096 == 0
-    got = run_tflite(bytes(buf.view()), inputs)
-    buf.close()
-    d.close()
+    with ava3.open(enc, keys=DEV_KEY) as d:
+        assert d.payload_kind == "litert"
+        got = run_tflite(d.read(), inputs)
     for e, g in zip(expected, got):
         assert np.array_equal(e, g)
     # The model computes what it says: z = x W^T + b + c (float32 tolerance).
@@ -179,9 +176,8 @@ def test_tvm_module_from_memfd(tmp_path):
         return out.numpy()
 
     expected = run(tvm.runtime.load_module(str(plain_so)))
-    d = Decoder(path=enc)
-    d.set_key(KEY)
-    fd = d.memfd()
+    d = ava3.open(enc, keys=DEV_KEY)
+    fd = d.to_memfd()
     # TVM picks the loader from the file name's extension, and
     # tvm.runtime.load_module resolves links; so the module is loaded with
     # tvm_ffi.load_module through a symlink named *.so that points at the
@@ -254,19 +250,14 @@ def test_tvm_tensor_cache_shards_through_read_at(tmp_path):
         encode(s, shipped / (s.name + ".ava3"))
 
     # The override an app registers before MLC's first load
-    # (examples/mlc/ava3_tensor_cache.py): each shard is opened through
-    # libava3_decoder and each record decrypted with read_at straight into
+    # (examples/mlc/ava3_tensor_cache.py): each shard is opened with
+    # ava_toolchain and each record decrypted with read_at straight into
     # the tensor's host memory.
     import sys
     sys.path.insert(0, str(ROOT / "examples" / "mlc"))
     import ava3_tensor_cache
 
-    def open_decoder(path):
-        d = Decoder(path=path)
-        d.set_key(KEY)
-        return d
-
-    previous = ava3_tensor_cache.install(tvm, open_decoder)
+    previous = ava3_tensor_cache.install(tvm, DEV_KEY)
     register = getattr(tvm, "register_global_func", None) or getattr(tvm, "register_func")
     try:
         if clear:
