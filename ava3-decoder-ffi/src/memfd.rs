@@ -12,8 +12,8 @@ use ava3_format::{Error, RandomAccessReader, ReadAt};
 
 /// Decodes the whole plaintext of `reader` into a new memfd, on all cores
 /// straight into its pages, seals it against every change and returns the
-/// descriptor to hand out (read-only wherever `/proc` allows it, see
-/// [`seal_read_only`]). The Rust side of `ava3_decoder_decode_to_memfd`,
+/// descriptor to hand out (read-only wherever `/proc` allows it: see `seal_read_only` for
+/// why). The Rust side of `ava3_decoder_decode_to_memfd`,
 /// and of the Python package's `Reader.to_memfd`. On failure the memfd is
 /// wiped and closed.
 pub fn decode_to_memfd<S: ReadAt + Sync>(reader: &RandomAccessReader<S>) -> Result<File, Error> {

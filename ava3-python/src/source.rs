@@ -32,6 +32,16 @@ impl Source {
             })?;
             return Ok((Self::File(file), path.display().to_string()));
         }
+        // An in-memory file (io.BytesIO) has a fileno that fails: its
+        // buffer is read in place instead.
+        if source.hasattr("getbuffer")? {
+            if let Ok(view) = source.call_method0("getbuffer") {
+                return Ok((
+                    Self::Memory(Exported::readable(&view)?),
+                    "the buffer".into(),
+                ));
+            }
+        }
         if source.is_instance_of::<PyInt>() || source.hasattr("fileno")? {
             let fd: i32 = if source.is_instance_of::<PyInt>() {
                 source.extract()?

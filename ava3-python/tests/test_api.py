@@ -371,7 +371,8 @@ def test_sources_paths_files_descriptors_and_buffers(ava3, dev_key, big):
         fd = os.open(path, os.O_RDONLY)
         try:
             for source in (path, str(path), pathlib.Path(path), f, fd, raw,
-                           bytearray(raw), memoryview(raw), np.frombuffer(raw, dtype=np.uint8)):
+                           bytearray(raw), memoryview(raw), np.frombuffer(raw, dtype=np.uint8),
+                           io.BytesIO(raw)):
                 with ava3.open(source, keys=dev_key) as r:
                     assert r.read_at(1000, bytearray(10)) == 10
                     assert sha(r.read()) == sha(data), type(source)
