@@ -3,7 +3,8 @@
 # PEP 517 backend, one abi3 wheel) into a virtualenv, then
 #   1. the team manual's command lines, verbatim, with AVA3_KEY_FILE;
 #   2. the Python API (ava3-python/tests, pytest) against the installed
-#      wheel, run from that folder, which holds no copy of the package;
+#      wheel, run from that folder, which holds no copy of the package; the
+#      type stubs against the extension (mypy stubtest, mypy --strict);
 #   3. the CLI's whole process suite (ava3-cli/tests/cli.rs) and its golden
 #      transcripts against the wheel's `ava3` script, which runs the same
 #      Rust program through ava_toolchain._native.
@@ -16,7 +17,11 @@ VENV=${AVA3_PKG_VENV:-/var/tmp/ava3-pkg-venv}
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./ava3-python
+# One wheel build at a time: maturin stages the extension at a fixed path
+# of the shared target folder, and tests/runtimes.sh builds it too.
+mkdir -p target
+flock target/.ava3-wheel.lock \
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./ava3-python
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r ava3-python/tests/requirements.txt
 "$VENV/bin/python" -c "import ava_toolchain, sys; print('ava_toolchain', ava_toolchain.__version__, 'on Python', sys.version.split()[0])"
 
@@ -54,5 +59,9 @@ ok=$((ok + 2))
 echo "manual lines: $ok passed, 0 failed"
 
 (cd ava3-python/tests && "$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
+# The type stubs match the extension as built (mypy's stubtest imports it),
+# and the package type-checks strictly.
+(cd /tmp && "$VENV/bin/python" -m mypy.stubtest --ignore-disjoint-bases ava_toolchain &&
+  "$VENV/bin/python" -m mypy --strict --no-incremental -p ava_toolchain)
 
 AVA3_TEST_BIN=$VENV/bin/ava3 cargo test --locked -q -p ava3-cli --test cli --test transcripts

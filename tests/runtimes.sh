@@ -11,7 +11,10 @@ if [ ! -x "$WORK/venv/bin/python" ]; then
   python3 -m venv "$WORK/venv"
 fi
 "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
-"$WORK/venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./ava3-python
+# One wheel build at a time (tests/python-package.sh builds it too).
+mkdir -p target
+flock target/.ava3-wheel.lock \
+  "$WORK/venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./ava3-python
 export AVA3_BIN=$PWD/target/release/ava3 AVA3_LIB=$PWD/target/release/libava3_decoder.so
 cd tests/runtimes
 ../.work/venv/bin/python -m pytest -q -p no:cacheprovider . 2>&1 || exit 1

@@ -9,7 +9,9 @@ RUNS=${2:-7}
 VENV=${AVA3_BENCH_VENV:-$HOME/.cache/ava3/bench-venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check numpy
-"$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./ava3-python
+mkdir -p target
+flock target/.ava3-wheel.lock \
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./ava3-python
 cargo build --release -q --locked -p ava3-cli -p ava3-decoder-ffi
 # In memory (tmpfs) where there is one: the outputs' fsync and the disk's
 # writeback are the same for every path and only add noise.

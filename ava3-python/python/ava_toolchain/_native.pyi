@@ -1,8 +1,12 @@
 """Type stubs of the Rust extension ``ava_toolchain._native``."""
 
 import os
-from typing import Iterable, List, Optional, Tuple, Union
+from typing import Iterable, List, Optional, Tuple, Union, final
 
+__all__ = [
+    "run_cli", "keygen", "encode", "encode_tree", "verify", "inspect", "Key", "NativeReader",
+    "HeaderInfo", "VerifyReport", "EncodeResult", "TreeEntry", "TreeReport", "__version__",
+]
 __version__: str
 
 _Path = Union[str, "os.PathLike[str]"]
@@ -10,6 +14,7 @@ _Keys = Union["Key", Iterable["Key"]]
 
 def run_cli(argv: List[str]) -> int: ...
 
+@final
 class Key:
     @staticmethod
     def generate() -> "Key": ...
@@ -20,6 +25,7 @@ class Key:
     @property
     def key_id(self) -> str: ...
 
+@final
 class HeaderInfo:
     format_version: int
     payload_kind: str
@@ -31,6 +37,7 @@ class HeaderInfo:
     expected_file_size: int
     size_check: str
 
+@final
 class VerifyReport:
     name: str
     level: str
@@ -42,6 +49,7 @@ class VerifyReport:
     plaintext_sha256: Optional[str]
     content: Optional[str]
 
+@final
 class EncodeResult:
     output: str
     size: int
@@ -52,6 +60,7 @@ class EncodeResult:
     plaintext_sha256: str
     output_keyless_sha256: str
 
+@final
 class TreeEntry:
     status: str
     source: str
@@ -63,14 +72,16 @@ class TreeEntry:
     output_keyless_sha256: str
     output_sha256: Optional[str]
 
+@final
 class TreeReport:
     manifest: str
     files: List[TreeEntry]
     skipped: List[Tuple[str, str]]
     failed: List[Tuple[str, str]]
 
+@final
 class NativeReader:
-    def __init__(self, source: object, keys: _Keys) -> None: ...
+    def __new__(cls, source: object, keys: _Keys) -> "NativeReader": ...
     def read_at(self, offset: int, buffer: object) -> int: ...
     def to_memfd(self) -> int: ...
     def close(self) -> None: ...

@@ -23,7 +23,7 @@ are the exceptions of :mod:`ava_toolchain.errors`.
 
 import io
 import os
-from typing import Iterable, Iterator, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from . import errors
 from ._native import (
@@ -40,7 +40,21 @@ from ._native import encode_tree as _encode_tree
 from ._native import inspect as _inspect
 from ._native import keygen as _keygen
 from ._native import verify as _verify
-from .errors import *  # noqa: F401,F403  (the exceptions, here too)
+from .errors import (  # noqa: F401  (the exceptions, here too)
+    Ava3Error,
+    BatchFailure,
+    BlockFailure,
+    HeaderFailure,
+    IntegrityFailure,
+    InvalidInput,
+    NotAva3,
+    TrailerFailure,
+    TrailingData,
+    Truncated,
+    UnsupportedVersion,
+    UsageError,
+    WrongKey,
+)
 
 __all__ = [
     "Key",
@@ -57,10 +71,28 @@ __all__ = [
     "TreeEntry",
     "TreeReport",
     "VerifyReport",
-] + errors.__all__
+    # ava_toolchain.errors, here too
+    "Ava3Error",
+    "NotAva3",
+    "UnsupportedVersion",
+    "HeaderFailure",
+    "WrongKey",
+    "BlockFailure",
+    "Truncated",
+    "TrailerFailure",
+    "TrailingData",
+    "IntegrityFailure",
+    "InvalidInput",
+    "UsageError",
+    "BatchFailure",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 Keys = Union[Key, "KeyRing", Iterable[Key]]
+#: A writable contiguous buffer: bytearray, memoryview, mmap, numpy array.
+WritableBuffer = Any
+#: A path, an open binary file, a descriptor or a bytes-like object.
+Source = Any
 
 
 class KeyRing:
@@ -122,7 +154,7 @@ class Reader(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WritableBuffer) -> int:
         """Reads into ``buffer`` (a ``bytearray``, writable ``memoryview``,
         ``mmap`` or C-contiguous numpy array) with no extra copy; returns
         the bytes read (0 at the end)."""
@@ -162,7 +194,7 @@ class Reader(io.RawIOBase):
         super().close()
 
     # AVA3
-    def read_at(self, offset: int, buffer) -> int:
+    def read_at(self, offset: int, buffer: WritableBuffer) -> int:
         """Reads the plaintext at ``offset`` into ``buffer``; returns the
         bytes read (fewer only at the end). Safe from several threads at
         once; the position of ``readinto`` is not used or moved."""
@@ -215,7 +247,7 @@ class Reader(io.RawIOBase):
         return f"<ava3.Reader {self.name!r} {state}>"
 
 
-def open(source, *, keys: Keys) -> Reader:  # noqa: A001 (like io.open)
+def open(source: Source, *, keys: Keys) -> Reader:  # noqa: A001 (like io.open)
     """Opens a protected model: ``source`` is a path, an open binary file
     or a descriptor (duplicated and read by offset: its position is left
     alone), or a bytes-like object (read in place; a ``bytearray`` cannot
@@ -295,7 +327,7 @@ def encode_tree(
     return report
 
 
-def verify(source, *, keys: Optional[Keys] = None, deep: bool = False) -> VerifyReport:
+def verify(source: Source, *, keys: Optional[Keys] = None, deep: bool = False) -> VerifyReport:
     """``ava3 verify``: keyless without keys (structure and keyless
     SHA-256: corruption, not tampering), keyed with them (every MAC and
     tag), ``deep`` also decodes everything and recomputes the plaintext
@@ -303,7 +335,7 @@ def verify(source, *, keys: Optional[Keys] = None, deep: bool = False) -> Verify
     return _verify(source, keys=keys, deep=deep)
 
 
-def inspect(source) -> HeaderInfo:
+def inspect(source: Source) -> HeaderInfo:
     """``ava3 inspect``: the header, read without a key (not
     authenticated)."""
     return _inspect(source)
