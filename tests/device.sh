@@ -40,7 +40,8 @@ step() { printf '\n---- device: %s ----\n' "$*"; }
 SECONDS=0
 
 step "install what is missing"
-bash tests/device/install.sh
+# The lock is tests/run-all.sh's, which starts the same installs early.
+flock "$CACHE/install.lock" bash tests/device/install.sh
 
 step "compile for every device target (clippy, warnings are errors)"
 for t in aarch64-linux-android armv7-linux-androideabi x86_64-linux-android aarch64-apple-ios aarch64-unknown-linux-gnu; do

@@ -47,6 +47,15 @@ done
 step() { printf '\n==== %s (at %ss) ====\n' "$*" "$SECONDS"; }
 SECONDS=0
 
+# The device path's installs (Debian packages, Rust targets: network and
+# disk work, a few minutes on a fresh machine, nothing when present) start
+# now, beside the serial part's compiling; tests/device.sh takes the same
+# lock, so it waits for them and then finds nothing missing (or reports
+# what failed).
+DEVICE_LOCK=${AVA3_DEVICE_CACHE:-$HOME/.cache/ava3-device}/install.lock
+mkdir -p "$(dirname "$DEVICE_LOCK")"
+(flock "$DEVICE_LOCK" bash tests/device/install.sh >"$LOGS/device-install.log" 2>&1 || true) &
+
 step "rustfmt"
 cargo fmt --all -- --check
 

@@ -38,7 +38,7 @@ impl Source {
             if let Ok(view) = source.call_method0("getbuffer") {
                 return Ok((
                     Self::Memory(Exported::readable(&view)?),
-                    "the buffer".into(),
+                    "the bytes-like source".into(),
                 ));
             }
         }
@@ -57,7 +57,7 @@ impl Source {
             return Ok((Self::File(File::from(owned)), name));
         }
         match Exported::readable(source) {
-            Ok(buf) => Ok((Self::Memory(buf), "the buffer".to_string())),
+            Ok(buf) => Ok((Self::Memory(buf), "the bytes-like source".to_string())),
             Err(_) => Err(PyTypeError::new_err(format!(
                 "source must be a path, an open file, a file descriptor or a bytes-like object, not {}",
                 source.get_type().name().map(|n| n.to_string()).unwrap_or_default()
