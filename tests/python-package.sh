@@ -5,6 +5,7 @@
 #   2. the Python API (ava3-python/tests, pytest) against the installed
 #      wheel, run from that folder, which holds no copy of the package; the
 #      type stubs against the extension (mypy stubtest, mypy --strict);
+#      and the same wheel on CPython 3.9 (tests/python39.sh);
 #   3. the CLI's whole process suite (ava3-cli/tests/cli.rs) and its golden
 #      transcripts against the wheel's `ava3` script, which runs the same
 #      Rust program through ava_toolchain._native.
@@ -63,5 +64,10 @@ echo "manual lines: $ok passed, 0 failed"
 # and the package type-checks strictly.
 (cd /tmp && "$VENV/bin/python" -m mypy.stubtest --ignore-disjoint-bases ava_toolchain &&
   "$VENV/bin/python" -m mypy --strict --no-incremental -p ava_toolchain)
+
+# The same abi3 wheel on CPython 3.9, the oldest it claims.
+flock target/.ava3-wheel.lock \
+  "$VENV/bin/pip" wheel --quiet --disable-pip-version-check --no-deps -w "$W/wheel" ./ava3-python
+bash tests/python39.sh "$(ls "$W"/wheel/*.whl)"
 
 AVA3_TEST_BIN=$VENV/bin/ava3 cargo test --locked -q -p ava3-cli --test cli --test transcripts
