@@ -15,6 +15,7 @@ use crate::commands::encode::{self as encode_cmd, EncodeSettings, Target};
 use crate::commands::keygen;
 
 pub use crate::commands::batch::{TreeFile, TreeRun};
+pub use crate::commands::inspect::Inspection;
 pub use crate::error::{Failure, EXIT_BAD_FILE, EXIT_NO_KEY, EXIT_USAGE};
 pub use crate::manifest::{Entry, MANIFEST_NAME};
 
@@ -48,13 +49,7 @@ impl Default for EncodeParams {
 
 impl EncodeParams {
     fn settings(&self, lanes: Option<usize>) -> Result<EncodeSettings, Failure> {
-        if !ava3_format::block_size_is_valid(self.block_size) {
-            return Err(Failure::usage(format!(
-                "block size {} is not {}",
-                self.block_size,
-                ava3_format::BLOCK_SIZE_RULE
-            )));
-        }
+        encode_cmd::check_block_size(self.block_size, "block_size")?;
         Ok(EncodeSettings {
             kind: match self.kind {
                 None => KindArg::Auto,

@@ -320,22 +320,16 @@ pub fn inspect(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<HeaderInfo
     let (sealed, size) = py
         .detach(|| -> CoreResult<(Sealed, u64)> { Ok((Sealed::read_at(&source)?, source.size()?)) })
         .map_err(|e| errors::core_error(py, &name, e))?;
-    let h = sealed.header();
-    let layout = h.layout();
-    let expected = layout.file_len();
+    let i = api::Inspection::of(name, &sealed, size);
     Ok(HeaderInfo {
-        format_version: h.version(),
-        payload_kind: h.payload_kind().as_str(),
-        block_size: h.block_size(),
-        plaintext_size: h.plaintext_len(),
-        blocks: layout.block_count(),
-        key_id: h.key_id().to_hex(),
-        file_size: size,
-        expected_file_size: expected,
-        size_check: match size.cmp(&expected) {
-            std::cmp::Ordering::Equal => "complete",
-            std::cmp::Ordering::Less => "truncated",
-            std::cmp::Ordering::Greater => "trailing data",
-        },
+        format_version: i.format_version,
+        payload_kind: i.payload_kind,
+        block_size: i.block_size,
+        plaintext_size: i.plaintext_size,
+        blocks: i.blocks,
+        key_id: i.key_id,
+        file_size: i.file_size,
+        expected_file_size: i.expected_file_size,
+        size_check: i.size_check,
     })
 }

@@ -38,13 +38,7 @@ pub struct EncodeSettings {
 
 impl EncodeSettings {
     pub fn from_args(a: &EncodeArgs) -> CliResult<Self> {
-        if !ava3_format::block_size_is_valid(a.block_size) {
-            return Err(Failure::usage(format!(
-                "--block-size {} is not {}",
-                a.block_size,
-                ava3_format::BLOCK_SIZE_RULE
-            )));
-        }
+        check_block_size(a.block_size, "--block-size")?;
         Ok(Self {
             kind: a.kind,
             allow_mismatch: a.allow_mismatch,
@@ -54,6 +48,19 @@ impl EncodeSettings {
             // encode_at's lanes are its own threads: no rayon pool needed.
             lanes: Some(crate::threads(a.jobs)?),
         })
+    }
+}
+
+/// Refuses a block size that breaks the rule; `what` names it (the flag,
+/// or the parameter of the Python API).
+pub fn check_block_size(block_size: u32, what: &str) -> CliResult<()> {
+    if ava3_format::block_size_is_valid(block_size) {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "{what} {block_size} is not {}",
+            ava3_format::BLOCK_SIZE_RULE
+        )))
     }
 }
 

@@ -14,20 +14,49 @@ use crate::output::is_dash;
 const HEADER_BYTES: u64 = 128;
 use crate::report::emit;
 
+/// What a header says, read without a key (not authenticated), and how
+/// the file's size compares with what it announces.
 #[derive(Debug, Serialize)]
-struct Inspection {
-    path: String,
-    format_version: u16,
-    payload_kind: &'static str,
-    block_size: u32,
-    plaintext_size: u64,
-    blocks: u64,
-    key_id: String,
-    salt: String,
-    file_size: u64,
-    expected_file_size: u64,
+pub struct Inspection {
+    pub path: String,
+    pub format_version: u16,
+    pub payload_kind: &'static str,
+    pub block_size: u32,
+    pub plaintext_size: u64,
+    pub blocks: u64,
+    pub key_id: String,
+    pub salt: String,
+    pub file_size: u64,
+    pub expected_file_size: u64,
     /// `complete`, `truncated` or `trailing data` (by size only).
-    size_check: &'static str,
+    pub size_check: &'static str,
+}
+
+impl Inspection {
+    /// The inspection of a file named `path` whose header is `sealed` and
+    /// whose size is `size`.
+    pub fn of(path: String, sealed: &Sealed, size: u64) -> Self {
+        let header = sealed.header();
+        let layout = header.layout();
+        let expected = layout.file_len();
+        Self {
+            path,
+            format_version: header.version(),
+            payload_kind: header.payload_kind().as_str(),
+            block_size: header.block_size(),
+            plaintext_size: header.plaintext_len(),
+            blocks: layout.block_count(),
+            key_id: header.key_id().to_hex(),
+            salt: hex::encode(header.salt()),
+            file_size: size,
+            expected_file_size: expected,
+            size_check: match size.cmp(&expected) {
+                std::cmp::Ordering::Equal => "complete",
+                std::cmp::Ordering::Less => "truncated",
+                std::cmp::Ordering::Greater => "trailing data",
+            },
+        }
+    }
 }
 
 /// `ava3 inspect`.
@@ -47,26 +76,7 @@ pub fn run(a: &InspectArgs) -> CliResult<()> {
         let size = file.size().map_err(|e| Failure::io(a.file.display(), e))?;
         (sealed, size)
     };
-    let header = sealed.header();
-    let layout = header.layout();
-    let expected = layout.file_len();
-    let i = Inspection {
-        path: a.file.display().to_string(),
-        format_version: header.version(),
-        payload_kind: header.payload_kind().as_str(),
-        block_size: header.block_size(),
-        plaintext_size: header.plaintext_len(),
-        blocks: layout.block_count(),
-        key_id: header.key_id().to_hex(),
-        salt: hex::encode(header.salt()),
-        file_size: size,
-        expected_file_size: expected,
-        size_check: match size.cmp(&expected) {
-            std::cmp::Ordering::Equal => "complete",
-            std::cmp::Ordering::Less => "truncated",
-            std::cmp::Ordering::Greater => "trailing data",
-        },
-    };
+    let i = Inspection::of(a.file.display().to_string(), &sealed, size);
     if a.json {
         emit(&serde_json::to_string(&i).unwrap_or_default())?;
     } else {

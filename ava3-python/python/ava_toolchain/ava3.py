@@ -71,7 +71,8 @@ __all__ = [
     "TreeEntry",
     "TreeReport",
     "VerifyReport",
-    # ava_toolchain.errors, here too
+    # ava_toolchain.errors, here too: written out, because type checkers
+    # (mypy's stubtest) read only a literal __all__.
     "Ava3Error",
     "NotAva3",
     "UnsupportedVersion",
