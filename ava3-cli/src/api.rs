@@ -72,6 +72,8 @@ pub fn keygen(path: &Path) -> Result<MasterKey, Failure> {
     keygen::create_key_file(path)
 }
 
+pub use crate::keys::key_file_warning;
+
 /// Reads a key file as `--key-file` does, with the permission bits when
 /// group or others can access it (the caller warns).
 pub fn read_key_file(path: &Path) -> Result<(MasterKey, Option<u32>), Failure> {

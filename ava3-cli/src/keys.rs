@@ -17,11 +17,19 @@ pub fn read_key_file(path: &Path) -> CliResult<MasterKey> {
     let (key, open_mode) = load_key_file(path)?;
     if let Some(mode) = open_mode {
         eprintln!(
-            "ava3: warning: key file {} is accessible by others (mode {mode:o}); chmod 600 it",
-            crate::report::printable(&path.display().to_string()),
+            "ava3: warning: {}",
+            crate::report::printable(&key_file_warning(path, mode))
         );
     }
     Ok(key)
+}
+
+/// The warning for a key file that group or others can access.
+pub fn key_file_warning(path: &Path, mode: u32) -> String {
+    format!(
+        "key file {} is accessible by others (mode {mode:o}); chmod 600 it",
+        path.display()
+    )
 }
 
 /// Reads one key file, and its permission bits when group or others can

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use ava3_format::MasterKey;
-use pyo3::exceptions::{PyTypeError, PyUserWarning};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyUserWarning};
 use pyo3::prelude::*;
 
 use crate::errors;
@@ -20,11 +20,13 @@ pub struct Key {
 impl Key {
     /// A copy for a key ring passed to the core (both copies are wiped
     /// when dropped).
-    pub fn copy(&self) -> MasterKey {
+    pub fn copy(&self) -> PyResult<MasterKey> {
         // Through the hex form, which is itself wiped on drop: MasterKey
-        // is deliberately not Clone.
+        // is deliberately not Clone. A key's own hex always parses; were
+        // it not to, the call fails rather than use another key.
         let hex = self.key.to_hex();
-        MasterKey::from_hex(&hex).unwrap_or_else(|_| MasterKey::from_bytes([0; 32]))
+        MasterKey::from_hex(&hex)
+            .map_err(|_| PyRuntimeError::new_err("internal error: a key did not copy"))
     }
 
     pub fn master(&self) -> &MasterKey {
@@ -68,10 +70,7 @@ impl Key {
         let (key, open_mode) =
             ava3_cli::api::read_key_file(&path).map_err(|f| errors::failure(py, f))?;
         if let Some(mode) = open_mode {
-            let msg = format!(
-                "key file {} is accessible by others (mode {mode:o}); chmod 600 it",
-                path.display()
-            );
+            let msg = ava3_cli::api::key_file_warning(&path, mode);
             PyErr::warn(
                 py,
                 &py.get_type::<PyUserWarning>(),
@@ -117,7 +116,7 @@ pub fn ring(keys: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<MasterKey>> {
         return Ok(Vec::new());
     };
     if let Ok(k) = keys.cast::<Key>() {
-        return Ok(vec![k.get().copy()]);
+        return Ok(vec![k.get().copy()?]);
     }
     let mut out = Vec::new();
     for item in keys.try_iter().map_err(|_| {
@@ -127,7 +126,7 @@ pub fn ring(keys: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<MasterKey>> {
         let k = item
             .cast::<Key>()
             .map_err(|_| PyTypeError::new_err("every key of a key ring must be a Key"))?;
-        out.push(k.get().copy());
+        out.push(k.get().copy()?);
     }
     Ok(out)
 }
