@@ -20,7 +20,7 @@ pub use crate::error::{Failure, EXIT_BAD_FILE, EXIT_NO_KEY, EXIT_USAGE};
 pub use crate::manifest::{Entry, MANIFEST_NAME};
 
 /// The settings of an encode (the flags of `ava3 encode`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EncodeParams {
     /// The payload kind (`--kind`); `None` decides it from the extension,
     /// else the content.
@@ -33,6 +33,10 @@ pub struct EncodeParams {
     pub force: bool,
     /// `-j` (default one per core).
     pub jobs: Option<usize>,
+    /// `--name` and `--model-version`.
+    pub metadata: ava3_format::Metadata,
+    /// `--sign`: the publisher keys that sign each output.
+    pub signers: Vec<std::sync::Arc<ava3_format::SigningKey>>,
 }
 
 impl Default for EncodeParams {
@@ -43,6 +47,8 @@ impl Default for EncodeParams {
             block_size: ava3_format::DEFAULT_BLOCK_SIZE,
             force: false,
             jobs: None,
+            metadata: Default::default(),
+            signers: Vec::new(),
         }
     }
 }
@@ -63,6 +69,8 @@ impl EncodeParams {
             force: self.force,
             quiet: true,
             lanes,
+            metadata: self.metadata.clone(),
+            signers: self.signers.clone(),
         })
     }
 }

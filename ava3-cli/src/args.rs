@@ -29,6 +29,7 @@ pub enum Command {
 Examples:
   ava3 encode model.amg -o model.amg.ava3
   ava3 encode models/ --batch -o encoded/
+  ava3 encode model.amg --sign publisher.key --name assistant-3b --model-version 7
   cat model.amr | ava3 encode - --kind litert -o model.amr.ava3")]
     Encode(EncodeArgs),
     /// Check AVA3 files: keyless without a key, every tag with one.
@@ -37,7 +38,8 @@ Examples:
   ava3 verify model.amm.ava3
   AVA3_KEY_FILE=release.key ava3 verify --deep encoded/
   ava3 verify encoded/ --manifest encoded/ava3-manifest.json --json
-  ava3 verify -c encoded/ava3-manifest.json --require keyed")]
+  ava3 verify -c encoded/ava3-manifest.json --require keyed
+  ava3 verify -c encoded/ava3-manifest.json --signer publisher.key.pub")]
     Verify(VerifyArgs),
     /// Show the header of an AVA3 file (no key needed).
     #[command(after_help = "Example:\n  ava3 inspect model.amg.ava3 --json")]
@@ -45,8 +47,10 @@ Examples:
     /// Decode an AVA3 file back to the model (for debugging).
     #[command(after_help = "Example:\n  ava3 decode model.amg.ava3 -o /tmp/model.amg")]
     Decode(DecodeArgs),
-    /// Generate a new random master key.
-    #[command(after_help = "Example:\n  ava3 keygen -o release.key")]
+    /// Generate a new random master key (--signing: a publisher signing key).
+    #[command(
+        after_help = "Examples:\n  ava3 keygen -o release.key\n  ava3 keygen --signing -o publisher.key   # and publisher.key.pub"
+    )]
     Keygen(KeygenArgs),
     /// Re-encode a file under a new key, streaming, no plaintext on disk.
     #[command(
@@ -94,6 +98,37 @@ pub enum RequireArg {
     Keyed,
     /// Keyed, and the plaintext SHA-256 recomputed.
     Deep,
+    /// A valid signature by a --signer key (needs no master key).
+    Signed,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TrustArgs {
+    /// A trusted publisher public key (PEM, or 64 hex digits): a valid
+    /// signature by it is then required. Repeat to trust several.
+    #[arg(long = "signer", value_name = "PUBKEY", env = "AVA3_SIGNER_FILE")]
+    pub signers: Vec<PathBuf>,
+    /// Require this authenticated model name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Require at least this authenticated model version (rollback protection).
+    #[arg(long, value_name = "N")]
+    pub min_version: Option<u64>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SignArgs {
+    /// Sign with this publisher key (from `ava3 keygen --signing`). Repeat
+    /// to add signatures.
+    #[arg(long = "sign", value_name = "KEY", env = "AVA3_SIGNING_KEY_FILE")]
+    pub sign: Vec<PathBuf>,
+    /// Record this model name (authenticated; not with --batch).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Record this model version (authenticated; a number that grows with
+    /// every release).
+    #[arg(long, value_name = "N")]
+    pub model_version: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +161,8 @@ pub struct EncodeArgs {
     #[arg(long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
     #[command(flatten)]
+    pub sign: SignArgs,
+    #[command(flatten)]
     pub keys: KeyArgs,
     /// No progress bar and no result line; errors only (with --batch, also
     /// the summary line).
@@ -155,9 +192,11 @@ pub struct VerifyArgs {
     pub ignore_missing: bool,
     /// Fail (exit 2) unless at least this level is checked: a release check
     /// whose key did not reach the job must not pass on a keyless check.
-    /// `deep` turns on --deep.
+    /// `deep` turns on --deep; `signed` needs --signer.
     #[arg(long, value_enum, value_name = "LEVEL", env = "AVA3_VERIFY_REQUIRE")]
     pub require: Option<RequireArg>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Threads to use (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -194,6 +233,8 @@ pub struct DecodeArgs {
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
     #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
     pub keys: KeyArgs,
     /// No progress bar and no result line; errors only.
     #[arg(short, long)]
@@ -209,6 +250,10 @@ pub struct KeygenArgs {
     /// overwritten). Not -: a key is never written to standard output.
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
+    /// An Ed25519 publisher signing key (PKCS#8 PEM) instead of a master
+    /// key; its public key is written beside it as PATH.pub (PEM).
+    #[arg(long)]
+    pub signing: bool,
     /// The key id as one JSON object on standard output.
     #[arg(long)]
     pub json: bool,
@@ -232,6 +277,13 @@ pub struct RekeyArgs {
     /// Threads to use (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Sign the new file with this publisher key (repeatable). A signed
+    /// input is refused without it, unless --drop-signatures.
+    #[arg(long = "sign", value_name = "KEY", env = "AVA3_SIGNING_KEY_FILE")]
+    pub sign: Vec<PathBuf>,
+    /// Re-encode a signed input unsigned.
+    #[arg(long, conflicts_with = "sign")]
+    pub drop_signatures: bool,
     #[command(flatten)]
     pub keys: KeyArgs,
     /// No progress bar and no result line; errors only.

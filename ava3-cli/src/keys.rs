@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ava3_format::MasterKey;
+use ava3_format::{MasterKey, Policy, PublicKey, SigningKey};
 use zeroize::Zeroizing;
 
 use crate::error::{CliResult, Failure};
@@ -122,4 +122,78 @@ pub fn require_one_key(files: &[PathBuf]) -> CliResult<MasterKey> {
     }
     let mut keys = require_keys(files, "encode")?;
     Ok(keys.swap_remove(0))
+}
+
+/// Reads publisher signing keys (PKCS#8 PEM, `ava3 keygen --signing`),
+/// warning when a file is readable by group or others. The key text never
+/// appears in a message.
+pub fn load_signing_keys(files: &[PathBuf]) -> CliResult<Vec<std::sync::Arc<SigningKey>>> {
+    files
+        .iter()
+        .map(|path| {
+            let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
+                Failure::usage(format!("cannot read signing key {}: {e}", path.display()))
+            })?);
+            let key = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|t| SigningKey::from_pem(t).ok())
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "{} is not a signing key: it must be an Ed25519 PKCS#8 PEM private key \
+                         (`ava3 keygen --signing` writes one)",
+                        path.display()
+                    ))
+                })?;
+            if let Some(mode) = open_mode(path) {
+                eprintln!(
+                    "ava3: warning: {}",
+                    crate::report::printable(&format!(
+                        "signing key {} is accessible by others (mode {mode:o}); chmod 600 it",
+                        path.display()
+                    ))
+                );
+            }
+            Ok(std::sync::Arc::new(key))
+        })
+        .collect()
+}
+
+/// Reads trusted public keys (SubjectPublicKeyInfo PEM, or 64 hex digits).
+pub fn load_public_keys(files: &[PathBuf]) -> CliResult<Vec<PublicKey>> {
+    files
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Failure::usage(format!("cannot read public key {}: {e}", path.display()))
+            })?;
+            if bytes.starts_with(b"-----BEGIN PRIVATE KEY") {
+                return Err(Failure::usage(format!(
+                    "{} is a signing (private) key: give its public key ({}.pub), which is all a verifier needs",
+                    path.display(),
+                    path.display()
+                )));
+            }
+            PublicKey::parse(&bytes).map_err(|_| {
+                Failure::usage(format!(
+                    "{} is not an Ed25519 public key (PEM BEGIN PUBLIC KEY, or 64 hex digits)",
+                    path.display()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The reader policy of `--signer`, `--name` and `--min-version`.
+pub fn policy_of(t: &crate::args::TrustArgs) -> CliResult<Policy> {
+    let mut p = Policy::default();
+    for k in load_public_keys(&t.signers)? {
+        p.trust(k);
+    }
+    if let Some(n) = &t.name {
+        p.expect_name(n);
+    }
+    if let Some(v) = t.min_version {
+        p.min_version(v);
+    }
+    Ok(p)
 }

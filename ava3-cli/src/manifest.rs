@@ -46,6 +46,13 @@ pub struct Entry {
     /// entries are re-encoded once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_stat: Option<SourceStat>,
+    /// Signer ids of the publisher signatures in the output (format
+    /// version 2). Absent when unsigned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signers: Vec<String>,
+    /// The model version recorded in the output (format version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<u64>,
 }
 
 /// What identifies a source file's content without reading it: its device

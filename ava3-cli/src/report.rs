@@ -95,7 +95,8 @@ pub struct VerifyRecord {
     pub path: String,
     /// `ok` or `failed`.
     pub status: &'static str,
-    /// `keyless`, `keyed` or `deep`: what was checked.
+    /// `keyless`, `signed`, `keyed` or `deep` (`keyed+signed`,
+    /// `deep+signed` with --signer): what was checked.
     pub level: &'static str,
     /// The specification's outcome name (`success`, `block failure`, ...).
     pub outcome: &'static str,
@@ -113,6 +114,15 @@ pub struct VerifyRecord {
     pub keyless_sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plaintext_sha256: Option<String>,
+    /// The model name the file records (authenticated at this level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
+    /// The model version the file records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<u64>,
+    /// The trusted signer whose signature verified (with --signer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
     /// With --manifest: `match`, `changed`, `extra` or `missing`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<&'static str>,

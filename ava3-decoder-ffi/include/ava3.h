@@ -107,6 +107,27 @@ enum Ava3Result
    Memory for a requested buffer could not be allocated.
    */
   AVA3_RESULT_OUT_OF_MEMORY = 16,
+  /*
+   A signature by a trusted key does not verify, or the signature
+   section is malformed.
+   */
+  AVA3_RESULT_BAD_SIGNATURE = 17,
+  /*
+   A signature is required and none of the file's signers is trusted.
+   */
+  AVA3_RESULT_UNKNOWN_SIGNER = 18,
+  /*
+   A signature is required and the file carries none.
+   */
+  AVA3_RESULT_UNSIGNED = 19,
+  /*
+   The file's authenticated model name is not the one required.
+   */
+  AVA3_RESULT_NAME_MISMATCH = 20,
+  /*
+   The file's authenticated model version is below the minimum.
+   */
+  AVA3_RESULT_ROLLBACK = 21,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -265,6 +286,109 @@ Ava3Result ava3_decoder_block_size(const Ava3Decoder *d,
 Ava3Result ava3_decoder_set_key(Ava3Decoder *d,
                                 const uint8_t *key,
                                 size_t key_len);
+
+/*
+ Trusts an Ed25519 publisher public key: its 32 bytes, or the text of a
+ PEM SubjectPublicKeyInfo (`ava3 keygen --signing` writes PATH.pub) or of
+ 64 hex digits. From then on the file must carry a valid signature by a
+ trusted key (AVA3_RESULT_UNSIGNED, _UNKNOWN_SIGNER, _BAD_SIGNATURE), and
+ the random-access reads compare each block's tag with the signed one.
+ Call it several times to trust several keys. Before `set_key` it takes
+ effect there; after it, the file is checked again at once (reading its
+ tags), and on failure the decoder has no key until `set_key` succeeds.
+ Not thread-safe on the same decoder.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+ `key` is NULL (then `key_len` must be 0) or points to `key_len` readable bytes for the call.
+ */
+Ava3Result ava3_decoder_trust_signer(Ava3Decoder *d,
+                                     const uint8_t *key,
+                                     size_t key_len);
+
+/*
+ Requires the file's authenticated model name to be the `name_len` bytes
+ at `name` (UTF-8, no NUL needed): AVA3_RESULT_NAME_MISMATCH otherwise.
+ Before or after `set_key`, as `ava3_decoder_trust_signer`.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+ `name` is NULL (then `name_len` must be 0) or points to `name_len` readable bytes for the call.
+ */
+Ava3Result ava3_decoder_require_name(Ava3Decoder *d,
+                                     const uint8_t *name,
+                                     size_t name_len);
+
+/*
+ Requires the file's authenticated model version to be at least `min`
+ (a file without a version has version 0): AVA3_RESULT_ROLLBACK
+ otherwise. Before or after `set_key`, as `ava3_decoder_trust_signer`.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+ */
+Ava3Result ava3_decoder_require_min_version(Ava3Decoder *d,
+                                            uint64_t min);
+
+/*
+ The authenticated model name (needs the key), as `*out_len` bytes of
+ UTF-8 and a NUL into `buf` of `cap` bytes. `*out_len` is 0 for a file
+ without a name. When `cap` is less than the length plus one, nothing is
+ written but `*out_len`, and the result is AVA3_RESULT_INVALID_PARAMETER.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `buf` is NULL (then `cap` must be 0) or points to `cap` writable bytes for the call, and nothing else accesses it meanwhile.
+ `out_len` is NULL or points to writable, aligned storage for one `usize`.
+ */
+Ava3Result ava3_decoder_model_name(const Ava3Decoder *d,
+                                   uint8_t *buf,
+                                   size_t cap,
+                                   size_t *out_len);
+
+/*
+ The authenticated model version (needs the key); 0 for a file without
+ one.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL or points to writable, aligned storage for one `u64`.
+ */
+Ava3Result ava3_decoder_model_version(const Ava3Decoder *d,
+                                      uint64_t *out);
+
+/*
+ The plaintext SHA-256 `D` the encoder recorded (authenticated by the
+ trailer MAC at `set_key`; with a trusted signer, also by the signature),
+ into `out` of 32 bytes. Compare it with the release manifest.
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL (then `out_len` must be 0) or points to `out_len` writable bytes for the call, and nothing else accesses it meanwhile.
+ */
+Ava3Result ava3_decoder_plaintext_sha256(const Ava3Decoder *d,
+                                         uint8_t *out,
+                                         size_t out_len);
+
+/*
+ The 16-byte signer id of the trusted key whose signature verified
+ (needs the key and a trusted signer; AVA3_RESULT_INVALID_PARAMETER
+ when no signature was required).
+
+ # Safety
+
+ `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+ `out` is NULL (then `out_len` must be 0) or points to `out_len` writable bytes for the call, and nothing else accesses it meanwhile.
+ */
+Ava3Result ava3_decoder_signer_id(const Ava3Decoder *d,
+                                  uint8_t *out,
+                                  size_t out_len);
 
 /*
  The plaintext size, authenticated (needs the key).

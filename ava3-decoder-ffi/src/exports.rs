@@ -246,6 +246,186 @@ pub unsafe extern "C" fn ava3_decoder_set_key(
     })
 }
 
+/// Trusts an Ed25519 publisher public key: its 32 bytes, or the text of a
+/// PEM SubjectPublicKeyInfo (`ava3 keygen --signing` writes PATH.pub) or of
+/// 64 hex digits. From then on the file must carry a valid signature by a
+/// trusted key (AVA3_RESULT_UNSIGNED, _UNKNOWN_SIGNER, _BAD_SIGNATURE), and
+/// the random-access reads compare each block's tag with the signed one.
+/// Call it several times to trust several keys. Before `set_key` it takes
+/// effect there; after it, the file is checked again at once (reading its
+/// tags), and on failure the decoder has no key until `set_key` succeeds.
+/// Not thread-safe on the same decoder.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+/// `key` is NULL (then `key_len` must be 0) or points to `key_len` readable bytes for the call.
+#[no_mangle]
+pub unsafe extern "C" fn ava3_decoder_trust_signer(
+    d: *mut Ava3Decoder,
+    key: *const u8,
+    key_len: usize,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder_mut(d)?;
+        let key = ptr::bytes(key, key_len)?;
+        d.trust_signer(key).map_err(|e| Ava3Result::from(&e))
+    })
+}
+
+/// Requires the file's authenticated model name to be the `name_len` bytes
+/// at `name` (UTF-8, no NUL needed): AVA3_RESULT_NAME_MISMATCH otherwise.
+/// Before or after `set_key`, as `ava3_decoder_trust_signer`.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+/// `name` is NULL (then `name_len` must be 0) or points to `name_len` readable bytes for the call.
+#[no_mangle]
+pub unsafe extern "C" fn ava3_decoder_require_name(
+    d: *mut Ava3Decoder,
+    name: *const u8,
+    name_len: usize,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder_mut(d)?;
+        let name = std::str::from_utf8(ptr::bytes(name, name_len)?)
+            .map_err(|_| Ava3Result::InvalidParameter)?;
+        d.require_name(name).map_err(|e| Ava3Result::from(&e))
+    })
+}
+
+/// Requires the file's authenticated model version to be at least `min`
+/// (a file without a version has version 0): AVA3_RESULT_ROLLBACK
+/// otherwise. Before or after `set_key`, as `ava3_decoder_trust_signer`.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, with no other call on it running meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn ava3_decoder_require_min_version(
+    d: *mut Ava3Decoder,
+    min: u64,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder_mut(d)?;
+        d.require_min_version(min).map_err(|e| Ava3Result::from(&e))
+    })
+}
+
+/// The authenticated model name (needs the key), as `*out_len` bytes of
+/// UTF-8 and a NUL into `buf` of `cap` bytes. `*out_len` is 0 for a file
+/// without a name. When `cap` is less than the length plus one, nothing is
+/// written but `*out_len`, and the result is AVA3_RESULT_INVALID_PARAMETER.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `buf` is NULL (then `cap` must be 0) or points to `cap` writable bytes for the call, and nothing else accesses it meanwhile.
+/// `out_len` is NULL or points to writable, aligned storage for one `usize`.
+#[no_mangle]
+pub unsafe extern "C" fn ava3_decoder_model_name(
+    d: *const Ava3Decoder,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder(d)?;
+        if out_len.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let name = d
+            .reader()?
+            .header()
+            .metadata()
+            .name
+            .clone()
+            .unwrap_or_default();
+        ptr::write(out_len, name.len())?;
+        let buf = ptr::bytes_mut(buf, cap)?;
+        if buf.len() < name.len() + 1 {
+            return Err(Ava3Result::InvalidParameter);
+        }
+        buf[..name.len()].copy_from_slice(name.as_bytes());
+        buf[name.len()] = 0;
+        Ok(())
+    })
+}
+
+/// The authenticated model version (needs the key); 0 for a file without
+/// one.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL or points to writable, aligned storage for one `u64`.
+#[no_mangle]
+pub unsafe extern "C" fn ava3_decoder_model_version(
+    d: *const Ava3Decoder,
+    out: *mut u64,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder(d)?;
+        if out.is_null() {
+            return Err(Ava3Result::NullParameter);
+        }
+        let v = d.reader()?.header().metadata().version.unwrap_or(0);
+        ptr::write(out, v)
+    })
+}
+
+/// The plaintext SHA-256 `D` the encoder recorded (authenticated by the
+/// trailer MAC at `set_key`; with a trusted signer, also by the signature),
+/// into `out` of 32 bytes. Compare it with the release manifest.
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL (then `out_len` must be 0) or points to `out_len` writable bytes for the call, and nothing else accesses it meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn ava3_decoder_plaintext_sha256(
+    d: *const Ava3Decoder,
+    out: *mut u8,
+    out_len: usize,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder(d)?;
+        let out = ptr::bytes_mut(out, out_len)?;
+        if out.len() != 32 {
+            return Err(Ava3Result::InvalidParameter);
+        }
+        out.copy_from_slice(&d.reader()?.recorded_plaintext_sha256());
+        Ok(())
+    })
+}
+
+/// The 16-byte signer id of the trusted key whose signature verified
+/// (needs the key and a trusted signer; AVA3_RESULT_INVALID_PARAMETER
+/// when no signature was required).
+///
+/// # Safety
+///
+/// `d` is NULL or a decoder from `ava3_decoder_open_*` that is not freed, which other threads may use at the same time only through functions taking `const Ava3Decoder *`.
+/// `out` is NULL (then `out_len` must be 0) or points to `out_len` writable bytes for the call, and nothing else accesses it meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn ava3_decoder_signer_id(
+    d: *const Ava3Decoder,
+    out: *mut u8,
+    out_len: usize,
+) -> Ava3Result {
+    guarded(|| {
+        let d = ptr::decoder(d)?;
+        let out = ptr::bytes_mut(out, out_len)?;
+        if out.len() != 16 {
+            return Err(Ava3Result::InvalidParameter);
+        }
+        let id = d.reader()?.signer().ok_or(Ava3Result::InvalidParameter)?;
+        out.copy_from_slice(id.as_bytes());
+        Ok(())
+    })
+}
+
 /// The plaintext size, authenticated (needs the key).
 ///
 /// # Safety

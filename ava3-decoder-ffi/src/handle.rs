@@ -7,7 +7,9 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use ava3_format::{Error, Header, MasterKey, RandomAccessReader, ReadAt, Sealed};
+use ava3_format::{
+    Error, Header, MasterKey, Policy, PublicKey, RandomAccessReader, ReadAt, Sealed,
+};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::ptr::BorrowedBytes;
@@ -59,6 +61,11 @@ pub struct Decoder {
     /// The header, read once at open; `set_key` unlocks it.
     sealed: Sealed,
     reader: Option<Arc<Reader>>,
+    /// The key of `set_key` (wiped on drop), kept so that a requirement
+    /// added afterwards re-opens the file under it.
+    key: Option<MasterKey>,
+    /// What the device requires: trusted signers, name, minimum version.
+    policy: Policy,
     pos: u64,
     failed_block: Arc<AtomicU64>,
     cache: Arc<CacheCounters>,
@@ -72,6 +79,8 @@ impl Decoder {
             source: Arc::new(source),
             sealed,
             reader: None,
+            key: None,
+            policy: Policy::default(),
             pos: 0,
             failed_block: Arc::new(AtomicU64::new(NO_BLOCK)),
             cache: Arc::new(CacheCounters::default()),
@@ -91,14 +100,45 @@ impl Decoder {
     /// length and the trailer. The key bytes are copied into a buffer that
     /// is wiped when dropped.
     pub fn set_key(&mut self, key: &[u8]) -> Result<(), Error> {
-        let key = MasterKey::from_slice(key)?;
+        self.key = Some(MasterKey::from_slice(key)?);
+        self.reopen()
+    }
+
+    /// Unlocks under the key with the current policy (spec 8.3 steps 1-4:
+    /// name, version, signature over every tag), replacing the reader; on
+    /// failure no reader is left.
+    fn reopen(&mut self) -> Result<(), Error> {
+        self.reader = None;
+        let Some(key) = &self.key else {
+            return Ok(());
+        };
         let reader = self
             .sealed
-            .unlock(std::slice::from_ref(&key))?
+            .unlock_with(std::slice::from_ref(key), &self.policy)?
             .random_access(self.source.clone())?;
         self.reader = Some(Arc::new(reader));
         self.pos = 0;
         Ok(())
+    }
+
+    /// Trusts a publisher key (32 bytes, PEM or hex text): a valid
+    /// signature by a trusted key is then required. After `set_key`, the
+    /// file is checked again at once.
+    pub fn trust_signer(&mut self, key: &[u8]) -> Result<(), Error> {
+        self.policy.trust(PublicKey::parse(key)?);
+        self.reopen()
+    }
+
+    /// Requires the authenticated model name `name`.
+    pub fn require_name(&mut self, name: &str) -> Result<(), Error> {
+        self.policy.expect_name(name);
+        self.reopen()
+    }
+
+    /// Requires at least model version `min`.
+    pub fn require_min_version(&mut self, min: u64) -> Result<(), Error> {
+        self.policy.min_version(min);
+        self.reopen()
     }
 
     /// The reader, or `InvalidParameter` before `set_key`.

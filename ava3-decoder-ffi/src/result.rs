@@ -42,6 +42,17 @@ pub enum Ava3Result {
     Cancelled = 15,
     /// Memory for a requested buffer could not be allocated.
     OutOfMemory = 16,
+    /// A signature by a trusted key does not verify, or the signature
+    /// section is malformed.
+    BadSignature = 17,
+    /// A signature is required and none of the file's signers is trusted.
+    UnknownSigner = 18,
+    /// A signature is required and the file carries none.
+    Unsigned = 19,
+    /// The file's authenticated model name is not the one required.
+    NameMismatch = 20,
+    /// The file's authenticated model version is below the minimum.
+    Rollback = 21,
 }
 
 impl Ava3Result {
@@ -65,6 +76,11 @@ impl Ava3Result {
             Self::Panic => "internal error (panic caught at the C boundary)",
             Self::Cancelled => "cancelled by the callback",
             Self::OutOfMemory => "out of memory",
+            Self::BadSignature => "bad signature: a trusted signer's signature does not verify",
+            Self::UnknownSigner => "unknown signer: the file is not signed by a trusted key",
+            Self::Unsigned => "unsigned: a signature is required and the file has none",
+            Self::NameMismatch => "name mismatch: the file holds another model",
+            Self::Rollback => "rollback: the file's model version is below the minimum",
         }
     }
 
@@ -75,7 +91,7 @@ impl Ava3Result {
 }
 
 /// Every code, in numeric order.
-pub const ALL: [Ava3Result; 17] = [
+pub const ALL: [Ava3Result; 22] = [
     Ava3Result::Ok,
     Ava3Result::NullParameter,
     Ava3Result::InvalidParameter,
@@ -93,6 +109,11 @@ pub const ALL: [Ava3Result; 17] = [
     Ava3Result::Panic,
     Ava3Result::Cancelled,
     Ava3Result::OutOfMemory,
+    Ava3Result::BadSignature,
+    Ava3Result::UnknownSigner,
+    Ava3Result::Unsigned,
+    Ava3Result::NameMismatch,
+    Ava3Result::Rollback,
 ];
 
 impl From<&Error> for Ava3Result {
@@ -108,6 +129,11 @@ impl From<&Error> for Ava3Result {
             Outcome::TrailerFailure => Self::TrailerFailure,
             Outcome::TrailingData => Self::TrailingData,
             Outcome::IntegrityFailure => Self::IntegrityFailure,
+            Outcome::BadSignature => Self::BadSignature,
+            Outcome::UnknownSigner => Self::UnknownSigner,
+            Outcome::Unsigned => Self::Unsigned,
+            Outcome::NameMismatch => Self::NameMismatch,
+            Outcome::Rollback => Self::Rollback,
             _ => match e {
                 Error::Io(_) => Self::Io,
                 _ => Self::InvalidParameter,
@@ -141,12 +167,17 @@ mod tests {
             (Ava3Result::Panic, 14),
             (Ava3Result::Cancelled, 15),
             (Ava3Result::OutOfMemory, 16),
+            (Ava3Result::BadSignature, 17),
+            (Ava3Result::UnknownSigner, 18),
+            (Ava3Result::Unsigned, 19),
+            (Ava3Result::NameMismatch, 20),
+            (Ava3Result::Rollback, 21),
         ];
         for (r, n) in expected {
             assert_eq!(r as u32, n);
             assert_eq!(Ava3Result::from_u32(n), Some(r));
         }
         assert_eq!(ALL.len(), expected.len());
-        assert_eq!(Ava3Result::from_u32(17), None);
+        assert_eq!(Ava3Result::from_u32(22), None);
     }
 }

@@ -36,6 +36,7 @@ fn encode(key: &MasterKey, pt: &[u8], parallel: bool, out: &mut Vec<u8>) {
         block_size: BS as u32,
         payload_kind: PayloadKind::Unknown,
         threads: if parallel { 0 } else { 1 },
+        ..Default::default()
     };
     let mut enc = Encoder::new(out, key, pt.len() as u64, &opts).unwrap();
     std::io::Write::write_all(&mut enc, pt).unwrap();
@@ -200,6 +201,7 @@ fn core(c: &mut Criterion) {
                         block_size: BS as u32,
                         payload_kind: PayloadKind::Unknown,
                         threads: if parallel { 0 } else { 1 },
+                        ..Default::default()
                     };
                     let mut enc = Encoder::new(&mut w, &key, pt.len() as u64, &opts).unwrap();
                     std::io::Write::write_all(&mut enc, &pt).unwrap();
@@ -216,6 +218,7 @@ fn core(c: &mut Criterion) {
                 block_size: BS as u32,
                 payload_kind: PayloadKind::Unknown,
                 threads,
+                ..Default::default()
             };
             b.iter(|| encode_at(&pt[..], &dest, &key, LEN as u64, &opts, &|_| {}).unwrap())
         });
@@ -250,6 +253,7 @@ fn forged_header(c: &mut Criterion) {
         block_size: 1 << 24,
         payload_kind: PayloadKind::Gguf,
         threads: 1,
+        ..Default::default()
     };
     // A genuine header of a 1 TiB model: the encoder writes it first.
     let mut genuine = Vec::new();

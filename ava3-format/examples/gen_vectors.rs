@@ -14,7 +14,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use ava3_format::{EncodeOptions, Encoder, Layout, MasterKey, PayloadKind, MAX_BLOCK_SIZE};
+use std::sync::Arc;
+
+use ava3_format::{
+    EncodeOptions, Encoder, Layout, MasterKey, Metadata, PayloadKind, SigningKey, MAX_BLOCK_SIZE,
+};
 
 // Layout constants, from the spec (sections 3.1-3.3).
 const HEADER_LEN: usize = 128;
@@ -34,12 +38,35 @@ pub fn other_key() -> [u8; 32] {
     std::array::from_fn(|i| 0x20 + i as u8)
 }
 
+/// The publisher signing key A of the vectors: the RFC 8032 seed
+/// 0x40, 0x41, ..., 0x5f.
+pub fn signer_a() -> SigningKey {
+    SigningKey::from_seed(&std::array::from_fn(|i| 0x40 + i as u8))
+}
+
+/// Signing key B: the seed 0x60 ... 0x7f.
+pub fn signer_b() -> SigningKey {
+    SigningKey::from_seed(&std::array::from_fn(|i| 0x60 + i as u8))
+}
+
+/// What the reader of a vector requires (spec 7.5; appendix A).
+#[derive(Debug, Default, Clone)]
+pub struct Require {
+    /// A trusted public key: a signature by it is required.
+    pub signer: Option<[u8; 32]>,
+    /// The model name required.
+    pub name: Option<String>,
+    /// The minimum model version.
+    pub min_version: Option<u64>,
+}
+
 /// One test vector.
 #[derive(Debug)]
 pub struct Vector {
     pub name: String,
     pub expect: &'static str,
     pub key: [u8; 32],
+    pub require: Require,
     /// SHA-256 of all plaintext a block-by-block streaming decoder releases
     /// before reaching the outcome.
     pub payload: [u8; 32],
@@ -57,6 +84,15 @@ impl Vector {
         let mut out = Vec::new();
         let _ = writeln!(out, "expect: {}", self.expect);
         let _ = writeln!(out, "key: {}", hex::encode(self.key));
+        if let Some(k) = self.require.signer {
+            let _ = writeln!(out, "require-signer: {}", hex::encode(k));
+        }
+        if let Some(n) = &self.require.name {
+            let _ = writeln!(out, "require-name: {n}");
+        }
+        if let Some(m) = self.require.min_version {
+            let _ = writeln!(out, "require-min-version: {m}");
+        }
         let _ = writeln!(out, "payload: {}", hex::encode(self.payload));
         if let Some(b) = self.block {
             let _ = writeln!(out, "block: {b}");
@@ -103,6 +139,20 @@ impl Enc {
     }
 
     fn with_salt(len: usize, seed: &str, bs: u32, kind: PayloadKind, salt: [u8; 32]) -> Self {
+        Self::v2(len, seed, bs, kind, salt, Metadata::default(), Vec::new())
+    }
+
+    /// An encoding with a model name and version and signatures (version
+    /// 2 when any is given).
+    fn v2(
+        len: usize,
+        seed: &str,
+        bs: u32,
+        kind: PayloadKind,
+        salt: [u8; 32],
+        metadata: Metadata,
+        signers: Vec<SigningKey>,
+    ) -> Self {
         let mut pt = plaintext(len, seed);
         if kind == PayloadKind::Gguf && len >= 8 {
             pt[..8].copy_from_slice(b"GGUF\x03\0\0\0");
@@ -112,13 +162,15 @@ impl Enc {
             block_size: bs,
             payload_kind: kind,
             threads: 1,
+            metadata,
+            signers: signers.into_iter().map(Arc::new).collect(),
         };
         let mut enc =
             Encoder::new_with_salt_for_test_vectors(Vec::new(), &key, len as u64, &opts, salt)
                 .expect("valid options");
         enc.write_all(&pt).expect("in-memory write");
-        let (file, _) = enc.finish().expect("finish");
-        let layout = Layout::new(bs, len as u64).expect("layout");
+        let (file, summary) = enc.finish().expect("finish");
+        let layout = summary.header.layout();
         Self { pt, file, layout }
     }
 
@@ -165,6 +217,7 @@ fn header_only(len: u64, bs: u32, salt_byte: u8) -> Vec<u8> {
         block_size: bs,
         payload_kind: PayloadKind::Gguf,
         threads: 1,
+        ..Default::default()
     };
     let mut out = Vec::new();
     let enc = Encoder::new_with_salt_for_test_vectors(&mut out, &key, len, &opts, [salt_byte; 32])
@@ -244,6 +297,7 @@ fn v(
         name: name.to_string(),
         expect,
         key: vector_key(),
+        require: Require::default(),
         payload,
         block,
         seed: None,
@@ -450,11 +504,19 @@ pub fn all_vectors() -> Vec<Vector> {
         bf[..50].to_vec(),
     ));
     out.push(v(
-        "unsupported_version_2",
+        "unsupported_version_3",
         "unsupported version",
         none,
         None,
-        "version field 2",
+        "version field 3",
+        with(&|b| b[8] = 3),
+    ));
+    out.push(v(
+        "header_v1_relabelled_v2",
+        "header failure",
+        none,
+        None,
+        "a version 1 file whose version field says 2: a valid version 2 header without records or signatures, but the header MAC covers the version",
         with(&|b| b[8] = 2),
     ));
     out.push(v(
@@ -892,7 +954,444 @@ pub fn all_vectors() -> Vec<Vector> {
             b.extend_from_slice(&other.file);
         }),
     ));
+    version_2_vectors(&mut out, &base);
     out
+}
+
+/// Version 2: model name and version, signatures, and what a reader
+/// requires (spec 3.5, 3.6, 5.6, 7.5).
+fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
+    let none = sha(b"");
+    const K4: u32 = 4096;
+    let unknown = PayloadKind::Unknown;
+    let name = "ava3-test-model";
+    let meta = |version| Metadata {
+        name: Some(name.to_string()),
+        version: Some(version),
+    };
+    let pk_a = signer_a().public_key().to_bytes();
+    let pk_b = signer_b().public_key().to_bytes();
+    let by_a = Require {
+        signer: Some(pk_a),
+        ..Default::default()
+    };
+    let with_req = |vector: Vector, require: &Require| Vector {
+        require: require.clone(),
+        ..vector
+    };
+    // The signed base: 3 full blocks and 100 bytes, name and version 3, signed by A.
+    let len = 3 * 4096 + 100;
+    let s = Enc::v2(
+        len,
+        "signed",
+        K4,
+        unknown,
+        [7; 32],
+        meta(3),
+        vec![signer_a()],
+    );
+    let sf = &s.file;
+    let h = s.layout.header_len() as usize;
+    let t = s.trailer();
+    let sig = s.layout.signatures_offset() as usize;
+    let with = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = sf.clone();
+        f(&mut b);
+        b
+    };
+    let full = Require {
+        signer: Some(pk_a),
+        name: Some(name.to_string()),
+        min_version: Some(3),
+    };
+    out.push(with_req(
+        ok(
+            "success_v2_signed",
+            "signed",
+            &s,
+            "version 2: name ava3-test-model, version 3, signed by A; the reader requires signer A, that name and version 3 or later",
+        ),
+        &full,
+    ));
+    out.push(ok(
+        "success_v2_signed_nothing_required",
+        "signed",
+        &s,
+        "the same file, read with no requirement: the signature section is parsed, no signature is checked",
+    ));
+    let u = Enc::v2(
+        9000,
+        "success_v2_unsigned_name_version",
+        K4,
+        PayloadKind::Gguf,
+        [8; 32],
+        meta(12),
+        Vec::new(),
+    );
+    out.push(with_req(
+        ok(
+            "success_v2_unsigned_name_version",
+            "success_v2_unsigned_name_version",
+            &u,
+            "version 2 with a name and version 12 and no signature (payload kind 2); the reader requires the name and version 12",
+        ),
+        &Require {
+            name: Some(name.to_string()),
+            min_version: Some(12),
+            ..Default::default()
+        },
+    ));
+    let two = Enc::v2(
+        5000,
+        "success_v2_two_signers",
+        K4,
+        unknown,
+        [9; 32],
+        Metadata::default(),
+        vec![signer_a(), signer_b()],
+    );
+    out.push(with_req(
+        ok(
+            "success_v2_two_signers",
+            "success_v2_two_signers",
+            &two,
+            "version 2 without records, signed by A then B; the reader trusts B only",
+        ),
+        &Require {
+            signer: Some(pk_b),
+            ..Default::default()
+        },
+    ));
+    let empty = Enc::v2(
+        0,
+        "success_v2_signed_empty",
+        K4,
+        unknown,
+        [10; 32],
+        meta(1),
+        vec![signer_a()],
+    );
+    out.push(with_req(
+        ok(
+            "success_v2_signed_empty",
+            "success_v2_signed_empty",
+            &empty,
+            "an empty plaintext, signed by A",
+        ),
+        &by_a,
+    ));
+
+    // ---- what a reader requires ----
+    out.push(with_req(
+        v(
+            "unsigned_v1_file",
+            "unsigned",
+            none,
+            None,
+            "a version 1 file where signer A is required",
+            v1_base.file.clone(),
+        ),
+        &by_a,
+    ));
+    out.push(with_req(
+        v(
+            "unsigned_v2_file",
+            "unsigned",
+            none,
+            None,
+            "a version 2 file with a name and no signature where signer A is required",
+            u.file.clone(),
+        ),
+        &by_a,
+    ));
+    out.push(with_req(
+        v(
+            "unknown_signer",
+            "unknown signer",
+            s.all(),
+            None,
+            "signed by A; the reader trusts B only (known at the end of the input)",
+            sf.clone(),
+        ),
+        &Require {
+            signer: Some(pk_b),
+            ..Default::default()
+        },
+    ));
+    out.push(with_req(
+        v(
+            "name_mismatch",
+            "name mismatch",
+            none,
+            None,
+            "name ava3-test-model; the reader requires ava3-test-modem",
+            sf.clone(),
+        ),
+        &Require {
+            name: Some("ava3-test-modem".to_string()),
+            ..Default::default()
+        },
+    ));
+    out.push(with_req(
+        v(
+            "name_mismatch_v1_file",
+            "name mismatch",
+            none,
+            None,
+            "a version 1 file (no name) where a name is required",
+            v1_base.file.clone(),
+        ),
+        &Require {
+            name: Some(name.to_string()),
+            ..Default::default()
+        },
+    ));
+    out.push(with_req(
+        v(
+            "rollback",
+            "rollback",
+            none,
+            None,
+            "version 3; the reader requires version 4 or later",
+            sf.clone(),
+        ),
+        &Require {
+            signer: Some(pk_a),
+            name: Some(name.to_string()),
+            min_version: Some(4),
+        },
+    ));
+    out.push(with_req(
+        v(
+            "rollback_v1_file",
+            "rollback",
+            none,
+            None,
+            "a version 1 file (version 0) where version 1 or later is required",
+            v1_base.file.clone(),
+        ),
+        &Require {
+            min_version: Some(1),
+            ..Default::default()
+        },
+    ));
+
+    // ---- forged and damaged signatures ----
+    out.push(with_req(
+        v(
+            "signature_flipped",
+            "bad signature",
+            s.all(),
+            None,
+            "one bit of A's signature flipped",
+            with(&|b| b[sig + 8 + 16 + 5] ^= 1),
+        ),
+        &by_a,
+    ));
+    out.push(with_req(
+        v(
+            "signature_signer_id_flipped",
+            "unknown signer",
+            s.all(),
+            None,
+            "one bit of the signer id flipped: no entry is by A",
+            with(&|b| b[sig + 8] ^= 1),
+        ),
+        &by_a,
+    ));
+    out.push(with_req(
+        v(
+            "signature_section_magic",
+            "bad signature",
+            s.all(),
+            None,
+            "signature section magic changed (refused even where nothing is required)",
+            with(&|b| b[sig] = b'X'),
+        ),
+        &by_a,
+    ));
+    out.push(v(
+        "signature_section_magic_nothing_required",
+        "bad signature",
+        s.all(),
+        None,
+        "the same file read with no requirement: the section is malformed",
+        with(&|b| b[sig] = b'X'),
+    ));
+    // A forger with the master key only: the same header (same salt, name,
+    // version, signature count), other plaintext, valid tags and trailer,
+    // and A's signature section copied from the genuine file.
+    let forged = Enc::v2(
+        len,
+        "forged",
+        K4,
+        unknown,
+        [7; 32],
+        meta(3),
+        vec![signer_b()],
+    );
+    let mut ff = forged.file.clone();
+    ff[sig..].copy_from_slice(&sf[sig..]);
+    out.push(with_req(
+        v("forged_with_master_key", "bad signature", forged.all(), None, "made with the master key alone: genuine header, other blocks and trailer under the same key and salt, A's signature copied from the genuine file", ff),
+        &by_a,
+    ));
+    // The genuine file with block 1 replaced by the forger's block 1 (a
+    // valid tag under the same K_mac) and the keyless digest recomputed.
+    let b1 = s.block(1);
+    let mut spliced = sf.clone();
+    spliced[b1.clone()].copy_from_slice(&forged.file[b1.clone()]);
+    let mut kh = Sha256::new();
+    kh.update(b"AVA3-v1-keyless");
+    kh.update(&spliced[..h]);
+    for i in 0..s.layout.block_count() {
+        let r = s.block(i);
+        let body = &spliced[r.start..r.end - TAG_LEN];
+        kh.update(sha(body));
+        kh.update(&spliced[r.end - TAG_LEN..r.end]);
+    }
+    kh.update(&spliced[t..t + 88]);
+    let digest: [u8; 32] = kh.finalize().into();
+    spliced[t + 88..t + 120].copy_from_slice(&digest);
+    let mut mixed = s.pt.clone();
+    mixed[4096..8192].copy_from_slice(&forged.pt[4096..8192]);
+    out.push(with_req(
+        v("forged_block_keyless_recomputed", "bad signature", sha(&mixed), None, "block 1 replaced by a block the master key can make (valid tag), keyless SHA-256 recomputed: only the signature, over every tag, catches it", spliced),
+        &by_a,
+    ));
+    out.push(with_req(
+        v(
+            "signature_section_truncated",
+            "truncated",
+            s.all(),
+            None,
+            "the last byte of the signature section removed",
+            with(&|b| {
+                b.pop();
+            }),
+        ),
+        &by_a,
+    ));
+    out.push(with_req(
+        v(
+            "signature_section_missing",
+            "truncated",
+            s.all(),
+            None,
+            "the signature section removed: the file ends after the trailer",
+            sf[..sig].to_vec(),
+        ),
+        &by_a,
+    ));
+    out.push(with_req(
+        v(
+            "signature_trailing_data",
+            "trailing data",
+            s.all(),
+            None,
+            "one byte after the signature section",
+            with(&|b| b.push(0)),
+        ),
+        &by_a,
+    ));
+
+    // ---- version 2 header structure ----
+    out.push(v(
+        "header_v2_unknown_record",
+        "header failure",
+        none,
+        None,
+        "extension record type 1 changed to 3 (unknown)",
+        with(&|b| b[128] = 3),
+    ));
+    out.push(v(
+        "header_v2_records_out_of_order",
+        "header failure",
+        none,
+        None,
+        "the version record's type changed to 1: two name records",
+        with(&|b| b[128 + 3 + name.len()] = 1),
+    ));
+    out.push(v(
+        "header_v2_record_length",
+        "header failure",
+        none,
+        None,
+        "name record length one more than its bytes",
+        with(&|b| b[129] += 1),
+    ));
+    out.push(v(
+        "header_v2_name_not_utf8",
+        "header failure",
+        none,
+        None,
+        "a name byte 0xff (not UTF-8)",
+        with(&|b| b[131] = 0xff),
+    ));
+    out.push(v(
+        "header_v2_length_127",
+        "header failure",
+        none,
+        None,
+        "version 2 header length 127",
+        with(&|b| b[10..12].copy_from_slice(&127u16.to_le_bytes())),
+    ));
+    out.push(v(
+        "header_v2_length_1025",
+        "header failure",
+        none,
+        None,
+        "version 2 header length 1025 (above 1024)",
+        with(&|b| b[10..12].copy_from_slice(&1025u16.to_le_bytes())),
+    ));
+    out.push(v(
+        "header_v2_signature_count_17",
+        "header failure",
+        none,
+        None,
+        "signature count 17 (above 16)",
+        with(&|b| b[21] = 17),
+    ));
+    out.push(v(
+        "header_v2_reserved_22",
+        "header failure",
+        none,
+        None,
+        "reserved byte 22 non-zero",
+        with(&|b| b[22] = 1),
+    ));
+    out.push(v(
+        "header_v2_name_changed",
+        "header failure",
+        none,
+        None,
+        "one letter of the name changed (valid UTF-8): the header MAC covers the records",
+        with(&|b| b[131 + 4] = b'X'),
+    ));
+    out.push(v(
+        "header_v2_version_changed",
+        "header failure",
+        none,
+        None,
+        "model version 3 changed to 4: the header MAC covers the records",
+        with(&|b| b[128 + 3 + name.len() + 3] = 4),
+    ));
+    out.push(v(
+        "header_v2_signature_count_changed",
+        "header failure",
+        none,
+        None,
+        "signature count 1 changed to 2",
+        with(&|b| b[21] = 2),
+    ));
+    out.push(v(
+        "truncated_in_v2_records",
+        "truncated",
+        none,
+        None,
+        "the input ends inside the extension records",
+        sf[..h - 4].to_vec(),
+    ));
 }
 
 fn main() {

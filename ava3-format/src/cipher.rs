@@ -103,15 +103,19 @@ impl MacKey {
         m.finalize().into_bytes().into()
     }
 
-    /// The header MAC over the first 96 header bytes (spec 5.1).
-    fn header_mac(&self, header: &[u8; HEADER_LEN]) -> [u8; 32] {
-        self.mac_over(LABEL_HEADER, &[&header[..HEADER_MAC_INPUT_LEN]])
+    /// The header MAC over the first 96 header bytes and the extension
+    /// records after the fixed 128 (spec 5.1).
+    fn header_mac(&self, header: &[u8]) -> [u8; 32] {
+        self.mac_over(
+            LABEL_HEADER,
+            &[&header[..HEADER_MAC_INPUT_LEN], &header[HEADER_LEN..]],
+        )
     }
 
     /// Checks the header MAC in constant time (spec 7.1 step 6).
-    fn check_header(&self, header: &[u8; HEADER_LEN]) -> Result<()> {
+    fn check_header(&self, header: &[u8]) -> Result<()> {
         let expected = self.header_mac(header);
-        if bool::from(expected.ct_eq(&header[HEADER_MAC_INPUT_LEN..])) {
+        if bool::from(expected.ct_eq(&header[HEADER_MAC_INPUT_LEN..HEADER_LEN])) {
             Ok(())
         } else {
             Err(Error::CorruptHeader(HeaderProblem::Mac))
@@ -150,11 +154,7 @@ impl FileCipher {
     /// that authenticates gets the other subkeys derived and the pad and
     /// shuffles built (tens of MiB for large blocks). A forged header
     /// costs a handful of HMAC-SHA256 computations and no allocation.
-    pub(crate) fn unlock(
-        header: &Header,
-        raw: &[u8; HEADER_LEN],
-        keys: &[MasterKey],
-    ) -> Result<Self> {
+    pub(crate) fn unlock(header: &Header, raw: &[u8], keys: &[MasterKey]) -> Result<Self> {
         let key = select_key(header, keys)?;
         let layout = header.layout();
         let mac = MacKey::new(&key.derive_mac(&header.salt));
@@ -201,8 +201,8 @@ impl FileCipher {
         self.mac.mac_over(label, parts)
     }
 
-    /// The header MAC over the first 96 header bytes (spec 5.1).
-    pub(crate) fn header_mac(&self, header: &[u8; HEADER_LEN]) -> [u8; 32] {
+    /// The header MAC (spec 5.1).
+    pub(crate) fn header_mac(&self, header: &[u8]) -> [u8; 32] {
         self.mac.header_mac(header)
     }
 
@@ -280,7 +280,7 @@ impl FileCipher {
         header: &Header,
         plaintext_sha256: &[u8; 32],
         keyless: KeylessHasher,
-    ) -> Trailer {
+    ) -> (Trailer, [u8; 32]) {
         let mut t = Trailer {
             block_count: self.layout.block_count(),
             plaintext_len: self.layout.plaintext_len(),
@@ -289,8 +289,9 @@ impl FileCipher {
             keyless_sha256: [0; 32],
         };
         t.mac = self.trailer_mac(&header.mac, &t.to_bytes());
-        t.keyless_sha256 = keyless.finish(&t.to_bytes());
-        t
+        let digests = keyless.finish(&t.to_bytes());
+        t.keyless_sha256 = digests.keyless;
+        (t, digests.tags)
     }
 
     /// Checks the trailer MAC and returns the decrypted plaintext SHA-256.
@@ -303,27 +304,45 @@ impl FileCipher {
     }
 }
 
-/// Computes the keyless digest (spec 5.4):
-/// `SHA-256("AVA3-v1-keyless" || header || (leaf_i || tag_i)... || trailer[0..88])`.
+/// Computes, in one pass over the blocks, the keyless digest (spec 5.4):
+/// `SHA-256("AVA3-v1-keyless" || header || (leaf_i || tag_i)... || trailer[0..88])`,
+/// and the tag digest a signature covers (spec 5.6):
+/// `SHA-256(tag_0 || ... || tag_{n-1})`.
 #[derive(Clone)]
-pub(crate) struct KeylessHasher(Sha256);
+pub(crate) struct KeylessHasher {
+    keyless: Sha256,
+    tags: Sha256,
+}
+
+/// The two digests of [`KeylessHasher`].
+pub(crate) struct Digests {
+    pub(crate) keyless: [u8; 32],
+    pub(crate) tags: [u8; 32],
+}
 
 impl KeylessHasher {
-    pub(crate) fn new(header: &[u8; HEADER_LEN]) -> Self {
+    pub(crate) fn new(header: &[u8]) -> Self {
         let mut h = Sha256::new();
         h.update(LABEL_KEYLESS);
         h.update(header);
-        Self(h)
+        Self {
+            keyless: h,
+            tags: Sha256::new(),
+        }
     }
 
     pub(crate) fn push(&mut self, leaf: &[u8; 32], tag: &[u8]) {
-        self.0.update(leaf);
-        self.0.update(tag);
+        self.keyless.update(leaf);
+        self.keyless.update(tag);
+        self.tags.update(tag);
     }
 
-    pub(crate) fn finish(mut self, trailer: &[u8]) -> [u8; 32] {
-        self.0.update(&trailer[..TRAILER_KEYLESS_INPUT_LEN]);
-        self.0.finalize().into()
+    pub(crate) fn finish(mut self, trailer: &[u8]) -> Digests {
+        self.keyless.update(&trailer[..TRAILER_KEYLESS_INPUT_LEN]);
+        Digests {
+            keyless: self.keyless.finalize().into(),
+            tags: self.tags.finalize().into(),
+        }
     }
 }
 
@@ -440,13 +459,17 @@ mod tests {
     #[test]
     fn unlock_checks_the_header_mac() {
         let key = MasterKey::from_bytes([5; 32]);
-        let header = Header {
-            layout: Layout::new(crate::header::MAX_BLOCK_SIZE, 1 << 40).unwrap(),
-            payload_kind: crate::kind::PayloadKind::Gguf,
-            salt: [1; 32],
-            key_id: key.key_id(),
-            mac: [0xAA; 32],
-        };
+        let mut header = Header::for_encoder(
+            crate::header::MAX_BLOCK_SIZE,
+            1 << 40,
+            crate::kind::PayloadKind::Gguf,
+            [1; 32],
+            key.key_id(),
+            Default::default(),
+            0,
+        )
+        .unwrap();
+        header.mac = [0xAA; 32];
         let raw = header.to_bytes();
         let err = FileCipher::unlock(&header, &raw, std::slice::from_ref(&key)).unwrap_err();
         assert!(

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::header::{Header, Layout, TAG_LEN};
 use crate::keys::MasterKey;
 use crate::sealed::{Sealed, Unlocked};
-use crate::stream::{Batch, StoredReader};
+use crate::signature::{Policy, SignerId};
+use crate::stream::{Batch, FileEnd, StoredReader};
 
 /// Options of a decode or verify.
 #[derive(Clone, Debug)]
@@ -36,6 +37,9 @@ impl Default for DecodeOptions {
 pub struct Decoder<R> {
     stored: StoredReader<R>,
     header: Header,
+    raw: Vec<u8>,
+    policy: Policy,
+    signer: Option<SignerId>,
     cipher: FileCipher,
     plain: Zeroizing<Vec<u8>>,
     /// Valid bytes in `plain`.
@@ -66,11 +70,14 @@ impl Unlocked {
     /// The streaming decoder of this file, reading the blocks from `rest`:
     /// the input just after the header (where [`Sealed::read`] left it).
     pub fn decoder<R: Read + Send>(self, rest: R, options: &DecodeOptions) -> Decoder<R> {
-        let (sealed, cipher) = self.into_parts();
+        let (sealed, cipher, policy) = self.into_parts();
         let layout = *cipher.layout();
         Decoder {
             stored: StoredReader::new(rest, layout, options.parallel),
             header: sealed.header().clone(),
+            raw: sealed.raw().to_vec(),
+            policy,
+            signer: None,
             cipher,
             plain: Zeroizing::new(Vec::new()),
             plain_len: 0,
@@ -101,8 +108,19 @@ impl<R: Read + Send> Decoder<R> {
 
     /// Like [`Decoder::new`] with a key ring (the key is picked by key id)
     /// and options.
-    pub fn with_options(mut inner: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Self> {
-        let unlocked = Sealed::read(&mut inner)?.unlock(keys)?;
+    pub fn with_options(inner: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Self> {
+        Self::with_policy(inner, keys, &Policy::default(), options)
+    }
+
+    /// Like [`Decoder::with_options`], requiring what `policy` says of the
+    /// file: name and version at once, signatures at the end of the input.
+    pub fn with_policy(
+        mut inner: R,
+        keys: &[MasterKey],
+        policy: &Policy,
+        options: &DecodeOptions,
+    ) -> Result<Self> {
+        let unlocked = Sealed::read(&mut inner)?.unlock_with(keys, policy)?;
         Ok(unlocked.decoder(inner, options))
     }
 
@@ -125,6 +143,12 @@ impl<R: Read + Send> Decoder<R> {
     /// The keyless SHA-256 recorded in the trailer, once read to the end.
     pub fn keyless_sha256(&self) -> Option<[u8; 32]> {
         self.recorded_keyless
+    }
+
+    /// The trusted signer whose signature verified, once read to the end
+    /// (only when the policy requires a signature).
+    pub fn signer(&self) -> Option<SignerId> {
+        self.signer
     }
 
     /// Decodes the next batch into `target` (at least one batch of
@@ -210,11 +234,18 @@ impl<R: Read + Send> Decoder<R> {
         }
         self.at_end = true;
         let keyless = self.keyless.take();
-        let (trailer, digest) = self
-            .stored
-            .finish(Some((&self.cipher, &self.header)), keyless)?;
-        self.recorded_sha256 = digest;
-        self.recorded_keyless = Some(trailer.keyless_sha256);
+        let end = self.stored.finish(
+            FileEnd {
+                header: &self.header,
+                raw: &self.raw,
+                cipher: Some(&self.cipher),
+                policy: &self.policy,
+            },
+            keyless,
+        )?;
+        self.recorded_sha256 = end.digest;
+        self.recorded_keyless = Some(end.trailer.keyless_sha256);
+        self.signer = end.signer;
         Ok(())
     }
 
@@ -272,7 +303,15 @@ impl<R: Read + Seek + Send> Seek for Decoder<R> {
     /// Seeks in the plaintext. The length is authenticated by the header, so
     /// seeking from the end is safe; the blocks read after a seek are
     /// authenticated as usual, but the keyless digest is no longer computed.
+    /// A decoder whose policy requires a signature does not seek (the
+    /// signature covers every tag): use [`crate::RandomAccessReader`].
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        if self.policy.requires_signature() {
+            return Err(Error::InvalidParameter(
+                "a decoder that requires a signature cannot seek; use the random-access reader",
+            )
+            .into_io());
+        }
         let len = self.layout().plaintext_len();
         let cur = self.plain_offset + self.plain_pos as u64;
         let target = match pos {

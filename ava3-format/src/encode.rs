@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -10,9 +11,10 @@ use zeroize::Zeroizing;
 
 use crate::cipher::{FileCipher, KeylessHasher};
 use crate::error::{Error, Result};
-use crate::header::{Header, Layout, DEFAULT_BLOCK_SIZE, HEADER_LEN, TAG_LEN};
+use crate::header::{Header, Layout, Metadata, Trailer, DEFAULT_BLOCK_SIZE, TAG_LEN};
 use crate::keys::{random_salt, MasterKey, SALT_LEN};
 use crate::kind::PayloadKind;
+use crate::signature::{signed_message, SignatureSection, SigningKey};
 
 /// Bytes of plaintext processed per batch: the blocks of one batch are
 /// sealed (or opened) in parallel, so a streaming encoder or decoder holds
@@ -32,6 +34,10 @@ pub struct EncodeOptions {
     /// (`ThreadPool::install`), and [`crate::encode_at()`] runs that many
     /// lanes (0: one per thread of the current rayon pool).
     pub threads: usize,
+    /// The model name and version to record (version 2, spec 3.6).
+    pub metadata: Metadata,
+    /// Publisher keys that sign the file (version 2, spec 5.6), at most 16.
+    pub signers: Vec<Arc<SigningKey>>,
 }
 
 impl EncodeOptions {
@@ -55,6 +61,8 @@ impl Default for EncodeOptions {
             block_size: DEFAULT_BLOCK_SIZE,
             payload_kind: PayloadKind::Unknown,
             threads: 0,
+            metadata: Metadata::default(),
+            signers: Vec::new(),
         }
     }
 }
@@ -77,26 +85,48 @@ pub(crate) fn batch_blocks(block_size: u64) -> usize {
 }
 
 /// Derives the file's keys and builds its header (spec 4 and 5.1): the
-/// cipher, the header and the header's 128 bytes, MAC included.
+/// cipher, the header and the header's bytes, MAC included.
 pub(crate) fn start(
     key: &MasterKey,
     plaintext_len: u64,
     options: &EncodeOptions,
     salt: [u8; SALT_LEN],
-) -> Result<(FileCipher, Header, [u8; HEADER_LEN])> {
-    let layout = Layout::new(options.block_size, plaintext_len)
-        .map_err(|_| Error::InvalidParameter("block size or plaintext length out of range"))?;
-    let cipher = FileCipher::new(key, &salt, layout);
-    let mut header = Header {
-        layout,
-        payload_kind: options.payload_kind,
+) -> Result<(FileCipher, Header, Vec<u8>)> {
+    let signatures = u8::try_from(options.signers.len())
+        .map_err(|_| Error::InvalidParameter("at most 16 signatures"))?;
+    let mut header = Header::for_encoder(
+        options.block_size,
+        plaintext_len,
+        options.payload_kind,
         salt,
-        key_id: key.key_id(),
-        mac: [0; 32],
-    };
+        key.key_id(),
+        options.metadata.clone(),
+        signatures,
+    )
+    .map_err(|e| match e {
+        Error::InvalidParameter(_) => e,
+        _ => Error::InvalidParameter("block size or plaintext length out of range"),
+    })?;
+    let cipher = FileCipher::new(key, &salt, header.layout());
     header.mac = cipher.header_mac(&header.to_bytes());
     let bytes = header.to_bytes();
     Ok((cipher, header, bytes))
+}
+
+/// The signature section of a file once its trailer is built (spec 5.6):
+/// empty without signers.
+pub(crate) fn sign(
+    options: &EncodeOptions,
+    header: &[u8],
+    trailer: &Trailer,
+    tags_sha256: &[u8; 32],
+) -> Vec<u8> {
+    if options.signers.is_empty() {
+        return Vec::new();
+    }
+    let message = signed_message(header, &trailer.to_bytes(), tags_sha256);
+    let keys: Vec<&SigningKey> = options.signers.iter().map(|k| &**k).collect();
+    SignatureSection::sign_refs(&keys, &message).to_bytes()
 }
 
 /// A streaming encoder. Write exactly the declared number of plaintext bytes,
@@ -106,6 +136,8 @@ pub struct Encoder<W: Write> {
     inner: W,
     cipher: FileCipher,
     header: Header,
+    header_bytes: Vec<u8>,
+    options: EncodeOptions,
     /// Plaintext of the current batch: `pending[..filled]`.
     pending: Zeroizing<Vec<u8>>,
     filled: usize,
@@ -184,6 +216,8 @@ impl<W: Write + Send> Encoder<W> {
             parallel: options.parallel(),
             poisoned: false,
             header,
+            header_bytes: bytes,
+            options: options.clone(),
         })
     }
 
@@ -398,10 +432,12 @@ impl<W: Write + Send> Encoder<W> {
         }
         self.inner.write_all(&self.unwritten)?;
         let digest: [u8; 32] = self.plaintext.clone().finalize().into();
-        let trailer = self
+        let (trailer, tags) = self
             .cipher
             .make_trailer(&self.header, &digest, self.keyless.clone());
         self.inner.write_all(&trailer.to_bytes())?;
+        let section = sign(&self.options, &self.header_bytes, &trailer, &tags);
+        self.inner.write_all(&section)?;
         self.inner.flush()?;
         let summary = EncodeSummary {
             header: self.header.clone(),

@@ -291,9 +291,12 @@ impl<R: ReadAt + ?Sized, W: WriteAt + ?Sized> Job<'_, R, W> {
         debug_assert_eq!(turn.next_chunk, chunks);
         debug_assert_eq!(fold.next_chunk, chunks);
         let digest: [u8; 32] = turn.sha.finalize().into();
-        let trailer = cipher.make_trailer(&header, &digest, fold.hasher);
+        let (trailer, tags) = cipher.make_trailer(&header, &digest, fold.hasher);
         self.dest
             .write_all_at(&trailer.to_bytes(), layout.trailer_offset())?;
+        let section = crate::encode::sign(options, &header_bytes, &trailer, &tags);
+        self.dest
+            .write_all_at(&section, layout.signatures_offset())?;
         Ok(summary(header, digest, trailer.keyless_sha256, &layout))
     }
 
@@ -458,6 +461,7 @@ mod tests {
                 block_size: 1 << bs_shift,
                 payload_kind: PayloadKind::Gguf,
                 threads: 1,
+                ..Default::default()
             };
             let salt = [seed ^ 0x5a; 32];
             let expected = streaming(&key, &data, &opts, salt);

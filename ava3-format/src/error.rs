@@ -9,6 +9,7 @@ use std::fmt;
 use std::io;
 
 use crate::keys::KeyId;
+use crate::signature::SignerId;
 
 /// Result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -27,6 +28,11 @@ pub enum HeaderProblem {
     PayloadKind(u8),
     /// The plaintext length would make the file larger than 2^63 - 1 bytes.
     PlaintextLength(u64),
+    /// The signature count of a version 2 header is above 16.
+    SignatureCount(u8),
+    /// The extension records of a version 2 header are malformed: an
+    /// unknown or repeated record, a bad length, a name that is not UTF-8.
+    Extension(&'static str),
     /// The header MAC does not match (the header was altered, or the key
     /// id matches but the key does not, which HKDF makes negligible).
     Mac,
@@ -35,7 +41,9 @@ pub enum HeaderProblem {
 impl fmt::Display for HeaderProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::HeaderLength(n) => write!(f, "header length {n} is not 128"),
+            Self::HeaderLength(n) => write!(f, "header length {n} is not valid for its version"),
+            Self::SignatureCount(n) => write!(f, "signature count {n} is above 16"),
+            Self::Extension(what) => write!(f, "header extension: {what}"),
             Self::ReservedNonZero => f.write_str("a reserved header byte is not zero"),
             Self::BlockSize(n) => write!(
                 f,
@@ -70,6 +78,33 @@ impl fmt::Display for TrailerProblem {
     }
 }
 
+/// What is wrong with a signature, for [`Error::BadSignature`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureProblem {
+    /// The signature section does not start with `AVA3-SIG`.
+    Magic,
+    /// The signature by this trusted signer does not verify.
+    Invalid {
+        /// The signer whose signature failed.
+        signer: SignerId,
+    },
+}
+
+impl fmt::Display for SignatureProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Magic => f.write_str("the signature section is malformed"),
+            Self::Invalid { signer } => {
+                write!(
+                    f,
+                    "the signature by trusted signer {signer} does not verify"
+                )
+            }
+        }
+    }
+}
+
 /// The outcome categories of the specification (section "Outcomes"), as used
 /// by the `expect:` line of the test vectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -96,6 +131,17 @@ pub enum Outcome {
     /// The keyless SHA-256 recorded in the file does not match the stored bytes,
     /// or a recomputed plaintext SHA-256 does not match the recorded one.
     IntegrityFailure,
+    /// A signature by a trusted signer does not verify, or the signature
+    /// section is malformed.
+    BadSignature,
+    /// A signature is required and none of the file's signers is trusted.
+    UnknownSigner,
+    /// A signature is required and the file carries none.
+    Unsigned,
+    /// The file's authenticated model name is not the one required.
+    NameMismatch,
+    /// The file's authenticated model version is below the minimum.
+    Rollback,
     /// An I/O error or a misuse of the API (not a property of the file).
     Other,
 }
@@ -114,6 +160,11 @@ impl Outcome {
             Self::TrailerFailure => "trailer failure",
             Self::TrailingData => "trailing data",
             Self::IntegrityFailure => "integrity failure",
+            Self::BadSignature => "bad signature",
+            Self::UnknownSigner => "unknown signer",
+            Self::Unsigned => "unsigned",
+            Self::NameMismatch => "name mismatch",
+            Self::Rollback => "rollback",
             Self::Other => "other",
         }
     }
@@ -131,6 +182,11 @@ impl Outcome {
             "trailer failure" => Self::TrailerFailure,
             "trailing data" => Self::TrailingData,
             "integrity failure" => Self::IntegrityFailure,
+            "bad signature" => Self::BadSignature,
+            "unknown signer" => Self::UnknownSigner,
+            "unsigned" => Self::Unsigned,
+            "name mismatch" => Self::NameMismatch,
+            "rollback" => Self::Rollback,
             "other" => Self::Other,
             _ => return None,
         })
@@ -151,10 +207,10 @@ pub enum Error {
     #[error("not an AVA3 file ({0})")]
     NotAva3(&'static str),
     /// The file uses a format version this reader does not implement.
-    #[error("unsupported AVA3 format version {0} (this reader implements version 1)")]
+    #[error("unsupported AVA3 format version {0} (this reader implements versions 1 and 2)")]
     UnsupportedVersion(u16),
     /// The header sets flags this reader does not know.
-    #[error("unsupported header flags {0:#010x} (version 1 defines none)")]
+    #[error("unsupported header flags {0:#010x} (versions 1 and 2 define none)")]
     UnsupportedFlags(u32),
     /// A header field is invalid or the header MAC fails.
     #[error("corrupt header: {0}")]
@@ -194,6 +250,35 @@ pub enum Error {
         /// Hex digest of the decoded bytes.
         computed: String,
     },
+    /// A signature by a trusted signer does not verify, or the signature
+    /// section is malformed.
+    #[error("bad signature: {0}")]
+    BadSignature(SignatureProblem),
+    /// A signature is required and none of the file's signers is trusted.
+    #[error("unknown signer: the file is signed by {found}, none of them trusted")]
+    UnknownSigner {
+        /// Signer ids of the file's signatures, comma-separated.
+        found: String,
+    },
+    /// A signature is required and the file carries none.
+    #[error("unsigned: the file carries no signature, and one by a trusted signer is required")]
+    Unsigned,
+    /// The authenticated model name is not the required one.
+    #[error("name mismatch: the file holds model {}, {expected:?} is required", found.as_ref().map_or_else(|| "without a name".to_string(), |n| format!("{n:?}")))]
+    NameMismatch {
+        /// The name required.
+        expected: String,
+        /// The name the file carries, if any.
+        found: Option<String>,
+    },
+    /// The authenticated model version is below the minimum.
+    #[error("rollback: the file holds model version {}, at least {minimum} is required", found.map_or_else(|| "none (0)".to_string(), |v| v.to_string()))]
+    Rollback {
+        /// The minimum version required.
+        minimum: u64,
+        /// The version the file carries, if any.
+        found: Option<u64>,
+    },
     /// The encoder received more or fewer bytes than it was told to expect.
     #[error("input length changed: expected {expected} bytes, got {actual}")]
     LengthMismatch {
@@ -225,6 +310,11 @@ impl Error {
             Self::KeylessDigestMismatch | Self::PlaintextDigestMismatch { .. } => {
                 Outcome::IntegrityFailure
             }
+            Self::BadSignature(_) => Outcome::BadSignature,
+            Self::UnknownSigner { .. } => Outcome::UnknownSigner,
+            Self::Unsigned => Outcome::Unsigned,
+            Self::NameMismatch { .. } => Outcome::NameMismatch,
+            Self::Rollback { .. } => Outcome::Rollback,
             Self::LengthMismatch { .. } | Self::InvalidParameter(_) | Self::Io(_) => Outcome::Other,
         }
     }

@@ -1,16 +1,28 @@
-//! The fixed 128-byte header, the 120-byte trailer and the file layout
-//! arithmetic (spec sections 3, 5 and 7).
+//! The header (128 bytes, and in version 2 the extension records after
+//! them), the 120-byte trailer and the file layout arithmetic (spec
+//! sections 3, 5 and 7).
 
 use crate::error::{Error, HeaderProblem, Result, TrailerProblem};
 use crate::keys::{KeyId, KEY_ID_LEN, SALT_LEN};
 use crate::kind::PayloadKind;
+use crate::signature::{section_len, MAX_SIGNATURES};
 
 /// The 8 magic bytes every AVA3 file starts with.
 pub(crate) const MAGIC: [u8; 8] = [0x89, b'A', b'V', b'A', b'3', 0x0D, 0x0A, 0x1A];
-/// The format version this crate reads and writes.
-pub(crate) const VERSION: u16 = 1;
-/// Length of a version 1 header.
+/// Version 1: no extension records, no signatures.
+pub(crate) const VERSION_1: u16 = 1;
+/// Version 2: extension records (model name and version) and signatures.
+pub(crate) const VERSION_2: u16 = 2;
+/// Length of the fixed part of a header (all of a version 1 header).
 pub(crate) const HEADER_LEN: usize = 128;
+/// Largest header a version 2 file may have (fixed part and extension).
+pub(crate) const MAX_HEADER_LEN: usize = 1024;
+/// Extension record: model name (UTF-8, 1 to 255 bytes).
+pub(crate) const RECORD_NAME: u8 = 1;
+/// Extension record: model version (`le64`).
+pub(crate) const RECORD_VERSION: u8 = 2;
+/// Longest model name, in bytes.
+pub const MAX_NAME_LEN: usize = 255;
 /// Bytes of the header covered by the header MAC.
 pub(crate) const HEADER_MAC_INPUT_LEN: usize = 96;
 /// Length of every MAC and tag.
@@ -47,12 +59,25 @@ pub struct Layout {
     block_size: u64,
     plaintext_len: u64,
     block_count: u64,
+    header_len: u64,
+    signatures_len: u64,
 }
 
 impl Layout {
-    /// Computes the layout, or fails when the block size is invalid or the
-    /// file would exceed 2^63 - 1 bytes (spec 3.2).
+    /// Computes the layout of a version 1 file, or fails when the block
+    /// size is invalid or the file would exceed 2^63 - 1 bytes (spec 3.2).
     pub fn new(block_size: u32, plaintext_len: u64) -> Result<Self> {
+        Self::with_sections(block_size, plaintext_len, HEADER_LEN, 0)
+    }
+
+    /// The layout of a file whose header is `header_len` bytes and which
+    /// carries `signatures` signatures (version 2, spec 3.2).
+    pub(crate) fn with_sections(
+        block_size: u32,
+        plaintext_len: u64,
+        header_len: usize,
+        signatures: u8,
+    ) -> Result<Self> {
         if !block_size_is_valid(block_size) {
             return Err(Error::CorruptHeader(HeaderProblem::BlockSize(block_size)));
         }
@@ -62,11 +87,13 @@ impl Layout {
             block_size: bs,
             plaintext_len,
             block_count,
+            header_len: header_len as u64,
+            signatures_len: section_len(signatures),
         };
-        let total = (HEADER_LEN as u64)
+        let total = (header_len as u64)
             .checked_add(plaintext_len)
             .and_then(|t| t.checked_add(block_count.checked_mul(TAG_LEN as u64)?))
-            .and_then(|t| t.checked_add(TRAILER_LEN as u64));
+            .and_then(|t| t.checked_add(TRAILER_LEN as u64 + layout.signatures_len));
         match total {
             Some(t) if t <= MAX_FILE_LEN => Ok(layout),
             _ => Err(Error::CorruptHeader(HeaderProblem::PlaintextLength(
@@ -105,21 +132,120 @@ impl Layout {
     pub fn final_block_len(&self) -> usize {
         self.block_len(self.last_index())
     }
+    /// Length of the header, extension records included.
+    pub fn header_len(&self) -> u64 {
+        self.header_len
+    }
     /// Offset in the file of the stored bytes of block `index`.
     pub fn block_offset(&self, index: u64) -> u64 {
-        HEADER_LEN as u64 + index * (self.block_size + TAG_LEN as u64)
+        self.header_len + index * (self.block_size + TAG_LEN as u64)
+    }
+    /// Offset in the file of the tag of block `index`.
+    pub fn tag_offset(&self, index: u64) -> u64 {
+        self.block_offset(index) + self.block_len(index) as u64
     }
     /// Offset in the file of the trailer.
     pub fn trailer_offset(&self) -> u64 {
-        HEADER_LEN as u64 + self.plaintext_len + self.block_count * TAG_LEN as u64
+        self.header_len + self.plaintext_len + self.block_count * TAG_LEN as u64
+    }
+    /// Offset in the file of the signature section (the end of the file
+    /// when there is none).
+    pub fn signatures_offset(&self) -> u64 {
+        self.trailer_offset() + TRAILER_LEN as u64
+    }
+    /// Length of the signature section (0 without signatures).
+    pub fn signatures_len(&self) -> u64 {
+        self.signatures_len
     }
     /// Total length of the file.
     pub fn file_len(&self) -> u64 {
-        self.trailer_offset() + TRAILER_LEN as u64
+        self.signatures_offset() + self.signatures_len
     }
     /// Plaintext offset of the first byte of block `index`.
     pub fn plaintext_offset(&self, index: u64) -> u64 {
         index * self.block_size
+    }
+}
+
+/// The model a file says it holds (spec 3.6): an authenticated name and
+/// version, recorded in the extension records of a version 2 header.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// The model name (UTF-8, 1 to 255 bytes).
+    pub name: Option<String>,
+    /// The model version (a number that grows with each release).
+    pub version: Option<u64>,
+}
+
+impl Metadata {
+    /// True when neither a name nor a version is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.version.is_none()
+    }
+
+    /// Checks a name an encoder is asked to record.
+    pub(crate) fn check(&self) -> Result<()> {
+        if let Some(n) = &self.name {
+            if n.is_empty() || n.len() > MAX_NAME_LEN {
+                return Err(Error::InvalidParameter(
+                    "a model name is 1 to 255 bytes of UTF-8",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The extension records (spec 3.6), in ascending type order.
+    fn to_records(&self) -> Vec<u8> {
+        let mut b = Vec::new();
+        if let Some(n) = &self.name {
+            b.push(RECORD_NAME);
+            b.extend_from_slice(&(n.len() as u16).to_le_bytes());
+            b.extend_from_slice(n.as_bytes());
+        }
+        if let Some(v) = self.version {
+            b.push(RECORD_VERSION);
+            b.extend_from_slice(&8u16.to_le_bytes());
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    /// Parses the extension records (spec 7.1 step 4).
+    fn parse_records(mut b: &[u8]) -> Result<Self> {
+        let bad = |what| Error::CorruptHeader(HeaderProblem::Extension(what));
+        let mut meta = Self::default();
+        let mut last = 0u8;
+        while !b.is_empty() {
+            if b.len() < 3 {
+                return Err(bad("a record is cut short"));
+            }
+            let (kind, len) = (b[0], usize::from(u16::from_le_bytes([b[1], b[2]])));
+            let value = b.get(3..3 + len).ok_or(bad("a record is cut short"))?;
+            if kind <= last {
+                return Err(bad("records out of order or repeated"));
+            }
+            last = kind;
+            match kind {
+                RECORD_NAME => {
+                    if len == 0 || len > MAX_NAME_LEN {
+                        return Err(bad("a model name is 1 to 255 bytes"));
+                    }
+                    let name = std::str::from_utf8(value)
+                        .map_err(|_| bad("the model name is not UTF-8"))?;
+                    meta.name = Some(name.to_owned());
+                }
+                RECORD_VERSION => {
+                    let v: [u8; 8] = value
+                        .try_into()
+                        .map_err(|_| bad("a model version is 8 bytes"))?;
+                    meta.version = Some(u64::from_le_bytes(v));
+                }
+                _ => return Err(bad("unknown record type")),
+            }
+            b = &b[3 + len..];
+        }
+        Ok(meta)
     }
 }
 
@@ -128,17 +254,32 @@ impl Layout {
 /// the MAC is checked when the file is unlocked ([`crate::Sealed::unlock`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    pub(crate) version: u16,
     pub(crate) layout: Layout,
     pub(crate) payload_kind: PayloadKind,
     pub(crate) salt: [u8; SALT_LEN],
     pub(crate) key_id: KeyId,
     pub(crate) mac: [u8; TAG_LEN],
+    pub(crate) metadata: Metadata,
+    pub(crate) signature_count: u8,
 }
 
 impl Header {
-    /// The format version (1: the only one this crate reads and writes).
+    /// The format version: 1, or 2 for a file with a name, a version or
+    /// signatures.
     pub fn version(&self) -> u16 {
-        VERSION
+        self.version
+    }
+
+    /// The model name and version the file records (authenticated once
+    /// the file is unlocked, or once its signature is verified).
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The number of publisher signatures after the trailer.
+    pub fn signature_count(&self) -> u8 {
+        self.signature_count
     }
 
     /// The block size in bytes.
@@ -171,21 +312,56 @@ impl Header {
         self.layout
     }
 
-    /// Serializes the 96 bytes covered by the MAC, followed by the MAC.
-    pub(crate) fn to_bytes(&self) -> [u8; HEADER_LEN] {
-        let mut b = [0u8; HEADER_LEN];
+    /// A header for an encoder: version 1 when `metadata` is empty and
+    /// `signatures` is 0, else version 2 with the extension records.
+    pub(crate) fn for_encoder(
+        block_size: u32,
+        plaintext_len: u64,
+        payload_kind: PayloadKind,
+        salt: [u8; SALT_LEN],
+        key_id: KeyId,
+        metadata: Metadata,
+        signatures: u8,
+    ) -> Result<Self> {
+        metadata.check()?;
+        if signatures > MAX_SIGNATURES {
+            return Err(Error::InvalidParameter("at most 16 signatures"));
+        }
+        let v2 = !metadata.is_empty() || signatures > 0;
+        let header_len = HEADER_LEN + metadata.to_records().len();
+        let layout = Layout::with_sections(block_size, plaintext_len, header_len, signatures)?;
+        Ok(Self {
+            version: if v2 { VERSION_2 } else { VERSION_1 },
+            layout,
+            payload_kind,
+            salt,
+            key_id,
+            mac: [0; 32],
+            metadata,
+            signature_count: signatures,
+        })
+    }
+
+    /// Serializes the header: the fixed 128 bytes (the MAC at 96..128),
+    /// then the extension records of a version 2 header.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let mut b = vec![0u8; HEADER_LEN];
         b[0..8].copy_from_slice(&MAGIC);
-        b[8..10].copy_from_slice(&VERSION.to_le_bytes());
-        b[10..12].copy_from_slice(&(HEADER_LEN as u16).to_le_bytes());
-        // 12..16 flags: none in version 1
+        b[8..10].copy_from_slice(&self.version.to_le_bytes());
+        b[10..12].copy_from_slice(&(self.layout.header_len() as u16).to_le_bytes());
+        // 12..16 flags: none in versions 1 and 2
         b[16..20].copy_from_slice(&self.block_size().to_le_bytes());
         b[20] = self.payload_kind.code();
-        // 21..24 reserved, zero
+        // 21: signature count (version 2); 22..24 reserved, zero
+        b[21] = self.signature_count;
         b[24..32].copy_from_slice(&self.plaintext_len().to_le_bytes());
         b[32..64].copy_from_slice(&self.salt);
         b[64..80].copy_from_slice(&self.key_id.0);
         // 80..96 reserved, zero
         b[96..128].copy_from_slice(&self.mac);
+        if self.version == VERSION_2 {
+            b.extend_from_slice(&self.metadata.to_records());
+        }
         b
     }
 
@@ -206,7 +382,7 @@ impl Header {
             )));
         }
         let version = u16::from_le_bytes([prefix[8], prefix[9]]);
-        if version != VERSION {
+        if version != VERSION_1 && version != VERSION_2 {
             return Err(Error::UnsupportedVersion(version));
         }
         if prefix.len() < HEADER_LEN {
@@ -218,26 +394,54 @@ impl Header {
         Ok(())
     }
 
+    /// The total header length announced by the fixed part `prefix` (at
+    /// least 128 bytes, magic and version checked): 128 for version 1, the
+    /// header-length field for version 2 (spec 7.1 step 4, first check).
+    pub(crate) fn announced_len(prefix: &[u8]) -> Result<usize> {
+        let version = u16::from_le_bytes([prefix[8], prefix[9]]);
+        let header_len = u16::from_le_bytes([prefix[10], prefix[11]]);
+        let len = usize::from(header_len);
+        let ok = if version == VERSION_1 {
+            len == HEADER_LEN
+        } else {
+            (HEADER_LEN..=MAX_HEADER_LEN).contains(&len)
+        };
+        if ok {
+            Ok(len)
+        } else {
+            Err(Error::CorruptHeader(HeaderProblem::HeaderLength(
+                header_len,
+            )))
+        }
+    }
+
     /// Parses and validates a header, without its MAC (spec 7.1 steps 1-4).
-    /// `bytes` holds what the input has, up to [`HEADER_LEN`] bytes.
+    /// `bytes` holds what the input has, up to the header's length.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self> {
         Self::check_prefix(bytes)?;
-        let b = &bytes[..HEADER_LEN];
-        let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
-        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-        let header_len = u16_at(10);
-        if usize::from(header_len) != HEADER_LEN {
-            return Err(Error::CorruptHeader(HeaderProblem::HeaderLength(
-                header_len,
+        let header_len = Self::announced_len(bytes)?;
+        if bytes.len() < header_len {
+            return Err(Error::truncated(format!(
+                "the input ends inside the header, after {} of {header_len} bytes",
+                bytes.len()
             )));
         }
+        let b = &bytes[..HEADER_LEN];
+        let version = u16::from_le_bytes([b[8], b[9]]);
+        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
         let flags = u32_at(12);
         if flags != 0 {
             return Err(Error::UnsupportedFlags(flags));
         }
-        if b[21..24].iter().chain(&b[80..96]).any(|&x| x != 0) {
+        let reserved_from = if version == VERSION_2 { 22 } else { 21 };
+        if b[reserved_from..24]
+            .iter()
+            .chain(&b[80..96])
+            .any(|&x| x != 0)
+        {
             return Err(Error::CorruptHeader(HeaderProblem::ReservedNonZero));
         }
+        let signature_count = if version == VERSION_2 { b[21] } else { 0 };
         let block_size = u32_at(16);
         if !block_size_is_valid(block_size) {
             return Err(Error::CorruptHeader(HeaderProblem::BlockSize(block_size)));
@@ -247,7 +451,13 @@ impl Header {
         let mut len8 = [0u8; 8];
         len8.copy_from_slice(&b[24..32]);
         let plaintext_len = u64::from_le_bytes(len8);
-        let layout = Layout::new(block_size, plaintext_len)?;
+        if signature_count > MAX_SIGNATURES {
+            return Err(Error::CorruptHeader(HeaderProblem::SignatureCount(
+                signature_count,
+            )));
+        }
+        let layout = Layout::with_sections(block_size, plaintext_len, header_len, signature_count)?;
+        let metadata = Metadata::parse_records(&bytes[HEADER_LEN..header_len])?;
         let mut salt = [0u8; SALT_LEN];
         salt.copy_from_slice(&b[32..64]);
         let mut key_id = [0u8; KEY_ID_LEN];
@@ -255,11 +465,14 @@ impl Header {
         let mut mac = [0u8; TAG_LEN];
         mac.copy_from_slice(&b[96..128]);
         Ok(Self {
+            version,
             layout,
             payload_kind,
             salt,
             key_id: KeyId(key_id),
             mac,
+            metadata,
+            signature_count,
         })
     }
 }
@@ -329,11 +542,14 @@ mod tests {
 
     fn sample() -> Header {
         Header {
+            version: VERSION_1,
             layout: Layout::new(DEFAULT_BLOCK_SIZE, 1_000_000).unwrap(),
             payload_kind: PayloadKind::Gguf,
             salt: [3; 32],
             key_id: KeyId([9; 16]),
             mac: [7; 32],
+            metadata: Metadata::default(),
+            signature_count: 0,
         }
     }
 
@@ -343,16 +559,108 @@ mod tests {
         assert_eq!(Header::parse(&h.to_bytes()).unwrap(), h);
     }
 
+    fn sample_v2() -> Header {
+        let meta = Metadata {
+            name: Some("assistant-3b".into()),
+            version: Some(7),
+        };
+        Header::for_encoder(
+            4096,
+            5000,
+            PayloadKind::Gguf,
+            [3; 32],
+            KeyId([9; 16]),
+            meta,
+            2,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn v2_header_round_trip_and_layout() {
+        let h = sample_v2();
+        let b = h.to_bytes();
+        assert_eq!(b.len(), 128 + 3 + 12 + 3 + 8);
+        assert_eq!((b[8], b[10], b[21]), (2, b.len() as u8, 2));
+        assert_eq!(Header::parse(&b).unwrap(), h);
+        let l = h.layout();
+        assert_eq!(l.block_offset(0), b.len() as u64);
+        assert_eq!(l.signatures_len(), 8 + 2 * 80);
+        assert_eq!(l.file_len(), b.len() as u64 + 5000 + 2 * 32 + 120 + 168);
+        // Without name, version and signatures an encoder writes version 1.
+        let v1 = Header::for_encoder(
+            4096,
+            1,
+            PayloadKind::Unknown,
+            [3; 32],
+            KeyId([9; 16]),
+            Metadata::default(),
+            0,
+        )
+        .unwrap();
+        assert_eq!((v1.version(), v1.to_bytes().len()), (1, 128));
+    }
+
+    #[test]
+    fn v2_header_rejections_are_typed() {
+        let good = sample_v2().to_bytes();
+        let with = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = good.clone();
+            f(&mut b);
+            Header::parse(&b).unwrap_err()
+        };
+        let ext = |e: Error| matches!(e, Error::CorruptHeader(HeaderProblem::Extension(_)));
+        assert_eq!(
+            Header::parse(&good[..good.len() - 1])
+                .unwrap_err()
+                .outcome(),
+            Outcome::Truncated
+        );
+        assert!(matches!(
+            with(&|b| b[10..12].copy_from_slice(&127u16.to_le_bytes())),
+            Error::CorruptHeader(HeaderProblem::HeaderLength(127))
+        ));
+        assert!(matches!(
+            with(&|b| b[10..12].copy_from_slice(&1025u16.to_le_bytes())),
+            Error::CorruptHeader(HeaderProblem::HeaderLength(1025))
+        ));
+        assert!(matches!(
+            with(&|b| b[21] = 17),
+            Error::CorruptHeader(HeaderProblem::SignatureCount(17))
+        ));
+        assert!(matches!(
+            with(&|b| b[22] = 1),
+            Error::CorruptHeader(HeaderProblem::ReservedNonZero)
+        ));
+        assert!(ext(with(&|b| b[128] = 3)));
+        assert!(ext(with(&|b| b[143] = 1)));
+        assert!(ext(with(&|b| b[131] = 0xff)));
+        assert!(ext(with(&|b| b[129] = 0)));
+        // A header length that cuts the last record.
+        assert!(ext(with(&|b| {
+            b.pop();
+            let l = b.len() as u16;
+            b[10..12].copy_from_slice(&l.to_le_bytes());
+        })));
+        // Version 1 keeps byte 21 reserved and the length at 128.
+        let mut v1 = sample().to_bytes();
+        v1[21] = 1;
+        assert!(matches!(
+            Header::parse(&v1),
+            Err(Error::CorruptHeader(HeaderProblem::ReservedNonZero))
+        ));
+    }
+
     #[test]
     fn header_rejections_are_typed() {
         let good = sample().to_bytes();
-        let with = |f: &dyn Fn(&mut [u8; HEADER_LEN])| {
-            let mut b = good;
+        let with = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = good.clone();
             f(&mut b);
             Header::parse(&b).unwrap_err()
         };
         assert_eq!(with(&|b| b[0] = 0).outcome(), Outcome::NotAva3);
-        assert!(matches!(with(&|b| b[8] = 2), Error::UnsupportedVersion(2)));
+        assert!(matches!(with(&|b| b[8] = 3), Error::UnsupportedVersion(3)));
         assert!(matches!(
             with(&|b| b[10] = 0),
             Error::CorruptHeader(HeaderProblem::HeaderLength(0))

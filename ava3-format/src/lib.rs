@@ -1,11 +1,12 @@
 //! # ava3-format
 //!
-//! The AVA3 v1 model protection format, as specified in
-//! `spec/AVA3-ENCODING-SPEC.md`: a 128-byte authenticated header, the model
+//! The AVA3 model protection format (versions 1 and 2), as specified in
+//! `spec/AVA3-ENCODING-SPEC.md`: a 128-byte authenticated header (in
+//! version 2 followed by a model name and version), the model
 //! cut into blocks (64 KiB by default) that are byte-shuffled, XOR-scrambled,
 //! AES-256-CTR encrypted and tagged with HMAC-SHA256, and a 120-byte trailer
 //! that carries the encrypted plaintext SHA-256 and a keyless SHA-256 over
-//! the stored bytes.
+//! the stored bytes; in version 2, Ed25519 publisher signatures after it.
 //!
 //! Data flows one way: bytes in, blocks, bytes out.
 //!
@@ -17,6 +18,9 @@
 //! - [`MasterKey`]: a 256-bit key (from bytes, hex, or the OS RNG), wiped on
 //!   drop, never printed.
 //! - [`KeyId`]: the public 16-byte fingerprint of a master key.
+//! - [`SigningKey`], [`PublicKey`]: a publisher's Ed25519 key pair (PEM
+//!   key files), for signed version 2 files; [`SignerId`]: the public
+//!   16-byte fingerprint of a public key.
 //!
 //! **Encode** (plaintext in, AVA3 out)
 //! - [`Encoder`]: a streaming encoder (`Write` in, any `Write` out); call
@@ -33,7 +37,10 @@
 //!   payload kind, sizes); keyless verification starts here.
 //! - [`Unlocked`]: the header authenticated under the key ring's key;
 //!   every reader below is built from it.
-//! - [`Header`]: the fields of a header, read-only.
+//! - [`Header`]: the fields of a header, read-only; [`Metadata`]: the
+//!   model name and version a version 2 header records.
+//! - [`Policy`]: what a reader requires of a file: trusted signers, a
+//!   model name, a minimum version.
 //! - [`Layout`]: sizes and offsets of a file's blocks and trailer.
 //! - [`Decoder`]: the streaming decoder (`Read`, and `Seek` over a seekable
 //!   input).
@@ -59,8 +66,8 @@
 //! **Failures**
 //! - [`Error`]: every failure, each mapping to one outcome of the spec.
 //! - [`Outcome`]: the spec's outcome names (section 7.4).
-//! - [`HeaderProblem`], [`TrailerProblem`]: which check of a header or
-//!   trailer failed.
+//! - [`HeaderProblem`], [`TrailerProblem`], [`SignatureProblem`]: which
+//!   check of a header, trailer or signature failed.
 //! - [`Result`]: `std::result::Result` with [`Error`].
 //!
 //! **Parameters**
@@ -68,6 +75,8 @@
 //!   KiB, 4 KiB, 16 MiB.
 //! - [`block_size_is_valid`], [`BLOCK_SIZE_RULE`]: the block-size rule, as
 //!   a test and in words.
+//! - [`MAX_NAME_LEN`], [`MAX_SIGNATURES`]: 255 bytes of model name, 16
+//!   signatures.
 //!
 //! The crypto lives in `keys` (HKDF), `cipher` (one file's MACs, sealing
 //! and opening one block) and `obfuscation` (scramble pad and shuffle);
@@ -101,22 +110,24 @@ mod kind;
 mod obfuscation;
 mod random_access;
 mod sealed;
+mod signature;
 mod stream;
 mod verify;
 
 pub use decode::{decode_to_vec, DecodeOptions, Decoder};
 pub use encode::{encode_to_vec, EncodeOptions, EncodeSummary, Encoder};
 pub use encode_at::encode_at;
-pub use error::{Error, HeaderProblem, Outcome, Result, TrailerProblem};
+pub use error::{Error, HeaderProblem, Outcome, Result, SignatureProblem, TrailerProblem};
 pub use header::{
-    block_size_is_valid, Header, Layout, BLOCK_SIZE_RULE, DEFAULT_BLOCK_SIZE, MAX_BLOCK_SIZE,
-    MIN_BLOCK_SIZE,
+    block_size_is_valid, Header, Layout, Metadata, BLOCK_SIZE_RULE, DEFAULT_BLOCK_SIZE,
+    MAX_BLOCK_SIZE, MAX_NAME_LEN, MIN_BLOCK_SIZE,
 };
 pub use io::{FileRange, ReadAt, SequentialSink, WriteAt};
 pub use keys::{KeyId, MasterKey};
 pub use kind::{detect_kind, Content, PayloadKind};
 pub use random_access::RandomAccessReader;
 pub use sealed::{Sealed, Unlocked};
+pub use signature::{Policy, PublicKey, SignerId, SigningKey, MAX_SIGNATURES};
 pub use verify::{verify_keyed, verify_keyless, Level, Report};
 
 /// Internals exposed for the benchmarks only; not a stable API.

@@ -6,6 +6,8 @@ use std::fmt;
 use std::io;
 
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::cipher::FileCipher;
@@ -14,6 +16,7 @@ use crate::header::{Header, Layout, Trailer, TAG_LEN, TRAILER_LEN};
 use crate::io::ReadAt;
 use crate::keys::MasterKey;
 use crate::sealed::{Sealed, Unlocked};
+use crate::signature::{signed_message, Policy, SignatureSection, SignerId};
 
 /// Authenticated random access to the plaintext of an AVA3 file.
 pub struct RandomAccessReader<S> {
@@ -22,6 +25,10 @@ pub struct RandomAccessReader<S> {
     cipher: FileCipher,
     plaintext_sha256: [u8; 32],
     keyless_sha256: [u8; 32],
+    /// The tags the trusted signer signed, when a signature is required:
+    /// every block read must carry its signed tag (spec 8.3 step 4).
+    signed_tags: Option<Vec<[u8; TAG_LEN]>>,
+    signer: Option<SignerId>,
 }
 
 impl<S> fmt::Debug for RandomAccessReader<S> {
@@ -53,15 +60,69 @@ impl Unlocked {
         let mut t = [0u8; TRAILER_LEN];
         source.read_exact_at(&mut t, layout.trailer_offset())?;
         let trailer = Trailer::parse(&t, &layout)?;
-        let (sealed, cipher) = self.into_parts();
+        let (sealed, cipher, policy) = self.into_parts();
         let plaintext_sha256 = cipher.open_trailer(&sealed.header().mac, &trailer)?;
+        let (signed_tags, signer) = check_signatures(&source, &sealed, &policy, &t)?;
         Ok(RandomAccessReader {
             source,
             header: sealed.header().clone(),
             cipher,
             plaintext_sha256,
             keyless_sha256: trailer.keyless_sha256,
+            signed_tags,
+            signer,
         })
+    }
+}
+
+/// Spec 8.3 step 3b: the signature section, and when `policy` requires a
+/// signature, every tag of the file (32 bytes per block, read in parallel)
+/// and the signatures over their digest. Returns the signed tags.
+#[allow(clippy::type_complexity)]
+fn check_signatures<S: ReadAt>(
+    source: &S,
+    sealed: &Sealed,
+    policy: &Policy,
+    trailer: &[u8; TRAILER_LEN],
+) -> Result<(Option<Vec<[u8; TAG_LEN]>>, Option<SignerId>)> {
+    let header = sealed.header();
+    let layout = header.layout();
+    if header.signature_count() == 0 {
+        return Ok((None, None));
+    }
+    let mut raw = vec![0u8; layout.signatures_len() as usize];
+    source.read_exact_at(&mut raw, layout.signatures_offset())?;
+    let section = SignatureSection::parse(&raw, header.signature_count())?;
+    if !policy.requires_signature() {
+        return Ok((None, None));
+    }
+    let n = usize::try_from(layout.block_count())
+        .map_err(|_| Error::InvalidParameter("too many blocks for this platform"))?;
+    let mut tags = vec![[0u8; TAG_LEN]; n];
+    tags.par_chunks_mut(1024)
+        .enumerate()
+        .try_for_each(|(c, chunk)| {
+            for (k, tag) in chunk.iter_mut().enumerate() {
+                let index = (c * 1024 + k) as u64;
+                source.read_exact_at(tag, layout.tag_offset(index))?;
+            }
+            Ok::<_, io::Error>(())
+        })?;
+    let mut h = Sha256::new();
+    for t in &tags {
+        h.update(t);
+    }
+    let digest: [u8; 32] = h.finalize().into();
+    let message = signed_message(sealed.raw(), trailer, &digest);
+    let signer = policy.check_signatures(&section, &message)?;
+    Ok((Some(tags), signer))
+}
+
+impl<S: ReadAt> RandomAccessReader<S> {
+    /// The trusted signer whose signature verified at open (only when the
+    /// policy required one).
+    pub fn signer(&self) -> Option<SignerId> {
+        self.signer
     }
 }
 
@@ -76,8 +137,16 @@ impl<S: ReadAt> RandomAccessReader<S> {
     /// authenticates the trailer, so the plaintext length and the recorded
     /// digest are trustworthy before any block is read.
     pub fn open_with_keys(source: S, keys: &[MasterKey]) -> Result<Self> {
+        Self::open_with_policy(source, keys, &Policy::default())
+    }
+
+    /// Opens `source` like [`RandomAccessReader::open_with_keys`] and
+    /// requires what `policy` says: name and version, and, with trusted
+    /// signers, a valid signature over every tag (read at open: 32 bytes
+    /// per block), each block's tag then compared with the signed one.
+    pub fn open_with_policy(source: S, keys: &[MasterKey], policy: &Policy) -> Result<Self> {
         Sealed::read_at(&source)?
-            .unlock(keys)?
+            .unlock_with(keys, policy)?
             .random_access(source)
     }
 
@@ -138,6 +207,14 @@ impl<S: ReadAt> RandomAccessReader<S> {
                         Error::Io(e)
                     }
                 })?;
+            if let Some(tags) = &self.signed_tags {
+                // The tag must be the one the publisher signed: a holder of
+                // the master key can mint valid tags, not signed ones.
+                let signed = tags.get(index as usize).ok_or(Error::BlockAuth { index })?;
+                if !bool::from(signed.ct_eq(&stored[len..])) {
+                    return Err(Error::BlockAuth { index });
+                }
+            }
             self.cipher.open_block(index, stored, &mut out[..len])?;
             Ok(())
         })

@@ -30,6 +30,7 @@ use crate::error::Result;
 use crate::header::{Header, Layout, HEADER_LEN};
 use crate::io::ReadAt;
 use crate::keys::MasterKey;
+use crate::signature::{Policy, SignatureSection, SignerId};
 use crate::stream::read_full;
 
 /// A file whose header was read and validated but not authenticated
@@ -37,7 +38,7 @@ use crate::stream::read_full;
 #[derive(Clone)]
 pub struct Sealed {
     header: Header,
-    raw: [u8; HEADER_LEN],
+    raw: Vec<u8>,
 }
 
 impl fmt::Debug for Sealed {
@@ -52,9 +53,17 @@ impl Sealed {
     /// Reads the header from the start of `input`, which is left just after
     /// it, where the blocks begin.
     pub fn read<R: Read + ?Sized>(input: &mut R) -> Result<Self> {
-        let mut raw = [0u8; HEADER_LEN];
+        let mut raw = vec![0u8; HEADER_LEN];
         let n = read_full(input, &mut raw)?;
-        let header = Header::parse(&raw[..n])?;
+        raw.truncate(n);
+        if n == HEADER_LEN {
+            Header::check_prefix(&raw)?;
+            let len = Header::announced_len(&raw)?;
+            raw.resize(len, 0);
+            let m = read_full(input, &mut raw[HEADER_LEN..])?;
+            raw.truncate(HEADER_LEN + m);
+        }
+        let header = Header::parse(&raw)?;
         Ok(Self { header, raw })
     }
 
@@ -62,10 +71,38 @@ impl Sealed {
     pub fn read_at<S: ReadAt + ?Sized>(source: &S) -> Result<Self> {
         let size = source.size()?;
         let n = size.min(HEADER_LEN as u64) as usize;
-        let mut raw = [0u8; HEADER_LEN];
-        source.read_exact_at(&mut raw[..n], 0)?;
-        let header = Header::parse(&raw[..n])?;
+        let mut raw = vec![0u8; n];
+        source.read_exact_at(&mut raw, 0)?;
+        if n == HEADER_LEN {
+            Header::check_prefix(&raw)?;
+            let len = (Header::announced_len(&raw)? as u64).min(size) as usize;
+            raw.resize(len, 0);
+            source.read_exact_at(&mut raw[HEADER_LEN..], HEADER_LEN as u64)?;
+        }
+        let header = Header::parse(&raw)?;
         Ok(Self { header, raw })
+    }
+
+    /// The signer ids the signature section of `source` (the whole file)
+    /// lists, in order; not verified (a [`crate::Policy`] with trusted keys
+    /// verifies). Empty for a file without signatures.
+    pub fn signer_ids<S: ReadAt + ?Sized>(&self, source: &S) -> Result<Vec<SignerId>> {
+        let layout = self.layout();
+        let count = self.header.signature_count();
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let mut raw = vec![0u8; layout.signatures_len() as usize];
+        source
+            .read_exact_at(&mut raw, layout.signatures_offset())
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    crate::error::Error::truncated("the input ends before its signature section")
+                } else {
+                    e.into()
+                }
+            })?;
+        Ok(SignatureSection::parse(&raw, count)?.signer_ids())
     }
 
     /// The header as read (not yet authenticated).
@@ -78,8 +115,8 @@ impl Sealed {
         self.header.layout()
     }
 
-    /// The header's 128 bytes.
-    pub(crate) fn raw(&self) -> &[u8; HEADER_LEN] {
+    /// The header's bytes (128, and the extension records of version 2).
+    pub(crate) fn raw(&self) -> &[u8] {
         &self.raw
     }
 
@@ -92,7 +129,16 @@ impl Sealed {
         Ok(Unlocked {
             sealed: self.clone(),
             cipher,
+            policy: Policy::default(),
         })
+    }
+
+    /// Like [`Sealed::unlock`], then applies `policy` to the authenticated
+    /// header (spec 7.1 step 7): the model name, the minimum version, and
+    /// whether the file is signed when a signature is required. The readers
+    /// built from the result check the signatures too.
+    pub fn unlock_with(&self, keys: &[MasterKey], policy: &Policy) -> Result<Unlocked> {
+        self.unlock(keys)?.require(policy)
     }
 }
 
@@ -101,6 +147,7 @@ impl Sealed {
 pub struct Unlocked {
     sealed: Sealed,
     cipher: FileCipher,
+    policy: Policy,
 }
 
 impl fmt::Debug for Unlocked {
@@ -122,7 +169,22 @@ impl Unlocked {
         self.cipher.layout()
     }
 
-    pub(crate) fn raw(&self) -> &[u8; HEADER_LEN] {
+    /// Applies `policy` to the authenticated header (spec 7.1 step 7:
+    /// name mismatch, rollback, unsigned); the readers built from the
+    /// result also check the signatures (spec 7.5).
+    pub fn require(mut self, policy: &Policy) -> Result<Self> {
+        policy.check_binding(self.header())?;
+        policy.check_signed(self.header())?;
+        self.policy = policy.clone();
+        Ok(self)
+    }
+
+    /// What the readers built from this file require of it.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub(crate) fn raw(&self) -> &[u8] {
         self.sealed.raw()
     }
 
@@ -130,8 +192,9 @@ impl Unlocked {
         &self.cipher
     }
 
-    /// The header and the cipher, for the readers built from this file.
-    pub(crate) fn into_parts(self) -> (Sealed, FileCipher) {
-        (self.sealed, self.cipher)
+    /// The header, the cipher and the policy, for the readers built from
+    /// this file.
+    pub(crate) fn into_parts(self) -> (Sealed, FileCipher, Policy) {
+        (self.sealed, self.cipher, self.policy)
     }
 }

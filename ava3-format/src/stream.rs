@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 use crate::cipher::{FileCipher, KeylessHasher};
 use crate::header::{Header, Layout, Trailer, TAG_LEN, TRAILER_LEN};
 use crate::keys::MasterKey;
+use crate::signature::{signed_message, Policy, SignatureSection, SignerId};
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.
 pub(crate) fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
@@ -44,6 +45,28 @@ pub(crate) fn select_key<'k>(header: &Header, keys: &'k [MasterKey]) -> Result<&
                 .collect::<Vec<_>>()
                 .join(", "),
         })
+}
+
+/// What [`StoredReader::finish`] needs to know of the file.
+pub(crate) struct FileEnd<'a> {
+    /// The header (parsed; authenticated when `cipher` is given).
+    pub(crate) header: &'a Header,
+    /// The header's bytes.
+    pub(crate) raw: &'a [u8],
+    /// The file's cipher, when unlocked.
+    pub(crate) cipher: Option<&'a FileCipher>,
+    /// What the reader requires.
+    pub(crate) policy: &'a Policy,
+}
+
+/// What the end of a file established.
+pub(crate) struct End {
+    /// The trailer.
+    pub(crate) trailer: Trailer,
+    /// The recorded plaintext SHA-256 `D`, when unlocked.
+    pub(crate) digest: Option<[u8; 32]>,
+    /// The trusted signer whose signature verified, when one is required.
+    pub(crate) signer: Option<SignerId>,
 }
 
 /// One batch of stored blocks read from the input.
@@ -218,26 +241,52 @@ impl<R: Read + Send> StoredReader<R> {
 
     /// The end of a file once its last block was read (spec 7.3 steps 1-4,
     /// in order): the trailer, its MAC when the file is unlocked, the
-    /// keyless digest when it was computed, then the end of input. Returns
-    /// the trailer and, when unlocked, the recorded plaintext SHA-256 `D`.
+    /// keyless digest when it was computed, the signature section and the
+    /// signatures `policy` requires (spec 7.5), then the end of input.
     pub(crate) fn finish(
         &mut self,
-        unlocked: Option<(&FileCipher, &Header)>,
+        file: FileEnd<'_>,
         keyless: Option<KeylessHasher>,
-    ) -> Result<(Trailer, Option<[u8; 32]>)> {
+    ) -> Result<End> {
         let trailer = self.read_trailer()?;
-        let digest = match unlocked {
-            Some((cipher, header)) => Some(cipher.open_trailer(&header.mac, &trailer)?),
+        let digest = match file.cipher {
+            Some(cipher) => Some(cipher.open_trailer(&file.header.mac, &trailer)?),
             None => None,
         };
+        let mut tags = None;
         if let Some(h) = keyless {
             let computed = h.finish(&trailer.to_bytes());
-            if !bool::from(computed.ct_eq(&trailer.keyless_sha256)) {
+            if !bool::from(computed.keyless.ct_eq(&trailer.keyless_sha256)) {
                 return Err(Error::KeylessDigestMismatch);
+            }
+            tags = Some(computed.tags);
+        }
+        let mut signer = None;
+        let count = file.header.signature_count();
+        if count > 0 {
+            let mut raw = vec![0u8; self.layout.signatures_len() as usize];
+            let n = read_full(&mut self.inner, &mut raw)?;
+            if n < raw.len() {
+                return Err(Error::truncated(format!(
+                    "the input ends inside the signature section, after {n} of {} bytes",
+                    raw.len()
+                )));
+            }
+            let section = SignatureSection::parse(&raw, count)?;
+            if file.policy.requires_signature() {
+                let tags = tags.ok_or(Error::InvalidParameter(
+                    "a signature cannot be checked after a seek",
+                ))?;
+                let message = signed_message(file.raw, &trailer.to_bytes(), &tags);
+                signer = file.policy.check_signatures(&section, &message)?;
             }
         }
         self.expect_eof()?;
-        Ok((trailer, digest))
+        Ok(End {
+            trailer,
+            digest,
+            signer,
+        })
     }
 
     /// Fails with [`Error::TrailingData`] unless the input is at its end.

@@ -17,7 +17,8 @@ use crate::header::{Header, Layout, TAG_LEN};
 use crate::keys::MasterKey;
 use crate::kind::Content;
 use crate::sealed::{Sealed, Unlocked};
-use crate::stream::{Batch, StoredReader};
+use crate::signature::{Policy, SignerId};
+use crate::stream::{Batch, FileEnd, StoredReader};
 
 /// The level a verification reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +57,9 @@ pub struct Report {
     pub plaintext_sha256: Option<[u8; 32]>,
     /// What the first plaintext bytes look like (keyed and deep only).
     pub content: Option<Content>,
+    /// The trusted signer whose signature verified (when the policy
+    /// required one).
+    pub signer: Option<SignerId>,
 }
 
 impl Report {
@@ -80,6 +84,28 @@ impl Sealed {
         rest: R,
         options: &DecodeOptions,
     ) -> Result<Report> {
+        self.verify_signed(rest, &Policy::default(), options)
+    }
+
+    /// Keyless verification that also proves authenticity with public keys
+    /// only (spec 7.5): with trusted signers in `policy`, the file must
+    /// carry a valid signature by one of them over its header, trailer and
+    /// tags; the keyless digest ties every stored byte to the trailer.
+    /// Then the model name and minimum version of `policy` are checked on
+    /// the header the signature authenticated. A name or minimum version
+    /// without a trusted signer is refused: nothing would authenticate them.
+    pub fn verify_signed<R: Read + Send>(
+        self,
+        rest: R,
+        policy: &Policy,
+        options: &DecodeOptions,
+    ) -> Result<Report> {
+        if !policy.requires_signature() && !policy.is_empty() {
+            return Err(Error::InvalidParameter(
+                "a required name or minimum version needs a key or a trusted signer",
+            ));
+        }
+        policy.check_signed(self.header())?;
         let layout = self.layout();
         let mut stored = StoredReader::new(rest, layout, options.parallel);
         let mut keyless = KeylessHasher::new(self.raw());
@@ -93,13 +119,25 @@ impl Sealed {
                 return Err(e);
             }
         }
-        let (trailer, _) = stored.finish(None, Some(keyless))?;
+        let end = stored.finish(
+            FileEnd {
+                header: self.header(),
+                raw: self.raw(),
+                cipher: None,
+                policy,
+            },
+            Some(keyless),
+        )?;
+        if policy.requires_signature() {
+            policy.check_binding(self.header())?;
+        }
         Ok(Report {
             level: Level::Keyless,
             header: self.header().clone(),
-            keyless_sha256: trailer.keyless_sha256,
+            keyless_sha256: end.trailer.keyless_sha256,
             plaintext_sha256: None,
             content: None,
+            signer: end.signer,
         })
     }
 }
@@ -193,13 +231,22 @@ impl Unlocked {
                 return Err(e);
             }
         }
-        let (trailer, digest) = stored.finish(Some((cipher, self.header())), Some(keyless))?;
+        let end = stored.finish(
+            FileEnd {
+                header: self.header(),
+                raw: self.raw(),
+                cipher: Some(cipher),
+                policy: self.policy(),
+            },
+            Some(keyless),
+        )?;
         Ok(Report {
             level: Level::Keyed,
             header: self.header().clone(),
-            keyless_sha256: trailer.keyless_sha256,
-            plaintext_sha256: digest,
+            keyless_sha256: end.trailer.keyless_sha256,
+            plaintext_sha256: end.digest,
             content,
+            signer: end.signer,
         })
     }
 }
@@ -237,5 +284,6 @@ fn verify_deep<R: Read + Send>(mut dec: Decoder<R>) -> Result<Report> {
         keyless_sha256: keyless,
         plaintext_sha256: Some(recorded),
         content: Some(Content::sniff(&head)),
+        signer: dec.signer(),
     })
 }

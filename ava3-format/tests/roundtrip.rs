@@ -18,6 +18,7 @@ fn encode_with(pt: &[u8], bs: u32, parallel: bool, salt: [u8; 32]) -> Vec<u8> {
         block_size: bs,
         payload_kind: PayloadKind::Unknown,
         threads: if parallel { 0 } else { 1 },
+        ..Default::default()
     };
     let mut enc =
         Encoder::new_with_salt_for_test_vectors(Vec::new(), &key(), pt.len() as u64, &opts, salt)

@@ -7,7 +7,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ava3_format::{
-    verify_keyed, DecodeOptions, Decoder, Error, MasterKey, Outcome, RandomAccessReader,
+    DecodeOptions, Decoder, Error, MasterKey, Outcome, Policy, PublicKey, RandomAccessReader,
+    Sealed,
 };
 use sha2::{Digest, Sha256};
 
@@ -22,6 +23,7 @@ struct Case {
     payload: [u8; 32],
     block: Option<u64>,
     seed: Option<String>,
+    policy: Policy,
     file: Vec<u8>,
 }
 
@@ -42,6 +44,7 @@ fn parse(name: &str, bytes: &[u8]) -> Case {
         payload: [0; 32],
         block: None,
         seed: None,
+        policy: Policy::default(),
         file: bytes[split + 2..].to_vec(),
     };
     for line in head.lines() {
@@ -52,6 +55,16 @@ fn parse(name: &str, bytes: &[u8]) -> Case {
             "payload" => hex::decode_to_slice(v, &mut case.payload).expect("hex payload"),
             "block" => case.block = Some(v.parse().expect("block index")),
             "seed" => case.seed = Some(v.to_string()),
+            "require-signer" => {
+                case.policy
+                    .trust(PublicKey::parse(v.as_bytes()).expect("public key"));
+            }
+            "require-name" => {
+                case.policy.expect_name(v);
+            }
+            "require-min-version" => {
+                case.policy.min_version(v.parse().expect("version"));
+            }
             "comment" => {}
             other => panic!("unknown vector line {other}"),
         }
@@ -79,7 +92,12 @@ fn stream(case: &Case, parallel: bool, read_size: usize) -> ([u8; 32], Result<()
     let mut released = Sha256::new();
     let opts = DecodeOptions { parallel };
     let r = (|| {
-        let mut d = Decoder::with_options(&case.file[..], std::slice::from_ref(&key), &opts)?;
+        let mut d = Decoder::with_policy(
+            &case.file[..],
+            std::slice::from_ref(&key),
+            &case.policy,
+            &opts,
+        )?;
         let mut buf = vec![0u8; read_size];
         loop {
             let n = d.read(&mut buf).map_err(Error::from_io)?;
@@ -138,13 +156,39 @@ fn streaming_decoder_matches_every_vector() {
 #[test]
 fn keyed_verify_matches_every_vector() {
     for case in load() {
-        let key = MasterKey::from_bytes(case.key);
-        let r = verify_keyed(&case.file[..], &[key], false, &DecodeOptions::default()).map(|_| ());
-        assert_eq!(outcome(&r), case.expect, "{}: {r:?}", case.name);
-        let key = MasterKey::from_bytes(case.key);
-        let r = verify_keyed(&case.file[..], &[key], true, &DecodeOptions::default()).map(|_| ());
-        assert_eq!(outcome(&r), case.expect, "deep {}: {r:?}", case.name);
+        for deep in [false, true] {
+            let key = MasterKey::from_bytes(case.key);
+            let mut input = &case.file[..];
+            let r = Sealed::read(&mut input)
+                .and_then(|s| s.unlock_with(&[key], &case.policy))
+                .and_then(|u| u.verify(input, deep, &DecodeOptions::default()))
+                .map(|_| ());
+            assert_eq!(
+                outcome(&r),
+                case.expect,
+                "{} (deep {deep}): {r:?}",
+                case.name
+            );
+        }
     }
+}
+
+/// With only the public key (no master key), a release check reaches the
+/// outcome of every vector that requires a signer (spec 7.5): the keyless
+/// digest ties the stored bytes to the trailer, the signature ties the
+/// header, the trailer and every tag to the publisher.
+#[test]
+fn public_key_verify_matches_every_signed_vector() {
+    let mut checked = 0;
+    for case in load().iter().filter(|c| c.policy.requires_signature()) {
+        let mut input = &case.file[..];
+        let r = Sealed::read(&mut input)
+            .and_then(|s| s.verify_signed(input, &case.policy, &DecodeOptions::default()))
+            .map(|_| ());
+        assert_eq!(outcome(&r), case.expect, "{}: {r:?}", case.name);
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} signed vectors");
 }
 
 #[test]
@@ -155,7 +199,12 @@ fn random_access_agrees_with_vectors() {
     // corrupted keyless digest alone does not stop it (spec 8.3).
     for case in load() {
         let key = MasterKey::from_bytes(case.key);
-        let r = RandomAccessReader::open(&case.file[..], &key).and_then(|ra| {
+        let r = RandomAccessReader::open_with_policy(
+            &case.file[..],
+            std::slice::from_ref(&key),
+            &case.policy,
+        )
+        .and_then(|ra| {
             let mut out = vec![0u8; ra.len() as usize];
             ra.decode_all_into(&mut out)?;
             assert_eq!(

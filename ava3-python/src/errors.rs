@@ -20,6 +20,11 @@ fn class_of(outcome: Outcome) -> &'static str {
         Outcome::TrailerFailure => "TrailerFailure",
         Outcome::TrailingData => "TrailingData",
         Outcome::IntegrityFailure => "IntegrityFailure",
+        Outcome::BadSignature => "BadSignature",
+        Outcome::UnknownSigner => "UnknownSigner",
+        Outcome::Unsigned => "Unsigned",
+        Outcome::NameMismatch => "NameMismatch",
+        Outcome::Rollback => "Rollback",
         _ => "UsageError",
     }
 }

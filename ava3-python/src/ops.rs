@@ -168,6 +168,7 @@ fn params(
         block_size,
         force,
         jobs: threads,
+        ..Default::default()
     })
 }
 
@@ -317,10 +318,23 @@ pub fn verify(
 #[pyfunction]
 pub fn inspect(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<HeaderInfo> {
     let (source, name) = Source::from_py(source)?;
-    let (sealed, size) = py
-        .detach(|| -> CoreResult<(Sealed, u64)> { Ok((Sealed::read_at(&source)?, source.size()?)) })
+    let (sealed, size, signers) = py
+        .detach(|| -> CoreResult<(Sealed, u64, Vec<String>)> {
+            let sealed = Sealed::read_at(&source)?;
+            let size = source.size()?;
+            let signers = if size == sealed.layout().file_len() {
+                sealed
+                    .signer_ids(&source)?
+                    .iter()
+                    .map(|s| s.to_hex())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((sealed, size, signers))
+        })
         .map_err(|e| errors::core_error(py, &name, e))?;
-    let i = api::Inspection::of(name, &sealed, size);
+    let i = api::Inspection::of(name, &sealed, size, signers);
     Ok(HeaderInfo {
         format_version: i.format_version,
         payload_kind: i.payload_kind,

@@ -28,6 +28,11 @@ OUTCOME_CLASS = {
     "trailer failure": "TrailerFailure",
     "trailing data": "TrailingData",
     "integrity failure": "IntegrityFailure",
+    "bad signature": "BadSignature",
+    "unknown signer": "UnknownSigner",
+    "unsigned": "Unsigned",
+    "name mismatch": "NameMismatch",
+    "rollback": "Rollback",
 }
 
 
@@ -225,6 +230,11 @@ RANDOM_ACCESS = {
 @pytest.mark.parametrize("path", VECTORS, ids=[p.name for p in VECTORS])
 def test_every_vector_raises_its_outcome(ava3, path):
     fields, body = parse_vector(path)
+    if any(k.startswith("require-") for k in fields):
+        # Spec appendix A: a reader that does not take requirements (the
+        # Python API has no signer or name requirement yet; the CLI, the
+        # C ABI and the core do) skips the vectors that set them.
+        pytest.skip("requirements (signer, name, minimum version) are not in the Python API")
     key = ava3.Key.from_hex(fields["key"])
     expect = fields["expect"]
     # The streaming check (deep verification) reports the spec's outcome.

@@ -47,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
                 block_size: header.block_size(),
                 payload_kind: header.payload_kind(),
                 threads: 1,
+                ..Default::default()
             };
             let mut enc = Encoder::new_with_salt_for_test_vectors(
                 Vec::new(),

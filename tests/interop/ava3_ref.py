@@ -1,23 +1,107 @@
-"""An independent AVA3 v1 implementation, written from spec/AVA3-ENCODING-SPEC.md
-alone (it shares no code with the Rust crates). It exists to show that the spec
-is complete: it must decode every vector with the expected outcome and payload
-digest, and re-encode the success vectors byte for byte.
+"""An independent AVA3 implementation (versions 1 and 2), written from
+spec/AVA3-ENCODING-SPEC.md alone (it shares no code with the Rust crates). It
+exists to show that the spec is complete: it must decode every vector with the
+expected outcome and payload digest, under the vector's requirements (signers,
+name, minimum version), verify the signed vectors with public keys only, and
+re-encode the success vectors byte for byte.
 
-Primitives come from the `cryptography` package (AES-256-CTR, HKDF-SHA256) and
-the standard library (SHA-256, HMAC).
+Primitives come from the `cryptography` package (AES-256-CTR, HKDF-SHA256,
+Ed25519) and the standard library (SHA-256, HMAC).
 """
 
 import hashlib
 import hmac
 import struct
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 MAGIC = bytes([0x89, 0x41, 0x56, 0x41, 0x33, 0x0D, 0x0A, 0x1A])
 HEADER_LEN, TAG_LEN, TRAILER_LEN = 128, 32, 120
 MAX_FILE = 2**63 - 1
+
+
+class Require:
+    """What a reader requires (spec 7.5): trusted public keys (32 bytes each),
+    a model name (bytes), a minimum version."""
+
+    def __init__(self, signers=(), name=None, min_version=None):
+        self.signers, self.name, self.min_version = list(signers), name, min_version
+
+
+NOTHING = Require()
+
+
+def signer_id(pk):
+    return hashlib.sha256(b"AVA3-v2-signer" + pk).digest()[:16]
+
+
+def signed_message(header, trailer, tags):
+    return (b"AVA3-v2-signature" + header + trailer
+            + hashlib.sha256(b"".join(tags)).digest())
+
+
+def parse_records(ext):
+    """Spec 3.6: returns (name bytes or None, version or None)."""
+    name = version = None
+    last, pos = 0, 0
+    while pos < len(ext):
+        if len(ext) - pos < 3:
+            raise Failure("header failure")
+        typ = ext[pos]
+        ln, = struct.unpack("<H", ext[pos + 1:pos + 3])
+        value = ext[pos + 3:pos + 3 + ln]
+        if len(value) < ln or typ <= last:
+            raise Failure("header failure")
+        last = typ
+        if typ == 1:
+            if not 1 <= ln <= 255:
+                raise Failure("header failure")
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Failure("header failure") from None
+            name = value
+        elif typ == 2:
+            if ln != 8:
+                raise Failure("header failure")
+            version, = struct.unpack("<Q", value)
+        else:
+            raise Failure("header failure")
+        pos += 3 + ln
+    return name, version
+
+
+def check_binding(require, name, version):
+    """Spec 7.5 steps 1 and 2."""
+    if require.name is not None and name != require.name:
+        raise Failure("name mismatch")
+    if require.min_version is not None and (version or 0) < require.min_version:
+        raise Failure("rollback")
+
+
+def check_signatures(require, section, message):
+    """Spec 7.5 steps 4 and 5 over a parsed section [(id, sig)]."""
+    trusted = {signer_id(pk): pk for pk in require.signers}
+    found = False
+    for sid, sig in section:
+        if sid in trusted:
+            found = True
+            try:
+                Ed25519PublicKey.from_public_bytes(trusted[sid]).verify(sig, message)
+            except InvalidSignature:
+                raise Failure("bad signature") from None
+    if not found:
+        raise Failure("unknown signer")
+
+
+def parse_section(raw, c):
+    if raw[:8] != b"AVA3-SIG":
+        raise Failure("bad signature")
+    return [(raw[8 + 80 * j:24 + 80 * j], raw[24 + 80 * j:88 + 80 * j]) for j in range(c)]
 
 
 class Failure(Exception):
@@ -159,23 +243,42 @@ class File:
         return aes_ctr(self.k["enc"], iv(i, 0), z), leaf
 
 
-def encode(master, plaintext, salt, bs=65536, kind=0):
+def encode(master, plaintext, salt, bs=65536, kind=0, name=None, version=None, signers=()):
+    """Spec 8.1. `signers` are 32-byte Ed25519 secrets (seeds), `name` bytes."""
     plen = len(plaintext)
     f = File(master, salt, bs, plen)
-    head = (MAGIC + struct.pack("<HHIIB", 1, 128, 0, bs, kind) + bytes(3)
+    v2 = name is not None or version is not None or bool(signers)
+    ext = b""
+    if name is not None:
+        ext += b"\x01" + struct.pack("<H", len(name)) + name
+    if version is not None:
+        ext += b"\x02" + struct.pack("<HQ", 8, version)
+    head = (MAGIC + struct.pack("<HHIIB", 2 if v2 else 1, 128 + len(ext), 0, bs, kind)
+            + bytes([len(signers)]) + bytes(2)
             + struct.pack("<Q", plen) + salt + key_id(master) + bytes(16))
-    header = head + mac(f.k["mac"], b"AVA3-v1-header", head)
+    header = head + mac(f.k["mac"], b"AVA3-v1-header", head, ext) + ext
     out = bytearray(header)
     keyless = hashlib.sha256(b"AVA3-v1-keyless" + header)
+    tags = []
     for i in range(f.n):
         stored, leaf, tag = f.seal(i, plaintext[i * bs:i * bs + f.block_len(i)])
         out += stored + tag
         keyless.update(leaf + tag)
+        tags.append(tag)
     enc_d = aes_ctr(f.k["enc"], iv(0, 1), hashlib.sha256(plaintext).digest())
     t = b"AVA3-END" + struct.pack("<QQ", f.n, plen) + enc_d
-    t += mac(f.k["mac"], b"AVA3-v1-trailer", header[96:], t)
+    t += mac(f.k["mac"], b"AVA3-v1-trailer", header[96:128], t)
     keyless.update(t)
-    return bytes(out + t + keyless.digest())
+    t += keyless.digest()
+    out += t
+    if signers:
+        m = signed_message(header, t, tags)
+        out += b"AVA3-SIG"
+        for seed in signers:
+            sk = Ed25519PrivateKey.from_private_bytes(seed)
+            pk = sk.public_key().public_bytes_raw()
+            out += signer_id(pk) + sk.sign(m)
+    return bytes(out)
 
 
 class Reader:
@@ -188,36 +291,86 @@ class Reader:
         return out
 
 
-def decode(data, keys, release):
-    """Streaming decode per spec section 7. Calls release(bytes) for each
-    authenticated block; returns D or raises Failure."""
-    r = Reader(data)
+def read_header(r):
+    """Spec 7.1 steps 1-4. Returns (header bytes, fields dict)."""
     h = r.read(128)
     if not h or h[:min(8, len(h))] != MAGIC[:min(8, len(h))]:
         raise Failure("not ava3")
     if len(h) < 10:
         raise Failure("truncated")
     version, = struct.unpack("<H", h[8:10])
-    if version != 1:
+    if version not in (1, 2):
         raise Failure("unsupported version")
     if len(h) < 128:
         raise Failure("truncated")
     hlen, flags, bs, kind = struct.unpack("<HIIB", h[10:21])
-    plen, = struct.unpack("<Q", h[24:32])
-    if hlen != 128 or flags != 0 or any(h[21:24]) or any(h[80:96]):
+    if hlen != 128 if version == 1 else not 128 <= hlen <= 1024:
         raise Failure("header failure")
-    if bs & (bs - 1) or not 4096 <= bs <= 1 << 24 or kind > 3:
+    h += r.read(hlen - 128)
+    if len(h) < hlen:
+        raise Failure("truncated")
+    c = h[21] if version == 2 else 0
+    reserved = h[22:24] if version == 2 else h[21:24]
+    plen, = struct.unpack("<Q", h[24:32])
+    if flags != 0 or any(reserved) or any(h[80:96]):
+        raise Failure("header failure")
+    if bs & (bs - 1) or not 4096 <= bs <= 1 << 24 or kind > 3 or c > 16:
         raise Failure("header failure")
     n = max(1, -(-plen // bs))
-    if 128 + plen + 32 * n + 120 > MAX_FILE:
+    s = 8 + 80 * c if c else 0
+    if hlen + plen + 32 * n + 120 + s > MAX_FILE:
         raise Failure("header failure")
+    name, mversion = parse_records(h[128:hlen])
+    return h, dict(bs=bs, plen=plen, n=n, c=c, s=s, name=name, version=mversion)
+
+
+def read_end(r, h, hd, tags, keyless, require, f=None):
+    """Spec 7.3 steps 1-5 (the trailer MAC and D only with the file state f)."""
+    n, plen = hd["n"], hd["plen"]
+    t = r.read(120)
+    if len(t) < 120:
+        raise Failure("truncated")
+    if t[:8] != b"AVA3-END" or struct.unpack("<QQ", t[8:24]) != (n, plen):
+        raise Failure("trailer failure")
+    digest = None
+    if f is not None:
+        if not hmac.compare_digest(mac(f.k["mac"], b"AVA3-v1-trailer", h[96:128], t[:56]),
+                                   t[56:88]):
+            raise Failure("trailer failure")
+        digest = aes_ctr(f.k["enc"], iv(0, 1), t[24:56])
+    keyless.update(t[:88])
+    if not hmac.compare_digest(keyless.digest(), t[88:]):
+        raise Failure("integrity failure")
+    if hd["c"]:
+        raw = r.read(hd["s"])
+        if len(raw) < hd["s"]:
+            raise Failure("truncated")
+        section = parse_section(raw, hd["c"])
+        if require.signers:
+            check_signatures(require, section, signed_message(h, t, tags))
+    if r.read(1):
+        raise Failure("trailing data")
+    return digest
+
+
+def decode(data, keys, release, require=NOTHING):
+    """Streaming decode per spec section 7. Calls release(bytes) for each
+    authenticated block; returns D or raises Failure."""
+    r = Reader(data)
+    h, hd = read_header(r)
+    bs, plen, n = hd["bs"], hd["plen"], hd["n"]
     master = next((k for k in keys if key_id(k) == h[64:80]), None)
     if master is None:
         raise Failure("wrong key")
     f = File(master, h[32:64], bs, plen)
-    if not hmac.compare_digest(mac(f.k["mac"], b"AVA3-v1-header", h[:96]), h[96:]):
+    if not hmac.compare_digest(mac(f.k["mac"], b"AVA3-v1-header", h[:96], h[128:]),
+                               h[96:128]):
         raise Failure("header failure")
+    check_binding(require, hd["name"], hd["version"])
+    if require.signers and hd["c"] == 0:
+        raise Failure("unsigned")
     keyless = hashlib.sha256(b"AVA3-v1-keyless" + h)
+    tags = []
     for i in range(n):
         want = f.block_len(i) + 32
         b = r.read(want)
@@ -225,18 +378,40 @@ def decode(data, keys, release):
             raise Failure("truncated")
         pt, leaf = f.open(i, b[:-32], b[-32:])
         keyless.update(leaf + b[-32:])
+        tags.append(b[-32:])
         release(pt)
+    return read_end(r, h, hd, tags, keyless, require, f)
+
+
+def verify_signed(data, require):
+    """Signed verification with public keys only (spec 7.5)."""
+    assert require.signers
+    r = Reader(data)
+    h, hd = read_header(r)
+    if hd["c"] == 0:
+        raise Failure("unsigned")
+    keyless = hashlib.sha256(b"AVA3-v1-keyless" + h)
+    tags = []
+    plen, bs = hd["plen"], hd["bs"]
+    for i in range(hd["n"]):
+        want = (bs if i < hd["n"] - 1 else plen - (hd["n"] - 1) * bs) + 32
+        b = r.read(want)
+        if len(b) < want:
+            raise Failure("truncated")
+        keyless.update(hashlib.sha256(b[:-32]).digest() + b[-32:])
+        tags.append(b[-32:])
+    read_end(r, h, hd, tags, keyless, require)
+    check_binding(require, hd["name"], hd["version"])
+
+
+def signature_parts(data):
+    """(M, [(signer id, signature)]) of a well-formed signed file: what an
+    outside Ed25519 tool verifies (spec 5.6)."""
+    r = Reader(data)
+    h, hd = read_header(r)
+    tags = []
+    for i in range(hd["n"]):
+        ln = hd["bs"] if i < hd["n"] - 1 else hd["plen"] - (hd["n"] - 1) * hd["bs"]
+        tags.append(r.read(ln + 32)[-32:])
     t = r.read(120)
-    if len(t) < 120:
-        raise Failure("truncated")
-    if t[:8] != b"AVA3-END" or struct.unpack("<QQ", t[8:24]) != (n, plen):
-        raise Failure("trailer failure")
-    if not hmac.compare_digest(mac(f.k["mac"], b"AVA3-v1-trailer", h[96:], t[:56]), t[56:88]):
-        raise Failure("trailer failure")
-    digest = aes_ctr(f.k["enc"], iv(0, 1), t[24:56])
-    keyless.update(t[:88])
-    if not hmac.compare_digest(keyless.digest(), t[88:]):
-        raise Failure("integrity failure")
-    if r.read(1):
-        raise Failure("trailing data")
-    return digest
+    return signed_message(h, t, tags), parse_section(r.read(hd["s"]), hd["c"])

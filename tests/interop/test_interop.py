@@ -1,5 +1,7 @@
 """Checks the independent Python implementation (ava3_ref.py, written from the
-spec) against every test vector, and the Rust encoder's output against it."""
+spec) against every test vector, the Rust encoder's output against it, and the
+publisher signatures against tools that exist: OpenSSL's Ed25519 and the
+`cryptography` package."""
 
 import hashlib
 import os
@@ -9,12 +11,26 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import ava3_ref  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 VECTORS = sorted((ROOT / "testdata" / "vectors").iterdir())
+
+
+# The vectors' signing keys (spec appendix A): RFC 8032 seeds.
+SEED_A = bytes(range(0x40, 0x60))
+SEED_B = bytes(range(0x60, 0x80))
+
+
+def public(seed):
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+
+
+SEED_OF = {ava3_ref.signer_id(public(s)): s for s in (SEED_A, SEED_B)}
 
 
 def parse(path):
@@ -24,13 +40,21 @@ def parse(path):
     return fields, body
 
 
+def require(fields):
+    return ava3_ref.Require(
+        signers=[bytes.fromhex(fields["require-signer"])] if "require-signer" in fields else [],
+        name=fields["require-name"].encode() if "require-name" in fields else None,
+        min_version=int(fields["require-min-version"]) if "require-min-version" in fields else None,
+    )
+
+
 @pytest.mark.parametrize("path", VECTORS, ids=[p.name for p in VECTORS])
 def test_vector_decodes_as_expected(path):
     fields, body = parse(path)
     key = bytes.fromhex(fields["key"])
     released = hashlib.sha256()
     try:
-        ava3_ref.decode(body, [key], released.update)
+        ava3_ref.decode(body, [key], released.update, require(fields))
         outcome, block = "success", None
     except ava3_ref.Failure as f:
         outcome, block = f.outcome, f.block
@@ -48,8 +72,58 @@ def test_success_vectors_reencode_byte_for_byte(path):
     plaintext = bytearray()
     ava3_ref.decode(body, [key], plaintext.extend)
     bs = int.from_bytes(body[16:20], "little")
-    again = ava3_ref.encode(key, bytes(plaintext), body[32:64], bs, body[20])
+    hd = ava3_ref.read_header(ava3_ref.Reader(body))[1]
+    signers = []
+    if hd["c"]:
+        _, section = ava3_ref.signature_parts(body)
+        signers = [SEED_OF[sid] for sid, _ in section]
+    again = ava3_ref.encode(key, bytes(plaintext), body[32:64], bs, body[20],
+                            hd["name"], hd["version"], signers)
     assert again == body
+
+
+SIGNED = [p for p in VECTORS if "require-signer" in parse(p)[0]]
+
+
+@pytest.mark.parametrize("path", SIGNED, ids=[p.name for p in SIGNED])
+def test_signed_vector_verifies_with_the_public_key_only(path):
+    """Spec 7.5: no master key, the vector's outcome all the same."""
+    fields, body = parse(path)
+    try:
+        ava3_ref.verify_signed(body, require(fields))
+        outcome = "success"
+    except ava3_ref.Failure as f:
+        outcome = f.outcome
+    assert outcome == fields["expect"]
+
+
+def openssl_verifies(tmp_path, pk, message, signature):
+    pem = Ed25519PublicKey.from_public_bytes(pk).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "pub.pem").write_bytes(pem)
+    (tmp_path / "m.bin").write_bytes(message)
+    (tmp_path / "sig.bin").write_bytes(signature)
+    r = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey",
+                        str(tmp_path / "pub.pem"), "-rawin", "-in", str(tmp_path / "m.bin"),
+                        "-sigfile", str(tmp_path / "sig.bin")], capture_output=True, text=True)
+    return r.returncode == 0 and "Signature Verified Successfully" in r.stdout
+
+
+@pytest.mark.parametrize("name", ["success_v2_signed", "success_v2_two_signers",
+                                  "success_v2_signed_empty"])
+def test_openssl_and_cryptography_verify_the_signatures(tmp_path, name):
+    """Spec 5.6: a standard Ed25519 signature over M, which an outside tool
+    checks once the message is extracted."""
+    _, body = parse(ROOT / "testdata" / "vectors" / name)
+    message, section = ava3_ref.signature_parts(body)
+    assert section
+    for sid, sig in section:
+        pk = public(SEED_OF[sid])
+        assert openssl_verifies(tmp_path, pk, message, sig)
+        Ed25519PublicKey.from_public_bytes(pk).verify(sig, message)
+        flipped = bytes([sig[0] ^ 1]) + sig[1:]
+        assert not openssl_verifies(tmp_path, pk, message, flipped)
+        assert not openssl_verifies(tmp_path, pk, message + b"x", sig)
 
 
 @pytest.mark.parametrize("path", [p for p in VECTORS if p.name.startswith("success")],
@@ -100,3 +174,53 @@ def test_python_output_decodes_in_rust_cli(tmp_path):
     subprocess.run([exe, "decode", "--quiet", "--key-file", str(tmp_path / "k"),
                     str(tmp_path / "p.ava3"), "-o", str(tmp_path / "p.out")], check=True)
     assert (tmp_path / "p.out").read_bytes() == data
+
+
+def test_rust_cli_signature_and_public_key_file_verify_in_openssl(tmp_path):
+    """`ava3 keygen --signing` writes PEM that OpenSSL reads; `ava3 encode
+    --sign` writes a signature OpenSSL and this implementation accept."""
+    exe, key = cli_with_key(tmp_path)
+    subprocess.run([exe, "keygen", "--signing", "-o", str(tmp_path / "pub.key")], check=True,
+                   capture_output=True)
+    pub_pem = (tmp_path / "pub.key.pub").read_bytes()
+    # OpenSSL reads both key files.
+    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "pub.key"), "-noout"], check=True)
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-in", str(tmp_path / "pub.key.pub"),
+                          "-outform", "DER"], check=True, capture_output=True).stdout
+    pk = der[-32:]
+    assert serialization.load_pem_public_key(pub_pem).public_bytes_raw() == pk
+    model = tmp_path / "m.amm"
+    data = os.urandom(150_001)
+    model.write_bytes(data)
+    subprocess.run([exe, "encode", "--quiet", "--key-file", str(tmp_path / "k"),
+                    "--sign", str(tmp_path / "pub.key"), "--name", "m", "--model-version", "7",
+                    str(model)], check=True)
+    body = (tmp_path / "m.amm.ava3").read_bytes()
+    message, section = ava3_ref.signature_parts(body)
+    assert [sid for sid, _ in section] == [ava3_ref.signer_id(pk)]
+    assert openssl_verifies(tmp_path, pk, message, section[0][1])
+    ava3_ref.verify_signed(body, ava3_ref.Require([pk], b"m", 7))
+    out = bytearray()
+    ava3_ref.decode(body, [key], out.extend, ava3_ref.Require([pk], b"m", 7))
+    assert bytes(out) == data
+
+
+def test_python_signed_output_verifies_in_rust_cli(tmp_path):
+    """A file signed by this implementation passes `ava3 verify --signer`
+    with no master key, and is refused under another signer."""
+    exe, key = cli_with_key(tmp_path)
+    data = os.urandom(70_000)
+    (tmp_path / "p.ava3").write_bytes(ava3_ref.encode(key, data, os.urandom(32), 4096, 1,
+                                                      b"py-model", 3, [SEED_A]))
+    pem = Ed25519PublicKey.from_public_bytes(public(SEED_A)).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "a.pub").write_bytes(pem)
+    (tmp_path / "b.pub").write_text(public(SEED_B).hex() + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVA3_")}
+    ok = subprocess.run([exe, "verify", "--signer", str(tmp_path / "a.pub"), "--name",
+                         "py-model", "--min-version", "3", str(tmp_path / "p.ava3")],
+                        capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([exe, "verify", "--signer", str(tmp_path / "b.pub"),
+                          str(tmp_path / "p.ava3")], capture_output=True, text=True, env=env)
+    assert bad.returncode != 0 and "unknown signer" in bad.stderr

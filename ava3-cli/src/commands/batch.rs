@@ -41,7 +41,12 @@ struct Job {
 /// and size as recorded), and the output authenticates under `key` with the
 /// recorded length and keyless digest. Modification times are not trusted:
 /// `cp -p` and `touch -r` set them back.
-fn up_to_date(job: &Job, key: &MasterKey, previous: &Entry) -> Option<Entry> {
+fn up_to_date(
+    job: &Job,
+    key: &MasterKey,
+    settings: &EncodeSettings,
+    previous: &Entry,
+) -> Option<Entry> {
     let src = std::fs::symlink_metadata(&job.source).ok()?;
     if !src.is_file() || file_id(&src) != job.id {
         return None;
@@ -49,7 +54,25 @@ fn up_to_date(job: &Job, key: &MasterKey, previous: &Entry) -> Option<Entry> {
     if previous.source_stat != Some(SourceStat::of(&src)) || previous.size != src.len() {
         return None;
     }
-    let reader = RandomAccessReader::open(File::open(&job.output).ok()?, key).ok()?;
+    // Signed by exactly this run's keys, with this run's model version:
+    // otherwise it is re-encoded (a run with --sign signs what an earlier
+    // unsigned run made).
+    let mut policy = ava3_format::Policy::default();
+    for k in &settings.signers {
+        policy.trust(k.public_key());
+    }
+    let reader = RandomAccessReader::open_with_policy(
+        File::open(&job.output).ok()?,
+        std::slice::from_ref(key),
+        &policy,
+    )
+    .ok()?;
+    let header = reader.header();
+    if usize::from(header.signature_count()) != settings.signers.len()
+        || header.metadata().version != settings.metadata.version
+    {
+        return None;
+    }
     if reader.len() != src.len()
         || hex32(&reader.keyless_sha256()) != previous.output_keyless_sha256
     {
@@ -231,7 +254,7 @@ fn encode_job(job: &Job, ctx: &Context<'_>) -> CliResult<(Entry, &'static str)> 
         .get(&relative_to_manifest(&job.output, ctx.manifest_dir))
         .filter(|e| e.source == job.rel);
     if !ctx.force {
-        if let Some(entry) = listed.and_then(|e| up_to_date(job, ctx.key, e)) {
+        if let Some(entry) = listed.and_then(|e| up_to_date(job, ctx.key, &ctx.per_file, e)) {
             return Ok((entry, "up-to-date"));
         }
         if listed.is_none() && std::fs::symlink_metadata(&job.output).is_ok() {
@@ -254,7 +277,7 @@ fn encode_job(job: &Job, ctx: &Context<'_>) -> CliResult<(Entry, &'static str)> 
     // lists is replaced when it is not current.
     let s = EncodeSettings {
         force: true,
-        ..ctx.per_file
+        ..ctx.per_file.clone()
     };
     let mut encoded = encode_file(
         &job.source,
@@ -275,6 +298,13 @@ fn encode_job(job: &Job, ctx: &Context<'_>) -> CliResult<(Entry, &'static str)> 
         payload_kind: summary.header.payload_kind().as_str().to_string(),
         format_version: summary.header.version(),
         source_stat: stat,
+        signers: ctx
+            .per_file
+            .signers
+            .iter()
+            .map(|k| k.signer_id().to_hex())
+            .collect(),
+        model_version: summary.header.metadata().version,
     };
     // Journaled before the output gets its name: a run
     // killed in between leaves a journal line whose output
@@ -348,7 +378,7 @@ impl TreeRun {
 /// skipping what an earlier run made that is still current, and writes the
 /// manifest. Prints nothing but the progress bar (unless quiet).
 pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> CliResult<TreeRun> {
-    let settings = p.settings;
+    let settings = p.settings.clone();
     let root = p.root;
     if !root.is_dir() {
         return Err(Failure::usage(format!(
@@ -392,7 +422,7 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> CliResult<TreeRun> {
         per_file: EncodeSettings {
             quiet: true,
             lanes: None,
-            ..settings
+            ..settings.clone()
         },
         force: settings.force,
         manifest_dir: &manifest_dir,
@@ -445,6 +475,7 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> CliResult<TreeRun> {
     serde_json::to_writer_pretty(file.writer(), &manifest)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", manifest_path.display())))?;
     file.commit(true)?;
+    sign_manifest(&manifest_path, &settings.signers)?;
     // The manifest now holds what the journal recorded.
     drop(journal);
     let _ = std::fs::remove_file(&journal_path);
@@ -455,6 +486,39 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> CliResult<TreeRun> {
         tried,
         manifest: manifest_path,
     })
+}
+
+/// The detached signature of a manifest: `MANIFEST.sig`.
+pub fn manifest_signature_path(manifest: &Path) -> PathBuf {
+    let mut p = manifest.as_os_str().to_owned();
+    p.push(".sig");
+    p.into()
+}
+
+/// Writes `MANIFEST.sig`: the Ed25519 signatures of the manifest's bytes by
+/// each signing key, 64 bytes each, in `--sign` order (one key: a plain
+/// signature file that `openssl pkeyutl -verify -rawin` checks). Without
+/// signing keys a signature left by an earlier run is removed, since it no
+/// longer matches.
+pub(crate) fn sign_manifest(
+    manifest: &Path,
+    signers: &[std::sync::Arc<ava3_format::SigningKey>],
+) -> CliResult<()> {
+    let sig_path = manifest_signature_path(manifest);
+    if signers.is_empty() {
+        let _ = std::fs::remove_file(&sig_path);
+        return Ok(());
+    }
+    let bytes = std::fs::read(manifest)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", manifest.display())))?;
+    let mut file = AtomicFile::create(&sig_path)?;
+    for k in signers {
+        use std::io::Write;
+        file.writer()
+            .write_all(&k.sign_detached(&bytes))
+            .map_err(|e| Failure::io(sig_path.display(), e))?;
+    }
+    file.commit(true)
 }
 
 /// `ava3 encode DIR --batch -o OUTDIR`.

@@ -68,6 +68,7 @@ pub(crate) fn refuse_json_with_stdout(json: bool, output: &Path) -> CliResult<()
 pub fn run(a: &DecodeArgs) -> CliResult<()> {
     refuse_json_with_stdout(a.json, &a.output)?;
     let keys = require_keys(&a.keys.key_files, "decode")?;
+    let policy = crate::keys::policy_of(&a.trust)?;
     // Refuse a terminal before anything is decoded or drawn.
     let stdout = if is_dash(&a.output) {
         Some(binary_stdout()?)
@@ -79,9 +80,10 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
     let input = open_input(&a.input)?;
     let pool = crate::thread_pool(a.jobs)?;
     pool.install(|| {
-        let mut dec = Decoder::with_options(
+        let mut dec = Decoder::with_policy(
             BufReader::with_capacity(1 << 16, input),
             &keys,
+            &policy,
             &DecodeOptions { parallel: true },
         )
         .map_err(|e| Failure::from_core(a.input.display(), e))?;

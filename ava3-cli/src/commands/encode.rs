@@ -5,9 +5,11 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use std::sync::Arc;
+
 use ava3_format::{
-    encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey, PayloadKind,
-    SequentialSink, WriteAt,
+    encode_at, Content, EncodeOptions, EncodeSummary, Encoder, Error, MasterKey, Metadata,
+    PayloadKind, SequentialSink, SigningKey, WriteAt,
 };
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
@@ -23,7 +25,7 @@ use crate::progress::bytes_bar;
 use crate::report::{emit, hex32, EncodeRecord};
 
 /// Settings shared by single and batch encodes.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct EncodeSettings {
     pub kind: KindArg,
     pub allow_mismatch: bool,
@@ -34,12 +36,35 @@ pub struct EncodeSettings {
     /// `None`, stream it through the shared rayon pool (`--batch`, where
     /// files and blocks share the pool).
     pub lanes: Option<usize>,
+    /// The model name and version to record.
+    pub metadata: Metadata,
+    /// The publisher keys that sign each output.
+    pub signers: Vec<Arc<SigningKey>>,
 }
 
 impl EncodeSettings {
     pub fn from_args(a: &EncodeArgs) -> CliResult<Self> {
         check_block_size(a.block_size, "--block-size")?;
+        if a.batch && a.sign.name.is_some() {
+            return Err(Failure::usage(
+                "--name names one model: it is not for --batch (each file would get the same name)",
+            ));
+        }
+        if let Some(n) = &a.sign.name {
+            if n.is_empty() || n.len() > ava3_format::MAX_NAME_LEN {
+                return Err(Failure::usage("--name is 1 to 255 bytes"));
+            }
+        }
+        let signers = crate::keys::load_signing_keys(&a.sign.sign)?;
+        if signers.len() > usize::from(ava3_format::MAX_SIGNATURES) {
+            return Err(Failure::usage("at most 16 --sign keys"));
+        }
         Ok(Self {
+            metadata: Metadata {
+                name: a.sign.name.clone(),
+                version: a.sign.model_version,
+            },
+            signers,
             kind: a.kind,
             allow_mismatch: a.allow_mismatch,
             block_size: a.block_size,
@@ -209,6 +234,8 @@ impl Input {
             block_size: s.block_size,
             payload_kind: self.kind,
             threads,
+            metadata: s.metadata.clone(),
+            signers: s.signers.clone(),
         }
     }
 
@@ -398,6 +425,8 @@ fn encode_stream(
         block_size: s.block_size,
         payload_kind: kind,
         threads: 0,
+        metadata: s.metadata.clone(),
+        signers: s.signers.clone(),
     };
     let encode_into = |w: BufWriter<io::Stdout>| -> Result<EncodeSummary, Error> {
         let mut enc = Encoder::new(w, key, data.len() as u64, &opts)?;

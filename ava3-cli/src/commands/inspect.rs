@@ -10,9 +10,7 @@ use crate::args::InspectArgs;
 use crate::error::{CliResult, Failure};
 use crate::output::is_dash;
 
-/// Length of a version 1 header (spec 3.1).
-const HEADER_BYTES: u64 = 128;
-use crate::report::emit;
+use crate::report::{emit, printable};
 
 /// What a header says, read without a key (not authenticated), and how
 /// the file's size compares with what it announces.
@@ -26,6 +24,15 @@ pub struct Inspection {
     pub blocks: u64,
     pub key_id: String,
     pub salt: String,
+    /// The model name recorded (version 2; authenticated only by a keyed
+    /// or signed verify).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
+    /// The model version recorded (version 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<u64>,
+    /// The signer ids the signature section lists (not verified here).
+    pub signers: Vec<String>,
     pub file_size: u64,
     pub expected_file_size: u64,
     /// `complete`, `truncated` or `trailing data` (by size only).
@@ -35,7 +42,7 @@ pub struct Inspection {
 impl Inspection {
     /// The inspection of a file named `path` whose header is `sealed` and
     /// whose size is `size`.
-    pub fn of(path: String, sealed: &Sealed, size: u64) -> Self {
+    pub fn of(path: String, sealed: &Sealed, size: u64, signers: Vec<String>) -> Self {
         let header = sealed.header();
         let layout = header.layout();
         let expected = layout.file_len();
@@ -48,6 +55,9 @@ impl Inspection {
             blocks: layout.block_count(),
             key_id: header.key_id().to_hex(),
             salt: hex::encode(header.salt()),
+            model_name: header.metadata().name.clone(),
+            model_version: header.metadata().version,
+            signers,
             file_size: size,
             expected_file_size: expected,
             size_check: match size.cmp(&expected) {
@@ -61,22 +71,38 @@ impl Inspection {
 
 /// `ava3 inspect`.
 pub fn run(a: &InspectArgs) -> CliResult<()> {
-    let (sealed, size) = if is_dash(&a.file) {
+    let (sealed, size, signers) = if is_dash(&a.file) {
         // Standard input: the header, then the rest counted (not kept).
         let mut stdin = io::stdin().lock();
         let sealed =
             Sealed::read(&mut stdin).map_err(|e| Failure::from_core("standard input", e))?;
         let rest =
             io::copy(&mut stdin, &mut io::sink()).map_err(|e| Failure::io("standard input", e))?;
-        (sealed, HEADER_BYTES + rest)
+        // Standard input is not kept: the signer ids are not shown.
+        let count = usize::from(sealed.header().signature_count());
+        (
+            sealed.clone(),
+            sealed.layout().header_len() + rest,
+            vec!["?".to_string(); count],
+        )
     } else {
         let file = File::open(&a.file)
             .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.file.display())))?;
         let sealed = Sealed::read_at(&file).map_err(|e| Failure::from_core(a.file.display(), e))?;
         let size = file.size().map_err(|e| Failure::io(a.file.display(), e))?;
-        (sealed, size)
+        let signers = if size == sealed.layout().file_len() {
+            sealed
+                .signer_ids(&file)
+                .map_err(|e| Failure::from_core(a.file.display(), e))?
+                .iter()
+                .map(|s| s.to_hex())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (sealed, size, signers)
     };
-    let i = Inspection::of(a.file.display().to_string(), &sealed, size);
+    let i = Inspection::of(a.file.display().to_string(), &sealed, size, signers);
     if a.json {
         emit(&serde_json::to_string(&i).unwrap_or_default())?;
     } else {
@@ -88,6 +114,24 @@ pub fn run(a: &InspectArgs) -> CliResult<()> {
         emit(&format!("blocks:          {}", i.blocks))?;
         emit(&format!("key id:          {}", i.key_id))?;
         emit(&format!("salt:            {}", i.salt))?;
+        if let Some(n) = &i.model_name {
+            emit(&format!("model name:      {}", printable(n)))?;
+        }
+        if let Some(v) = i.model_version {
+            emit(&format!("model version:   {v}"))?;
+        }
+        emit(&format!(
+            "signatures:      {}",
+            if i.signers.is_empty() {
+                "none (unsigned)".to_string()
+            } else {
+                format!(
+                    "{} by signer id {} (not verified: verify --signer checks them)",
+                    i.signers.len(),
+                    i.signers.join(", ")
+                )
+            }
+        ))?;
         emit(&format!(
             "file size:       {} bytes ({}; {} expected)",
             i.file_size, i.size_check, i.expected_file_size

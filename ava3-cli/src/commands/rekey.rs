@@ -27,22 +27,49 @@ use crate::report::{emit, hex32, printable, DecodeRecord};
 /// encodes it under `new_key` into `w`; fails unless the plaintext decoded
 /// is the one the old file recorded. Returns the old header and the new
 /// file's summary.
+/// How the new file is signed: with these keys (re-signed), or unsigned
+/// (only with `--drop-signatures` when the input was signed).
+pub struct Signing {
+    pub signers: Vec<std::sync::Arc<ava3_format::SigningKey>>,
+    pub drop_signatures: bool,
+}
+
+impl Signing {
+    fn of(a: &RekeyArgs) -> CliResult<Self> {
+        Ok(Self {
+            signers: crate::keys::load_signing_keys(&a.sign)?,
+            drop_signatures: a.drop_signatures,
+        })
+    }
+}
+
 fn rekey_stream(
     input: File,
     path: &Path,
     keys: &[MasterKey],
     new_key: &MasterKey,
+    signing: &Signing,
     w: &mut (dyn Write + Send),
     quiet: bool,
 ) -> CliResult<(Header, EncodeSummary)> {
     let mut dec =
         Decoder::new_with_keys(input, keys).map_err(|e| Failure::from_core(path.display(), e))?;
     let header = dec.header().clone();
+    if header.signature_count() > 0 && signing.signers.is_empty() && !signing.drop_signatures {
+        return Err(Failure::usage(format!(
+            "{} is signed, and a new key changes what the signature covers: give --sign KEY to \
+             re-sign it, or --drop-signatures to write it unsigned",
+            path.display()
+        )));
+    }
     let bar = bytes_bar(header.plaintext_len(), quiet, "rekeying");
     let opts = EncodeOptions {
         block_size: header.block_size(),
         payload_kind: header.payload_kind(),
         threads: 0,
+        // The model name and version stay; the signatures are made anew.
+        metadata: header.metadata().clone(),
+        signers: signing.signers.clone(),
     };
     let mut enc = Encoder::new(w, new_key, header.plaintext_len(), &opts)
         .map_err(|e| Failure::from_core(path.display(), e))?;
@@ -84,7 +111,12 @@ fn rekeyed_record(
 }
 
 /// `ava3 rekey DIR -o OUTDIR`.
-fn run_folder(a: &RekeyArgs, keys: &[MasterKey], new_key: &MasterKey) -> CliResult<()> {
+fn run_folder(
+    a: &RekeyArgs,
+    keys: &[MasterKey],
+    new_key: &MasterKey,
+    signing: &Signing,
+) -> CliResult<()> {
     let (root, out_root) = (&a.input, &a.output);
     if is_dash(out_root) || out_root.is_file() {
         return Err(Failure::usage(
@@ -136,7 +168,8 @@ fn run_folder(a: &RekeyArgs, keys: &[MasterKey], new_key: &MasterKey) -> CliResu
                 inner: out.writer(),
                 sha: Sha256::new(),
             };
-            let (header, summary) = rekey_stream(input, path, keys, new_key, &mut w, true)?;
+            let (header, summary) =
+                rekey_stream(input, path, keys, new_key, signing, &mut w, true)?;
             let sha: [u8; 32] = w.sha.finalize().into();
             out.commit(a.force)?;
             Ok((header, summary, sha))
@@ -149,6 +182,12 @@ fn run_folder(a: &RekeyArgs, keys: &[MasterKey], new_key: &MasterKey) -> CliResu
                         e.key_id = new_key.key_id().to_hex();
                         e.output_keyless_sha256 = hex32(&summary.keyless_sha256);
                         e.output_sha256 = Some(hex32(&sha));
+                        e.format_version = summary.header.version();
+                        e.signers = signing
+                            .signers
+                            .iter()
+                            .map(|k| k.signer_id().to_hex())
+                            .collect();
                     }
                 }
                 if a.json {
@@ -171,6 +210,7 @@ fn run_folder(a: &RekeyArgs, keys: &[MasterKey], new_key: &MasterKey) -> CliResu
         serde_json::to_writer_pretty(file.writer(), &Manifest::new(m.files))
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
         file.commit(true)?;
+        crate::commands::batch::sign_manifest(&path, &signing.signers)?;
     }
     if !a.json {
         eprintln!(
@@ -195,10 +235,11 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
     if a.input.is_dir() {
         let keys = require_keys(&a.keys.key_files, "rekey (for the current key)")?;
         let new_key = read_key_file(&a.new_key_file)?;
-        return run_folder(a, &keys, &new_key);
+        return run_folder(a, &keys, &new_key, &Signing::of(a)?);
     }
     let keys = require_keys(&a.keys.key_files, "rekey (for the current key)")?;
     let new_key = read_key_file(&a.new_key_file)?;
+    let signing = Signing::of(a)?;
     let stdout = if is_dash(&a.output) {
         Some(binary_stdout()?)
     } else {
@@ -213,13 +254,21 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
         let (header, summary) = match stdout {
             Some(stdout) => {
                 let mut w = BufWriter::with_capacity(1 << 20, stdout);
-                rekey_stream(input, &a.input, &keys, &new_key, &mut w, quiet)?;
+                rekey_stream(input, &a.input, &keys, &new_key, &signing, &mut w, quiet)?;
                 w.flush()?;
                 return Ok(());
             }
             None => {
                 let mut out = AtomicFile::create(&a.output)?;
-                let done = rekey_stream(input, &a.input, &keys, &new_key, out.writer(), quiet)?;
+                let done = rekey_stream(
+                    input,
+                    &a.input,
+                    &keys,
+                    &new_key,
+                    &signing,
+                    out.writer(),
+                    quiet,
+                )?;
                 out.commit(a.force)?;
                 done
             }

@@ -6,11 +6,11 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use ava3_format::{verify_keyed, verify_keyless, DecodeOptions, Error, Level, MasterKey, Report};
+use ava3_format::{DecodeOptions, Error, Level, MasterKey, Policy, Report, Sealed};
 
 use crate::args::{RequireArg, VerifyArgs};
 use crate::error::{self, CliResult, Failure, EXIT_BAD_FILE};
-use crate::keys::load_keys;
+use crate::keys::{load_keys, policy_of};
 use crate::manifest::Manifest;
 use crate::output::is_dash;
 use crate::report::{emit, hex32, VerifyRecord};
@@ -37,7 +37,7 @@ fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
 /// A failure and its outcome name (the spec's, or `kind mismatch`, `other`).
 type Checked = Result<Report, (Failure, &'static str)>;
 
-fn check_one(path: &Path, keys: &[MasterKey], deep: bool) -> Checked {
+fn check_one(path: &Path, keys: &[MasterKey], deep: bool, policy: &Policy) -> Checked {
     let file: Box<dyn Read + Send> = if is_dash(path) {
         Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
     } else {
@@ -49,15 +49,19 @@ fn check_one(path: &Path, keys: &[MasterKey], deep: bool) -> Checked {
         })?)
     };
     let opts = DecodeOptions { parallel: true };
-    let report = if keys.is_empty() {
-        verify_keyless(file, &opts)
-    } else {
-        verify_keyed(file, keys, deep, &opts)
-    }
-    .map_err(|e: Error| {
-        let name = e.outcome().as_str();
-        (Failure::from_core(path.display(), e), name)
-    })?;
+    let mut file = file;
+    let report = Sealed::read(&mut file)
+        .and_then(|sealed| {
+            if keys.is_empty() {
+                sealed.verify_signed(file, policy, &opts)
+            } else {
+                sealed.unlock_with(keys, policy)?.verify(file, deep, &opts)
+            }
+        })
+        .map_err(|e: Error| {
+            let name = e.outcome().as_str();
+            (Failure::from_core(path.display(), e), name)
+        })?;
     if let Some(content) = report.content {
         let kind = report.header.payload_kind();
         if !content.fits(kind) {
@@ -72,17 +76,39 @@ fn check_one(path: &Path, keys: &[MasterKey], deep: bool) -> Checked {
     Ok(report)
 }
 
+/// The name of what a check proves: the core's level, `signed` for a
+/// signature checked with public keys only, `+signed` beside a key.
+fn level_name(level: Level, policy: &Policy) -> &'static str {
+    match (level, policy.requires_signature()) {
+        (Level::Keyless, true) => "signed",
+        (Level::Keyed, true) => "keyed+signed",
+        (Level::Deep, true) => "deep+signed",
+        (l, _) => l.as_str(),
+    }
+}
+
 /// What the keys given allow, refused early when it falls short of
 /// `--require` (or `--deep`).
-fn level_of(a: &VerifyArgs, keys: &[MasterKey]) -> CliResult<(Level, bool)> {
+fn level_of(a: &VerifyArgs, keys: &[MasterKey], policy: &Policy) -> CliResult<(Level, bool)> {
     let deep = a.deep || a.require == Some(RequireArg::Deep);
+    if a.require == Some(RequireArg::Signed) && !policy.requires_signature() {
+        return Err(Failure::usage(
+            "a signed check is required (--require signed / AVA3_VERIFY_REQUIRE) but no trusted \
+             public key was given: give --signer PUBKEY (or AVA3_SIGNER_FILE)",
+        ));
+    }
+    if keys.is_empty() && !policy.requires_signature() && !policy.is_empty() {
+        return Err(Failure::usage(
+            "--name and --min-version need something that authenticates them: a key, or --signer",
+        ));
+    }
     if deep && keys.is_empty() {
         return Err(Failure::usage(format!(
             "--deep needs a key: give {}",
             crate::keys::KEY_SOURCES
         )));
     }
-    if a.require >= Some(RequireArg::Keyed) && keys.is_empty() {
+    if matches!(a.require, Some(RequireArg::Keyed | RequireArg::Deep)) && keys.is_empty() {
         return Err(Failure::usage(format!(
             "a keyed check is required (--require / AVA3_VERIFY_REQUIRE) but no key was given: give {}",
             crate::keys::KEY_SOURCES
@@ -131,13 +157,13 @@ fn expected_outputs(manifest: &Path) -> CliResult<BTreeMap<PathBuf, Listed>> {
 /// there is a manifest; returns the record and its exit status.
 fn record_of(
     path: &Path,
-    level: Level,
+    level: &'static str,
     result: &Checked,
     manifest: Option<Option<&Listed>>,
 ) -> (VerifyRecord, u8) {
     let mut rec = VerifyRecord {
         path: path.display().to_string(),
-        level: level.as_str(),
+        level,
         ..Default::default()
     };
     let r = match result {
@@ -157,6 +183,9 @@ fn record_of(
     rec.key_id = Some(r.header.key_id().to_hex());
     rec.keyless_sha256 = Some(hex32(&r.keyless_sha256));
     rec.plaintext_sha256 = r.plaintext_sha256.as_ref().map(hex32);
+    rec.model_name = r.header.metadata().name.clone();
+    rec.model_version = r.header.metadata().version;
+    rec.signer = r.signer.map(|s| s.to_hex());
     let Some(listed) = manifest else {
         return (rec, 0);
     };
@@ -192,15 +221,22 @@ fn record_of(
 /// summary and the worst exit status.
 pub fn run(a: &VerifyArgs) -> CliResult<()> {
     let keys = load_keys(&a.keys.key_files)?;
-    let (level, deep) = level_of(a, &keys)?;
-    if keys.is_empty() && !a.quiet {
+    let policy = policy_of(&a.trust)?;
+    let (level, deep) = level_of(a, &keys, &policy)?;
+    let level = level_name(level, &policy);
+    if keys.is_empty() && !policy.requires_signature() && !a.quiet {
         eprintln!(
             "ava3: note: no key given: keyless check only (structure and keyless SHA-256, which \
              detects corruption but not tampering); give a key for a keyed check"
         );
     }
     let mut expected = match &a.manifest {
-        Some(m) => Some(expected_outputs(m)?),
+        Some(m) => {
+            if policy.requires_signature() {
+                check_manifest_signature(m, &policy)?;
+            }
+            Some(expected_outputs(m)?)
+        }
         None => None,
     };
     // Collect: the paths given, or every output the manifest lists.
@@ -216,7 +252,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     let pool = crate::thread_pool(a.jobs)?;
     let (mut worst, mut ok, mut failed) = (0u8, 0usize, 0usize);
     for path in &files {
-        let result = pool.install(|| check_one(path, &keys, deep));
+        let result = pool.install(|| check_one(path, &keys, deep, &policy));
         let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
         let listed = expected.as_mut().map(|e| e.remove(&canon));
         let (rec, code) = record_of(path, level, &result, listed.as_ref().map(Option::as_ref));
@@ -238,7 +274,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         let rec = VerifyRecord {
             path: listed.output.clone(),
             status: "failed",
-            level: level.as_str(),
+            level,
             outcome: "other",
             error: Some(format!(
                 "{}: listed in the manifest but missing",
@@ -257,10 +293,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         } else {
             String::new()
         };
-        eprintln!(
-            "ava3: {ok} ok, {failed} failed{ignored} ({} check)",
-            level.as_str()
-        );
+        eprintln!("ava3: {ok} ok, {failed} failed{ignored} ({level} check)");
     }
     if files.is_empty() && failed == 0 {
         return Err(Failure::usage("no .ava3 file found"));
@@ -274,6 +307,40 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     }
 }
 
+/// With trusted keys, a manifest must carry a detached signature
+/// (`MANIFEST.sig`, written by `encode --batch --sign`) by one of them over
+/// its exact bytes: then the list of files and digests is the publisher's.
+fn check_manifest_signature(manifest: &Path, policy: &Policy) -> CliResult<()> {
+    let sig_path = crate::commands::batch::manifest_signature_path(manifest);
+    let bytes = std::fs::read(manifest)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", manifest.display())))?;
+    let sigs = std::fs::read(&sig_path).map_err(|_| {
+        Failure::bad(format!(
+            "unsigned: {} has no signature {} (encode --batch --sign writes it), and --signer requires one",
+            manifest.display(),
+            sig_path.display()
+        ))
+    })?;
+    let valid = !sigs.is_empty()
+        && sigs.len() % 64 == 0
+        && sigs.chunks_exact(64).any(|s| {
+            let s: &[u8; 64] = s.try_into().unwrap_or(&[0; 64]);
+            policy
+                .signers()
+                .iter()
+                .any(|k| k.verify_detached(&bytes, s))
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(Failure::bad(format!(
+            "bad signature: {} is not signed by a trusted key ({}); the manifest was changed or signed by someone else",
+            manifest.display(),
+            sig_path.display()
+        )))
+    }
+}
+
 fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<()> {
     if json {
         emit(&rec.to_json())?;
@@ -282,6 +349,7 @@ fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<
             // Say in words what was and was not checked.
             let level = match rec.level {
                 "keyless" => "keyless: corruption only, authenticity NOT checked",
+                "signed" => "signed: publisher signature, no key",
                 other => other,
             };
             let mut line = format!(
@@ -292,6 +360,15 @@ fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<
                 rec.key_id.as_deref().unwrap_or("?"),
                 rec.keyless_sha256.as_deref().unwrap_or("?"),
             );
+            if let Some(s) = &rec.signer {
+                line.push_str(&format!(", signer {s}"));
+            }
+            if let Some(n) = &rec.model_name {
+                line.push_str(&format!(", model {}", crate::report::printable(n)));
+            }
+            if let Some(v) = rec.model_version {
+                line.push_str(&format!(", version {v}"));
+            }
             if let Some(p) = &rec.plaintext_sha256 {
                 // Keyed: the value the encoder recorded (authenticated, not
                 // recomputed); deep: recomputed from the decoded model.

@@ -49,6 +49,12 @@ typedef struct {
     uint8_t key[32];
     uint8_t payload[32];
     long long block;
+    /* What the reader requires (spec 7.5): `require-*` lines. */
+    int has_signer;
+    uint8_t signer[32];
+    char name_req[256];
+    int has_name;
+    long long min_version; /* -1: none */
     uint8_t *data;
     size_t len;
 } Vector;
@@ -81,6 +87,7 @@ static int load(const char *dir, const char *name, Vector *v) {
     memset(v, 0, sizeof *v);
     snprintf(v->name, sizeof v->name, "%s", name);
     v->block = -1;
+    v->min_version = -1;
     uint8_t *sep = memmem(raw, (size_t)size, "\n\n", 2);
     if (!sep) {
         free(raw);
@@ -92,6 +99,11 @@ static int load(const char *dir, const char *name, Vector *v) {
         else if (!strncmp(line, "key: ", 5)) unhex(line + 5, v->key, 32);
         else if (!strncmp(line, "payload: ", 9)) unhex(line + 9, v->payload, 32);
         else if (!strncmp(line, "block: ", 7)) v->block = atoll(line + 7);
+        else if (!strncmp(line, "require-signer: ", 16)) v->has_signer = !unhex(line + 16, v->signer, 32);
+        else if (!strncmp(line, "require-name: ", 14)) {
+            v->has_name = 1;
+            snprintf(v->name_req, sizeof v->name_req, "%s", line + 14);
+        } else if (!strncmp(line, "require-min-version: ", 21)) v->min_version = atoll(line + 21);
     }
     v->len = (size_t)size - (size_t)(sep + 2 - raw);
     v->data = malloc(v->len ? v->len : 1);
@@ -112,6 +124,11 @@ static const char *outcome(Ava3Result r) {
     case AVA3_RESULT_TRAILER_FAILURE: return "trailer failure";
     case AVA3_RESULT_TRAILING_DATA: return "trailing data";
     case AVA3_RESULT_INTEGRITY_FAILURE: return "integrity failure";
+    case AVA3_RESULT_BAD_SIGNATURE: return "bad signature";
+    case AVA3_RESULT_UNKNOWN_SIGNER: return "unknown signer";
+    case AVA3_RESULT_UNSIGNED: return "unsigned";
+    case AVA3_RESULT_NAME_MISMATCH: return "name mismatch";
+    case AVA3_RESULT_ROLLBACK: return "rollback";
     default: return "other";
     }
 }
@@ -149,9 +166,58 @@ static void sha(const uint8_t *d, size_t n, uint8_t out[32]) {
 
 /* Sets the key after a successful open; returns the first failure. (The
  * open must run before `d` is read: never pass both in one call.) */
+/* The vector's requirements, in the order a device would set them. */
+static Ava3Result require(Ava3Decoder *d, const Vector *v) {
+    Ava3Result r = AVA3_RESULT_OK;
+    if (r == AVA3_RESULT_OK && v->has_signer) r = ava3_decoder_trust_signer(d, v->signer, 32);
+    if (r == AVA3_RESULT_OK && v->has_name)
+        r = ava3_decoder_require_name(d, (const uint8_t *)v->name_req, strlen(v->name_req));
+    if (r == AVA3_RESULT_OK && v->min_version >= 0)
+        r = ava3_decoder_require_min_version(d, (uint64_t)v->min_version);
+    return r;
+}
+
 static Ava3Result keyed(Ava3Result opened, Ava3Decoder **d, const Vector *v) {
     if (opened != AVA3_RESULT_OK) return opened;
+    Ava3Result r = require(*d, v);
+    if (r != AVA3_RESULT_OK) return r;
     return ava3_decoder_set_key(*d, v->key, 32);
+}
+
+/* The requirements set after the key (spec 8.3: the file is checked again
+ * at once) reach the same outcome. */
+static void requirements_after_the_key(const Vector *v, const char *want) {
+    Ava3Decoder *d = NULL;
+    Ava3Result r = ava3_decoder_open_buffer(v->data, v->len, &d);
+    if (r == AVA3_RESULT_OK) r = ava3_decoder_set_key(d, v->key, 32);
+    if (r == AVA3_RESULT_OK) r = require(d, v);
+    if (r == AVA3_RESULT_OK) {
+        /* Blocks are checked when read. */
+        Ava3Buffer *b = NULL;
+        r = ava3_decoder_decode_aligned(d, &b);
+        ava3_buffer_free(b);
+    }
+    check(!strcmp(outcome(r), want), v->name, "requirements after set_key: got %s, want %s", outcome(r), want);
+    if (r == AVA3_RESULT_OK) {
+        /* The authenticated name, version, D and signer. */
+        char name[300];
+        size_t nlen = 99;
+        uint64_t version = 99;
+        uint8_t dsha[32], sid[16];
+        check(ava3_decoder_model_name(d, (uint8_t *)name, sizeof name, &nlen) == AVA3_RESULT_OK, v->name, "model name");
+        check(!v->has_name || (nlen == strlen(v->name_req) && !strcmp(name, v->name_req)), v->name, "model name value");
+        size_t need = 0;
+        Ava3Result small = ava3_decoder_model_name(d, NULL, 0, &need);
+        check(need == nlen && small == AVA3_RESULT_INVALID_PARAMETER, v->name, "model name size query");
+        check(ava3_decoder_model_version(d, &version) == AVA3_RESULT_OK, v->name, "model version");
+        check(v->min_version < 0 || version >= (uint64_t)v->min_version, v->name, "model version value");
+        check(ava3_decoder_plaintext_sha256(d, dsha, 32) == AVA3_RESULT_OK &&
+                  (strcmp(v->expect, "success") || !memcmp(dsha, v->payload, 32)),
+              v->name, "recorded plaintext sha256");
+        Ava3Result sr = ava3_decoder_signer_id(d, sid, 16);
+        check(v->has_signer ? sr == AVA3_RESULT_OK : sr == AVA3_RESULT_INVALID_PARAMETER, v->name, "signer id");
+    }
+    ava3_decoder_free(d);
 }
 
 typedef struct {
@@ -199,6 +265,7 @@ static char tmpdir[256];
 static void run_vector(const Vector *v) {
     const char *want = ra_expect(v);
     int success = !strcmp(want, "success");
+    requirements_after_the_key(v, want);
     uint8_t digest[32];
     uint8_t *plain = NULL;
     uint64_t plen = 0;

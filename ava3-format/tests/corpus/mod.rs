@@ -33,6 +33,7 @@ pub fn encode(salt: u8) -> Vec<u8> {
         block_size: BS,
         payload_kind: PayloadKind::Mlc,
         threads: 1,
+        ..Default::default()
     };
     let mut e =
         Encoder::new_with_salt_for_test_vectors(Vec::new(), &key(), LEN as u64, &opts, [salt; 32])

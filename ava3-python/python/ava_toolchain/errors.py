@@ -28,6 +28,11 @@ __all__ = [
     "TrailerFailure",
     "TrailingData",
     "IntegrityFailure",
+    "BadSignature",
+    "UnknownSigner",
+    "Unsigned",
+    "NameMismatch",
+    "Rollback",
     "InvalidInput",
     "UsageError",
     "BatchFailure",
@@ -91,6 +96,27 @@ class TrailingData(Ava3Error):
 class IntegrityFailure(Ava3Error):
     """A recorded digest does not match (keyless SHA-256, or the plaintext
     SHA-256 recomputed by a deep verification)."""
+
+
+class BadSignature(Ava3Error):
+    """A signature by a trusted key does not verify, or the signature section
+    is malformed."""
+
+
+class UnknownSigner(Ava3Error):
+    """A signature is required and none of the file's signers is trusted."""
+
+
+class Unsigned(Ava3Error):
+    """A signature is required and the file carries none."""
+
+
+class NameMismatch(Ava3Error):
+    """The file's authenticated model name is not the one required."""
+
+
+class Rollback(Ava3Error):
+    """The file's authenticated model version is below the minimum required."""
 
 
 class InvalidInput(Ava3Error, ValueError):
