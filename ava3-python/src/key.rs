@@ -137,3 +137,58 @@ pub fn one<'py>(key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Key>> {
         .cloned()
         .map_err(|_| PyTypeError::new_err("key must be a Key (Key.from_file, Key.from_hex)"))
 }
+
+/// What a reader requires, from `signers=`, `name=` and `min_version=`
+/// (spec 7.5). Each signer is `bytes` (the 32 raw bytes of an Ed25519
+/// public key, or its PEM or hex text) or a path (`str` or `os.PathLike`)
+/// of a public key file (`ava3 keygen --signing` writes `PATH.pub`); one
+/// signer or an iterable of them. Trusting a key requires its signature.
+pub fn policy(
+    signers: Option<&Bound<'_, PyAny>>,
+    name: Option<String>,
+    min_version: Option<u64>,
+) -> PyResult<ava3_format::Policy> {
+    use pyo3::types::{PyBytes, PyString};
+    let mut p = ava3_format::Policy::default();
+    let one = |item: &Bound<'_, PyAny>| -> PyResult<ava3_format::PublicKey> {
+        let bytes: Vec<u8> = if let Ok(b) = item.cast::<PyBytes>() {
+            b.as_bytes().to_vec()
+        } else {
+            let path: PathBuf = item.extract().map_err(|_| {
+                PyTypeError::new_err(
+                    "a signer is bytes (a public key) or the path of a public key file",
+                )
+            })?;
+            std::fs::read(&path).map_err(|e| {
+                pyo3::exceptions::PyOSError::new_err(format!(
+                    "cannot read public key {}: {e}",
+                    path.display()
+                ))
+            })?
+        };
+        ava3_format::PublicKey::parse(&bytes).map_err(|_| {
+            pyo3::exceptions::PyValueError::new_err(
+                "not an Ed25519 public key (32 bytes, PEM BEGIN PUBLIC KEY, or 64 hex digits)",
+            )
+        })
+    };
+    if let Some(s) = signers.filter(|s| !s.is_none()) {
+        let single = s.cast::<PyBytes>().is_ok()
+            || s.cast::<PyString>().is_ok()
+            || s.hasattr("__fspath__")?;
+        if single {
+            p.trust(one(s)?);
+        } else {
+            for item in s.try_iter()? {
+                p.trust(one(&item?)?);
+            }
+        }
+    }
+    if let Some(n) = name {
+        p.expect_name(&n);
+    }
+    if let Some(v) = min_version {
+        p.min_version(v);
+    }
+    Ok(p)
+}

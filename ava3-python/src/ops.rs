@@ -55,6 +55,11 @@ pub struct VerifyReport {
     plaintext_sha256: Option<String>,
     /// What the first plaintext bytes look like (keyed and deep only).
     content: Option<&'static str>,
+    /// The trusted signer whose signature verified (with `signers=`).
+    signer: Option<String>,
+    /// The model name and version the file records (version 2).
+    model_name: Option<String>,
+    model_version: Option<u64>,
 }
 
 #[pymethods]
@@ -273,14 +278,26 @@ pub fn encode_tree(
 /// `ava3 verify`: keyless with no keys, keyed with them, `deep` decodes
 /// everything and recomputes the plaintext SHA-256.
 #[pyfunction]
-#[pyo3(signature = (source, *, keys=None, deep=false))]
+#[pyo3(signature = (source, *, keys=None, deep=false, signers=None, name=None, min_version=None))]
 pub fn verify(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     keys: Option<&Bound<'_, PyAny>>,
     deep: bool,
+    signers: Option<&Bound<'_, PyAny>>,
+    name: Option<String>,
+    min_version: Option<u64>,
 ) -> PyResult<VerifyReport> {
     let ring = key::ring(keys)?;
+    let policy = key::policy(signers, name, min_version)?;
+    if ring.is_empty() && !policy.requires_signature() && !policy.is_empty() {
+        return Err(errors::failure(
+            py,
+            api::Failure::usage(
+                "name= and min_version= need something that authenticates them: keys= or signers=",
+            ),
+        ));
+    }
     if deep && ring.is_empty() {
         return Err(errors::failure(
             py,
@@ -294,9 +311,11 @@ pub fn verify(
             let sealed = Sealed::read(&mut input)?;
             let opts = DecodeOptions::default();
             if ring.is_empty() {
-                sealed.verify_keyless(input, &opts)
+                sealed.verify_signed(input, &policy, &opts)
             } else {
-                sealed.unlock(&ring)?.verify(input, deep, &opts)
+                sealed
+                    .unlock_with(&ring, &policy)?
+                    .verify(input, deep, &opts)
             }
         })
         .map_err(|e| errors::core_error(py, &name, e))?;
@@ -311,6 +330,9 @@ pub fn verify(
         keyless_sha256: hex::encode(report.keyless_sha256),
         plaintext_sha256: report.plaintext_sha256.map(hex::encode),
         content: report.content.map(|c| c.describe()),
+        signer: report.signer.map(|s| s.to_hex()),
+        model_name: h.metadata().name.clone(),
+        model_version: h.metadata().version,
     })
 }
 

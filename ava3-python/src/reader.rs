@@ -78,13 +78,22 @@ impl NativeReader {
     /// the size and the recorded digest are trustworthy before any block
     /// is read (spec 8.3).
     #[new]
-    fn new(py: Python<'_>, source: &Bound<'_, PyAny>, keys: &Bound<'_, PyAny>) -> PyResult<Self> {
+    #[pyo3(signature = (source, keys, *, signers=None, name=None, min_version=None))]
+    fn new(
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        keys: &Bound<'_, PyAny>,
+        signers: Option<&Bound<'_, PyAny>>,
+        name: Option<String>,
+        min_version: Option<u64>,
+    ) -> PyResult<Self> {
         let ring = key::ring(Some(keys))?;
+        let policy = key::policy(signers, name, min_version)?;
         let (source, name) = Source::from_py(source)?;
         let reader = py
             .detach(|| -> CoreResult<Reader> {
                 Sealed::read_at(&source)?
-                    .unlock(&ring)?
+                    .unlock_with(&ring, &policy)?
                     .random_access(source)
             })
             .map_err(|e| errors::core_error(py, &name, e))?;

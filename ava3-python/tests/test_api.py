@@ -230,33 +230,42 @@ RANDOM_ACCESS = {
 @pytest.mark.parametrize("path", VECTORS, ids=[p.name for p in VECTORS])
 def test_every_vector_raises_its_outcome(ava3, path):
     fields, body = parse_vector(path)
-    if any(k.startswith("require-") for k in fields):
-        # Spec appendix A: a reader that does not take requirements (the
-        # Python API has no signer or name requirement yet; the CLI, the
-        # C ABI and the core do) skips the vectors that set them.
-        pytest.skip("requirements (signer, name, minimum version) are not in the Python API")
+    # What the vector's reader requires (spec 7.5).
+    req = dict(
+        signers=bytes.fromhex(fields["require-signer"]) if "require-signer" in fields else None,
+        name=fields.get("require-name"),
+        min_version=int(fields["require-min-version"]) if "require-min-version" in fields else None,
+    )
     key = ava3.Key.from_hex(fields["key"])
     expect = fields["expect"]
     # The streaming check (deep verification) reports the spec's outcome.
     if expect == "success":
-        report = ava3.verify(body, keys=key, deep=True)
+        report = ava3.verify(body, keys=key, deep=True, **req)
         assert report.plaintext_sha256 == fields["payload"]
+        assert (report.signer is not None) == (req["signers"] is not None)
     else:
         with pytest.raises(getattr(ava3, OUTCOME_CLASS[expect])) as e:
-            ava3.verify(body, keys=key, deep=True)
+            ava3.verify(body, keys=key, deep=True, **req)
         assert e.value.outcome == expect
         assert isinstance(e.value, ava3.Ava3Error)
         if "block" in fields:
             assert e.value.index == int(fields["block"])
     # The reader: outcome as spec 8.3 says, and never a partial result.
     ra = RANDOM_ACCESS.get(path.name, "success" if expect == "integrity failure" else expect)
+    if req["signers"] is not None:
+        # With the public key only, the same outcome (spec 7.5).
+        if expect == "success":
+            assert ava3.verify(body, **req).level == "keyless"
+        else:
+            with pytest.raises(getattr(ava3, OUTCOME_CLASS[expect])):
+                ava3.verify(body, **req)
     if ra == "success":
-        with ava3.open(body, keys=key) as r:
+        with ava3.open(body, keys=key, **req) as r:
             assert sha(r.read()) == (fields["payload"] if expect == "success" else r.plaintext_sha256)
         return
     buf = bytearray(b"\xaa" * 4 * 65536)
     with pytest.raises(getattr(ava3, OUTCOME_CLASS[ra])) as e:
-        with ava3.open(body, keys=key) as r:
+        with ava3.open(body, keys=key, **req) as r:
             r.readinto(buf)
     assert e.value.outcome == ra
     if ra == "block failure":
@@ -419,3 +428,45 @@ def test_to_memfd_is_sealed_read_only_plaintext(ava3, dev_key, big):
             assert seals & seal
     finally:
         os.close(fd)
+
+
+# ---- publisher signatures (issue 12) ----------------------------------------
+
+
+def test_a_signed_model_is_checked_with_the_public_key(ava3, tmp_path):
+    """The manual's encoder signs (`--sign`); the API checks the signature
+    with the public key alone, and a device-side `open` requires it."""
+    import subprocess
+
+    cli = [sys.executable, "-m", "ava_toolchain.ava3_encoder"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVA3_")}
+    subprocess.run(cli + ["keygen", "--signing", "-o", str(tmp_path / "pub.key")],
+                   check=True, capture_output=True, env=env)
+    data = os.urandom(150_000)
+    (tmp_path / "m.amm").write_bytes(data)
+    key_file = tmp_path / "dev.key"
+    key_file.write_text("7dcd0d969bfb71a480cd1c075878464dc9678de1ed782c2da25b6683d31322ed\n")
+    key_file.chmod(0o600)
+    key = ava3.Key.from_file(key_file)
+    subprocess.run(cli + ["encode", "-q", "--key-file", str(key_file), "--sign",
+                          str(tmp_path / "pub.key"), "--name", "m", "--model-version", "4",
+                          str(tmp_path / "m.amm")], check=True, env=env)
+    signed = tmp_path / "m.amm.ava3"
+    pub = tmp_path / "pub.key.pub"
+    report = ava3.verify(signed, signers=pub, name="m", min_version=4)
+    assert (report.level, report.model_name, report.model_version) == ("keyless", "m", 4)
+    assert report.signer is not None and len(report.signer) == 32
+    with ava3.open(signed, keys=key, signers=[pub.read_bytes()], name="m") as r:
+        assert r.read() == data
+    with pytest.raises(ava3.Rollback):
+        ava3.open(signed, keys=key, signers=pub, min_version=5)
+    # A master-key holder's re-encode, unsigned: refused where a signer is required.
+    ava3.encode(tmp_path / "m.amm", tmp_path / "forged.ava3", key=key)
+    with pytest.raises(ava3.Unsigned):
+        ava3.open(tmp_path / "forged.ava3", keys=key, signers=pub)
+    with pytest.raises(ava3.Unsigned):
+        ava3.verify(tmp_path / "forged.ava3", signers=pub)
+    with pytest.raises(ava3.UsageError):
+        ava3.verify(signed, name="m")
+    with pytest.raises(ValueError):
+        ava3.verify(signed, signers=b"not a key")

@@ -48,6 +48,9 @@ class VerifyReport:
     keyless_sha256: str
     plaintext_sha256: Optional[str]
     content: Optional[str]
+    signer: Optional[str]
+    model_name: Optional[str]
+    model_version: Optional[int]
 
 @final
 class EncodeResult:
@@ -81,7 +84,15 @@ class TreeReport:
 
 @final
 class NativeReader:
-    def __new__(cls, source: object, keys: _Keys) -> "NativeReader": ...
+    def __new__(
+        cls,
+        source: object,
+        keys: _Keys,
+        *,
+        signers: Optional[object] = ...,
+        name: Optional[str] = ...,
+        min_version: Optional[int] = ...,
+    ) -> "NativeReader": ...
     def read_at(self, offset: int, buffer: object) -> int: ...
     def to_memfd(self) -> int: ...
     def close(self) -> None: ...
@@ -119,5 +130,13 @@ def encode_tree(
     allow_mismatch: bool = ...,
     threads: Optional[int] = ...,
 ) -> TreeReport: ...
-def verify(source: object, *, keys: Optional[_Keys] = ..., deep: bool = ...) -> VerifyReport: ...
+def verify(
+    source: object,
+    *,
+    keys: Optional[_Keys] = ...,
+    deep: bool = ...,
+    signers: Optional[object] = ...,
+    name: Optional[str] = ...,
+    min_version: Optional[int] = ...,
+) -> VerifyReport: ...
 def inspect(source: object) -> HeaderInfo: ...

@@ -100,6 +100,9 @@ __all__ = [
 
 PathLike = Union[str, "os.PathLike[str]"]
 Keys = Union[Key, "KeyRing", Iterable[Key]]
+#: Trusted publisher keys: a public key as bytes (32 raw bytes, or PEM or
+#: hex text), the path of a public key file, or an iterable of them.
+Signers = Union[bytes, PathLike, Iterable[Union[bytes, PathLike]]]
 #: A writable contiguous buffer: bytearray, memoryview, mmap, numpy array.
 WritableBuffer = Any
 #: A path, an open binary file, a descriptor or a bytes-like object.
@@ -258,13 +261,27 @@ class Reader(io.RawIOBase):
         return f"<ava3.Reader {self.name!r} {state}>"
 
 
-def open(source: Source, *, keys: Keys) -> Reader:  # noqa: A001 (like io.open)
+def open(  # noqa: A001 (like io.open)
+    source: Source,
+    *,
+    keys: Keys,
+    signers: Optional[Signers] = None,
+    name: Optional[str] = None,
+    min_version: Optional[int] = None,
+) -> Reader:
     """Opens a protected model: ``source`` is a path, an open binary file
     or a descriptor (duplicated and read by offset: its position is left
     alone), or a bytes-like object (read in place; a ``bytearray`` cannot
     be resized while the reader is open). The header and the trailer are
-    authenticated here, before any block is read."""
-    return Reader(NativeReader(source, keys))
+    authenticated here, before any block is read.
+
+    ``signers`` (a public key as ``bytes``, or the path of a ``.pub`` file,
+    or several) requires a valid publisher signature by one of them: every
+    tag is read and the signature checked here, and each block read must
+    carry its signed tag. ``name`` and ``min_version`` require the
+    authenticated model name and a minimum model version (``NameMismatch``,
+    ``Rollback``)."""
+    return Reader(NativeReader(source, keys, signers=signers, name=name, min_version=min_version))
 
 
 def keygen(path: PathLike) -> Key:
@@ -338,12 +355,25 @@ def encode_tree(
     return report
 
 
-def verify(source: Source, *, keys: Optional[Keys] = None, deep: bool = False) -> VerifyReport:
+def verify(
+    source: Source,
+    *,
+    keys: Optional[Keys] = None,
+    deep: bool = False,
+    signers: Optional[Signers] = None,
+    name: Optional[str] = None,
+    min_version: Optional[int] = None,
+) -> VerifyReport:
     """``ava3 verify``: keyless without keys (structure and keyless
     SHA-256: corruption, not tampering), keyed with them (every MAC and
     tag), ``deep`` also decodes everything and recomputes the plaintext
-    SHA-256. Raises the outcome's exception when the file is bad."""
-    return _verify(source, keys=keys, deep=deep)
+    SHA-256. ``signers`` (``ava3 verify --signer``) requires a valid
+    publisher signature, and with no keys checks it with the public key
+    alone; ``name`` and ``min_version`` as in :func:`open`. Raises the
+    outcome's exception when the file is bad."""
+    return _verify(
+        source, keys=keys, deep=deep, signers=signers, name=name, min_version=min_version
+    )
 
 
 def inspect(source: Source) -> HeaderInfo:
