@@ -100,12 +100,17 @@ impl SigningKey {
             })
     }
 
-    /// The key as PKCS#8 PEM, in a buffer wiped on drop.
+    /// The key as PKCS#8 PEM, in a buffer wiped on drop: the 32-byte
+    /// secret alone (RFC 8410 version 1, as `openssl genpkey` writes it;
+    /// OpenSSL 3.0 cannot read the version 2 form with the public key).
     pub fn to_pem(&self) -> Result<Zeroizing<String>> {
-        let pem = self
-            .0
-            .to_pkcs8_pem(Default::default())
-            .map_err(|_| Error::InvalidParameter("the signing key cannot be encoded"))?;
+        let mut bytes = ed25519_dalek::pkcs8::KeypairBytes {
+            secret_key: self.0.to_bytes(),
+            public_key: None,
+        };
+        let pem = bytes.to_pkcs8_pem(Default::default());
+        zeroize::Zeroize::zeroize(&mut bytes.secret_key);
+        let pem = pem.map_err(|_| Error::InvalidParameter("the signing key cannot be encoded"))?;
         Ok(Zeroizing::new(pem.as_str().to_owned()))
     }
 

@@ -223,4 +223,4 @@ def test_python_signed_output_verifies_in_rust_cli(tmp_path):
     assert ok.returncode == 0, ok.stderr
     bad = subprocess.run([exe, "verify", "--signer", str(tmp_path / "b.pub"),
                           str(tmp_path / "p.ava3")], capture_output=True, text=True, env=env)
-    assert bad.returncode != 0 and "unknown signer" in bad.stderr
+    assert bad.returncode == 1 and "unknown signer" in bad.stdout, bad.stdout + bad.stderr
