@@ -101,7 +101,12 @@ impl Decoder {
     /// is wiped when dropped.
     pub fn set_key(&mut self, key: &[u8]) -> Result<(), Error> {
         self.key = Some(MasterKey::from_slice(key)?);
-        self.reopen()
+        let opened = self.reopen();
+        if opened.is_err() {
+            // A key the file refused is not kept for later requirements.
+            self.key = None;
+        }
+        opened
     }
 
     /// Unlocks under the key with the current policy (spec 8.3 steps 1-4:

@@ -16,7 +16,7 @@ use crate::header::{Header, Layout, Trailer, TAG_LEN, TRAILER_LEN};
 use crate::io::ReadAt;
 use crate::keys::MasterKey;
 use crate::sealed::{Sealed, Unlocked};
-use crate::signature::{signed_message, Policy, SignatureSection, SignerId};
+use crate::signature::{signed_message, Policy, SignerId};
 
 /// Authenticated random access to the plaintext of an AVA3 file.
 pub struct RandomAccessReader<S> {
@@ -85,14 +85,10 @@ fn check_signatures<S: ReadAt>(
     policy: &Policy,
     trailer: &[u8; TRAILER_LEN],
 ) -> Result<(Option<Vec<[u8; TAG_LEN]>>, Option<SignerId>)> {
-    let header = sealed.header();
-    let layout = header.layout();
-    if header.signature_count() == 0 {
+    let layout = sealed.layout();
+    let Some(section) = sealed.signature_section(source)? else {
         return Ok((None, None));
-    }
-    let mut raw = vec![0u8; layout.signatures_len() as usize];
-    source.read_exact_at(&mut raw, layout.signatures_offset())?;
-    let section = SignatureSection::parse(&raw, header.signature_count())?;
+    };
     if !policy.requires_signature() {
         return Ok((None, None));
     }

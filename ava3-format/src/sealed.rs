@@ -87,10 +87,22 @@ impl Sealed {
     /// lists, in order; not verified (a [`crate::Policy`] with trusted keys
     /// verifies). Empty for a file without signatures.
     pub fn signer_ids<S: ReadAt + ?Sized>(&self, source: &S) -> Result<Vec<SignerId>> {
+        Ok(self
+            .signature_section(source)?
+            .map(|s| s.signer_ids())
+            .unwrap_or_default())
+    }
+
+    /// Reads and parses the signature section of `source` (the whole
+    /// file): `None` for a file without signatures (spec 3.5).
+    pub(crate) fn signature_section<S: ReadAt + ?Sized>(
+        &self,
+        source: &S,
+    ) -> Result<Option<SignatureSection>> {
         let layout = self.layout();
         let count = self.header.signature_count();
         if count == 0 {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let mut raw = vec![0u8; layout.signatures_len() as usize];
         source
@@ -102,7 +114,7 @@ impl Sealed {
                     e.into()
                 }
             })?;
-        Ok(SignatureSection::parse(&raw, count)?.signer_ids())
+        SignatureSection::parse(&raw, count).map(Some)
     }
 
     /// The header as read (not yet authenticated).

@@ -16,15 +16,21 @@ use crate::report::emit;
 /// with mode 0600 (an existing file is never replaced). The key is
 /// returned for its id.
 pub fn create_key_file(output: &Path) -> CliResult<MasterKey> {
+    refuse_stdout(output)?;
+    let key = MasterKey::generate().map_err(|e| Failure::usage(format!("no random key: {e}")))?;
+    let hex = key.to_hex();
+    write_new(output, 0o600, &[hex.as_bytes(), b"\n"])?;
+    Ok(key)
+}
+
+/// A key is never written to standard output.
+fn refuse_stdout(output: &Path) -> CliResult<()> {
     if is_dash(output) {
         return Err(Failure::usage(
             "a key is never written to standard output (terminals, logs and pipes keep it): -o needs a file",
         ));
     }
-    let key = MasterKey::generate().map_err(|e| Failure::usage(format!("no random key: {e}")))?;
-    let hex = key.to_hex();
-    write_new(output, 0o600, &[hex.as_bytes(), b"\n"])?;
-    Ok(key)
+    Ok(())
 }
 
 /// Writes a new file (never replacing one) with `mode`, synced.
@@ -63,11 +69,7 @@ pub fn public_key_path(output: &Path) -> std::path::PathBuf {
 /// Neither file may exist; when the second cannot be written, the first is
 /// removed.
 pub fn create_signing_key_file(output: &Path) -> CliResult<SigningKey> {
-    if is_dash(output) {
-        return Err(Failure::usage(
-            "a key is never written to standard output (terminals, logs and pipes keep it): -o needs a file",
-        ));
-    }
+    refuse_stdout(output)?;
     let public = public_key_path(output);
     if public.exists() {
         return Err(Failure::usage(format!(
