@@ -36,6 +36,6 @@ LD_LIBRARY_PATH=$LIB valgrind --quiet --error-exitcode=3 --leak-check=full \
   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
   "$WORK/ava3_test" "$SAMPLE" "$(ls "$SAMPLE" | wc -l)"
 
-echo "-- heap: no key material left after free, no large allocation for a forged header (own allocator hooks, so no sanitizer)"
+echo "-- heap and thread stacks: no key material left after free, no large allocation for a forged header (own allocator hooks, so no sanitizer)"
 gcc "${CFLAGS[@]}" -O2 ava3-decoder-ffi/tests/c/heap_test.c "${LIBS[@]}" -o "$WORK/heap_test"
 LD_LIBRARY_PATH=$LIB "$WORK/heap_test" testdata/vectors/success_bs4096_258_blocks

@@ -3,11 +3,20 @@
 //!
 //! A [`FileCipher`] is immutable once built, so one instance serves every
 //! thread of a parallel encode or decode and every concurrent `read_at`.
+//!
+//! Key material stays where it was built: each expanded AES key and the
+//! HMAC state of `K_mac` live in one heap allocation per file, wiped on
+//! drop, and every block uses them by reference (no per-block copy of a key
+//! schedule). What the cryptographic crates still copy into their own
+//! frames while they work (an HMAC state cloned per MAC, AES round keys
+//! broadcast per batch with VAES) is overwritten as soon as the operation
+//! returns ([`scrubbed`]): `ava3-decoder-ffi/tests/c/heap_test.c` searches
+//! every thread's stack for it.
 
 use std::fmt;
 
-use aes::Aes256;
-use ctr::cipher::{KeyIvInit, StreamCipher};
+use aes::Aes256Enc;
+use ctr::cipher::{InnerIvInit, StreamCipher, StreamCipherCoreWrapper};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -19,19 +28,39 @@ use crate::header::{
     Header, Layout, Trailer, HEADER_LEN, HEADER_MAC_INPUT_LEN, TAG_LEN, TRAILER_KEYLESS_INPUT_LEN,
     TRAILER_MAC_INPUT_LEN,
 };
-use crate::keys::{MasterKey, SALT_LEN};
+use crate::keys::{scrubbed, scrubbed_deep, MasterKey, SALT_LEN};
 use crate::obfuscation::{scramble_pad, Shuffle};
 use crate::stream::select_key;
 
 type HmacSha256 = Hmac<Sha256>;
-/// AES-256-CTR with the spec's counter blocks (6.4). The spec counts with
-/// the whole 128-bit block; this flavor increments its low 64 bits only,
-/// which is the same stream here: every use starts with the low 64 bits at
-/// `domain << 32` (domain 0 or 1) or 0 and runs for fewer than 2^32 AES
-/// blocks, so the low half never wraps (checked against the 128-bit flavor
-/// in `tests::ctr_flavor_is_the_spec_counter`). The 64-bit flavor is the one
+/// AES-256-CTR with the spec's counter blocks (6.4), over a borrowed key
+/// schedule ([`AesKey::ctr`]). The spec counts with the whole 128-bit
+/// block; this flavor increments its low 64 bits only, which is the same
+/// stream here: every use starts with the low 64 bits at `domain << 32`
+/// (domain 0 or 1) or 0 and runs for fewer than 2^32 AES blocks, so the low
+/// half never wraps (checked against the 128-bit flavor in
+/// `tests::ctr_flavor_is_the_spec_counter`). The 64-bit flavor is the one
 /// the `ctr` crate runs fastest.
-pub(crate) type Ctr = ctr::Ctr64BE<Aes256>;
+pub(crate) type Ctr<'k> = ctr::Ctr64BE<&'k Aes256Enc>;
+
+/// One expanded AES-256 key (the encryption schedule: all CTR needs), in
+/// its own heap allocation, wiped on drop. Built once per file and subkey;
+/// every AES-CTR stream borrows it, so no block copies the schedule.
+pub(crate) struct AesKey(Box<Aes256Enc>);
+
+impl AesKey {
+    /// Expands `key`; the stack the expansion used is overwritten.
+    pub(crate) fn new(key: &[u8; 32]) -> Self {
+        Self(scrubbed(|| {
+            Box::new(<Aes256Enc as KeyInit>::new(key.into()))
+        }))
+    }
+
+    /// AES-256-CTR under this key from the counter block `iv`.
+    pub(crate) fn ctr(&self, iv: &[u8; 16]) -> Ctr<'_> {
+        StreamCipherCoreWrapper::from_core(ctr::CtrCore::inner_iv_init(&*self.0, iv.into()))
+    }
+}
 
 /// MAC domain labels (spec 5).
 pub(crate) const LABEL_HEADER: &[u8] = b"AVA3-v1-header";
@@ -67,7 +96,7 @@ thread_local! {
 
 /// Runs `f` on the first `len` keystream bytes of `ctr`, written into this
 /// thread's scratch block.
-fn with_keystream<T>(mut ctr: Ctr, len: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
+fn with_keystream<T>(mut ctr: Ctr<'_>, len: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
     SCRATCH.with_borrow_mut(|scratch| {
         if scratch.len() < len {
             scratch.resize(len, 0);
@@ -81,11 +110,18 @@ fn with_keystream<T>(mut ctr: Ctr, len: usize, f: impl FnOnce(&mut [u8]) -> T) -
 /// HMAC-SHA256 keyed with one file's `K_mac`. The HMAC state (the inner
 /// and outer SHA-256 midstates of the key, as good as the key itself) is
 /// wiped on drop: `hmac` and `sha2` are built with their `zeroize` feature
-/// (`tests::key_states_are_wiped_on_drop` checks it at compile time).
+/// (`tests::key_states_are_wiped_on_drop` checks it at compile time). It
+/// lives on the heap, never moved with the [`FileCipher`].
 struct MacKey(HmacSha256);
 
 impl MacKey {
-    fn new(k_mac: &[u8; 32]) -> Self {
+    /// Keys an HMAC on the heap; the stack the keying used is overwritten.
+    fn new(k_mac: &[u8; 32]) -> Box<Self> {
+        scrubbed(|| Box::new(Self::keyed(k_mac)))
+    }
+
+    /// Keys an HMAC where it is returned: inside [`scrubbed`] only.
+    fn keyed(k_mac: &[u8; 32]) -> Self {
         match <HmacSha256 as KeyInit>::new_from_slice(k_mac) {
             Ok(m) => Self(m),
             // HMAC accepts keys of any length.
@@ -93,7 +129,8 @@ impl MacKey {
         }
     }
 
-    /// HMAC over `label || parts...`.
+    /// HMAC over `label || parts...`. Works on a copy of the keyed state on
+    /// the stack: call it inside [`scrubbed`].
     fn mac_over(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         let mut m = self.0.clone();
         m.update(label);
@@ -112,7 +149,8 @@ impl MacKey {
         )
     }
 
-    /// Checks the header MAC in constant time (spec 7.1 step 6).
+    /// Checks the header MAC in constant time (spec 7.1 step 6). Inside
+    /// [`scrubbed`] only.
     fn check_header(&self, header: &[u8]) -> Result<()> {
         let expected = self.header_mac(header);
         if bool::from(expected.ct_eq(&header[HEADER_MAC_INPUT_LEN..HEADER_LEN])) {
@@ -123,11 +161,14 @@ impl MacKey {
     }
 }
 
-/// Everything needed to seal or open the blocks of one file.
+/// Everything needed to seal or open the blocks of one file. The key
+/// material is behind pointers (a move copies no key byte) and wiped on
+/// drop; the public operations run in [`scrubbed`].
 pub(crate) struct FileCipher {
     layout: Layout,
-    enc_key: Zeroizing<[u8; 32]>,
-    mac: MacKey,
+    /// `K_enc`, expanded once.
+    enc: AesKey,
+    mac: Box<MacKey>,
     pad: Zeroizing<Vec<u8>>,
     full: Shuffle,
     last: Option<Shuffle>,
@@ -145,31 +186,34 @@ impl FileCipher {
     /// For an encoder: derives the subkeys for `salt` and precomputes the
     /// pad and the shuffles.
     pub(crate) fn new(key: &MasterKey, salt: &[u8; SALT_LEN], layout: Layout) -> Self {
-        let mac = MacKey::new(&key.derive_mac(salt));
-        Self::build(key, salt, layout, mac)
+        Self::build(key, salt, layout)
     }
 
     /// For a reader: the key whose id the header records (spec 7.1 step
     /// 5), then the header MAC (step 6) under `K_mac` alone; only a header
     /// that authenticates gets the other subkeys derived and the pad and
     /// shuffles built (tens of MiB for large blocks). A forged header
-    /// costs a handful of HMAC-SHA256 computations and no allocation.
+    /// costs a handful of HMAC-SHA256 computations and no allocation: its
+    /// `K_mac` and HMAC state live on a stack that is then overwritten.
     pub(crate) fn unlock(header: &Header, raw: &[u8], keys: &[MasterKey]) -> Result<Self> {
         let key = select_key(header, keys)?;
         let layout = header.layout();
-        let mac = MacKey::new(&key.derive_mac(&header.salt));
-        mac.check_header(raw)?;
-        Ok(Self::build(key, &header.salt, layout, mac))
+        scrubbed(|| {
+            let mut k_mac = Zeroizing::new([0u8; 32]);
+            key.derive_mac(&header.salt, &mut k_mac);
+            MacKey::keyed(&k_mac).check_header(raw)
+        })?;
+        Ok(Self::build(key, &header.salt, layout))
     }
 
-    fn build(key: &MasterKey, salt: &[u8; SALT_LEN], layout: Layout, mac: MacKey) -> Self {
+    fn build(key: &MasterKey, salt: &[u8; SALT_LEN], layout: Layout) -> Self {
         let keys = key.derive(salt);
         let bs = layout.block_size() as usize;
         let final_len = layout.final_block_len();
         Self {
             layout,
-            enc_key: Zeroizing::new(keys.enc),
-            mac,
+            enc: AesKey::new(&keys.enc),
+            mac: MacKey::new(&keys.mac),
             pad: scramble_pad(&keys.scramble, bs),
             full: Shuffle::new(&keys.shuffle, bs),
             last: (final_len != bs && final_len > 0)
@@ -189,25 +233,28 @@ impl FileCipher {
         }
     }
 
-    fn ctr(&self, index: u64, domain: u32) -> Ctr {
-        Ctr::new(
-            (&*self.enc_key).into(),
-            &counter_block(index, domain).into(),
-        )
+    /// AES-CTR under `K_enc` from the counter block of `index` in `domain`.
+    fn ctr(&self, index: u64, domain: u32) -> Ctr<'_> {
+        self.enc.ctr(&counter_block(index, domain))
     }
 
-    /// HMAC over `label || parts...`.
+    /// HMAC over `label || parts...` (inside [`scrubbed`] only).
     fn mac_over(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         self.mac.mac_over(label, parts)
     }
 
     /// The header MAC (spec 5.1).
     pub(crate) fn header_mac(&self, header: &[u8]) -> [u8; 32] {
-        self.mac.header_mac(header)
+        scrubbed(|| self.mac.header_mac(header))
     }
 
     /// The tag of block `index` whose stored bytes hash to `leaf` (spec 5.2).
     pub(crate) fn block_tag(&self, index: u64, leaf: &[u8; 32]) -> [u8; 32] {
+        scrubbed(|| self.block_tag_in(index, leaf))
+    }
+
+    /// [`FileCipher::block_tag`], inside [`scrubbed`] only.
+    fn block_tag_in(&self, index: u64, leaf: &[u8; 32]) -> [u8; 32] {
         let is_final = [u8::from(index == self.layout.last_index())];
         self.mac_over(LABEL_BLOCK, &[&index.to_be_bytes(), &is_final, leaf])
     }
@@ -216,6 +263,10 @@ impl FileCipher {
     /// (spec 6.5). `out` is `plaintext.len() + 32` bytes. Returns the leaf
     /// digest of the stored bytes.
     pub(crate) fn seal_block(&self, index: u64, plaintext: &[u8], out: &mut [u8]) -> [u8; 32] {
+        scrubbed(|| self.seal_block_in(index, plaintext, out))
+    }
+
+    fn seal_block_in(&self, index: u64, plaintext: &[u8], out: &mut [u8]) -> [u8; 32] {
         let len = plaintext.len();
         debug_assert_eq!(len, self.layout.block_len(index));
         let (body, tag) = out.split_at_mut(len);
@@ -228,16 +279,17 @@ impl FileCipher {
             });
         }
         let leaf = sha256(body);
-        tag.copy_from_slice(&self.block_tag(index, &leaf));
+        tag.copy_from_slice(&self.block_tag_in(index, &leaf));
         leaf
     }
 
     /// Authenticates one stored block (stored bytes followed by the tag) in
     /// constant time, without decrypting it. Returns its leaf digest.
-    pub(crate) fn check_block(&self, index: u64, stored: &[u8]) -> Result<[u8; 32]> {
+    /// Inside [`scrubbed`] only.
+    fn check_block_in(&self, index: u64, stored: &[u8]) -> Result<[u8; 32]> {
         let len = stored.len() - TAG_LEN;
         let leaf = sha256(&stored[..len]);
-        let expected = self.block_tag(index, &leaf);
+        let expected = self.block_tag_in(index, &leaf);
         if bool::from(expected.ct_eq(&stored[len..])) {
             Ok(leaf)
         } else {
@@ -249,7 +301,11 @@ impl FileCipher {
     /// decrypts it into `out` (`stored.len() - 32` bytes). On failure nothing
     /// is decrypted and `out` is untouched.
     pub(crate) fn open_block(&self, index: u64, stored: &[u8], out: &mut [u8]) -> Result<[u8; 32]> {
-        let leaf = self.check_block(index, stored)?;
+        scrubbed(|| self.open_block_in(index, stored, out))
+    }
+
+    fn open_block_in(&self, index: u64, stored: &[u8], out: &mut [u8]) -> Result<[u8; 32]> {
+        let leaf = self.check_block_in(index, stored)?;
         let len = stored.len() - TAG_LEN;
         if let Some(s) = self.shuffle_for(len) {
             with_keystream(self.ctr(index, DOMAIN_BLOCK), len, |ks| {
@@ -262,16 +318,18 @@ impl FileCipher {
     /// Encrypts (or decrypts) the recorded plaintext digest (spec 5.3).
     pub(crate) fn crypt_digest(&self, digest: &[u8; 32]) -> [u8; 32] {
         let mut d = *digest;
-        self.ctr(0, DOMAIN_DIGEST).apply_keystream(&mut d);
+        scrubbed_deep(|| self.ctr(0, DOMAIN_DIGEST).apply_keystream(&mut d));
         d
     }
 
     /// The trailer MAC (spec 5.3).
     pub(crate) fn trailer_mac(&self, header_mac: &[u8; 32], trailer: &[u8]) -> [u8; 32] {
-        self.mac_over(
-            LABEL_TRAILER,
-            &[header_mac, &trailer[..TRAILER_MAC_INPUT_LEN]],
-        )
+        scrubbed(|| {
+            self.mac_over(
+                LABEL_TRAILER,
+                &[header_mac, &trailer[..TRAILER_MAC_INPUT_LEN]],
+            )
+        })
     }
 
     /// Builds the trailer once every block is sealed.
@@ -349,6 +407,7 @@ impl KeylessHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ctr::cipher::KeyIvInit;
 
     fn cipher(len: u64) -> FileCipher {
         FileCipher::new(
@@ -419,16 +478,17 @@ mod tests {
         ];
         let mut a = vec![0u8; 16 << 20];
         let mut b = vec![0u8; 16 << 20];
+        let aes = AesKey::new(&key);
         for iv in starts {
-            Ctr::new(&key.into(), &iv.into()).write_keystream(&mut a);
-            ctr::Ctr128BE::<Aes256>::new(&key.into(), &iv.into()).write_keystream(&mut b);
+            aes.ctr(&iv).write_keystream(&mut a);
+            ctr::Ctr128BE::<aes::Aes256>::new(&key.into(), &iv.into()).write_keystream(&mut b);
             assert!(a == b, "iv {iv:02x?}");
         }
         let mut wrap = [0xffu8; 16];
         wrap[0] = 0;
         let (mut x, mut y) = ([0u8; 32], [0u8; 32]);
-        Ctr::new(&key.into(), &wrap.into()).write_keystream(&mut x);
-        ctr::Ctr128BE::<Aes256>::new(&key.into(), &wrap.into()).write_keystream(&mut y);
+        aes.ctr(&wrap).write_keystream(&mut x);
+        ctr::Ctr128BE::<aes::Aes256>::new(&key.into(), &wrap.into()).write_keystream(&mut y);
         assert_eq!(x[..16], y[..16]);
         assert_ne!(x[16..], y[16..], "the flavors differ past a low-half wrap");
     }
@@ -437,16 +497,16 @@ mod tests {
     /// (issue 10, item 12). An HMAC (`MacKey`, and the PRK state inside
     /// HKDF) is two SHA-256 midstates of the key plus a block buffer: the
     /// midstate type and the buffered hasher must wipe themselves; so must
-    /// the AES key schedule inside each CTR instance. A build without the
-    /// `zeroize` features of `sha2`, `hmac`, `aes` and `ctr` fails here;
-    /// `tests/ffi.sh` checks the freed heap of the C ABI for the bytes.
+    /// the AES key schedule of each `AesKey` (a CTR instance only borrows
+    /// it). A build without the `zeroize` features of `sha2`, `hmac` and
+    /// `aes` fails here; `tests/ffi.sh` checks the freed heap and every
+    /// thread's stack of the C ABI for the bytes.
     #[test]
     fn key_states_are_wiped_on_drop() {
         fn wiped<T: zeroize::ZeroizeOnDrop>() {}
         wiped::<sha2::block_api::Sha256VarCore>();
         wiped::<Sha256>();
-        wiped::<Ctr>();
-        wiped::<Aes256>();
+        wiped::<Aes256Enc>();
         wiped::<crate::keys::FileKeys>();
         wiped::<MasterKey>();
     }
@@ -478,7 +538,9 @@ mod tests {
         );
         // With the right MAC the same header unlocks (and builds the tables).
         let mut good = header.clone();
-        good.mac = MacKey::new(&key.derive_mac(&header.salt)).header_mac(&raw);
+        let mut k_mac = [0u8; 32];
+        key.derive_mac(&header.salt, &mut k_mac);
+        good.mac = MacKey::new(&k_mac).header_mac(&raw);
         let c = FileCipher::unlock(&good, &good.to_bytes(), std::slice::from_ref(&key)).unwrap();
         assert_eq!(c.pad.len(), crate::header::MAX_BLOCK_SIZE as usize);
     }

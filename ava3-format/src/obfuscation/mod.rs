@@ -5,11 +5,16 @@
 //! AES-256-CTR and integrity on HMAC-SHA256. They only make a file useless to
 //! someone who extracted the AES key alone. Both are built from an AES-256-CTR
 //! keystream under their own HKDF subkey; nothing here is a new primitive.
+//!
+//! Their keys (`K_scramble`, `K_shuffle`) are expanded once each, on the
+//! heap ([`AesKey`]), and each table is built inside [`scrubbed_deep`], so that
+//! neither a key schedule nor keystream is left on the stack.
 
-use ctr::cipher::{KeyIvInit, StreamCipher};
+use ctr::cipher::StreamCipher;
 use zeroize::Zeroizing;
 
-use crate::cipher::Ctr;
+use crate::cipher::{AesKey, Ctr};
+use crate::keys::scrubbed_deep;
 
 mod simd;
 
@@ -17,17 +22,18 @@ mod simd;
 pub(crate) const UNIT: usize = 16;
 
 /// A deterministic byte stream: AES-256-CTR keystream under `key` starting at
-/// the 16-byte counter block `iv` (spec 6.1).
-pub(crate) struct Prg {
-    ctr: Ctr,
+/// the 16-byte counter block `iv` (spec 6.1). Its buffer of keystream is
+/// wiped on drop.
+pub(crate) struct Prg<'k> {
+    ctr: Ctr<'k>,
     buf: Zeroizing<[u8; 4096]>,
     pos: usize,
 }
 
-impl Prg {
-    pub(crate) fn new(key: &[u8; 32], iv: &[u8; 16]) -> Self {
+impl<'k> Prg<'k> {
+    pub(crate) fn new(key: &'k AesKey, iv: &[u8; 16]) -> Self {
         Self {
-            ctr: Ctr::new(key.into(), iv.into()),
+            ctr: key.ctr(iv),
             buf: Zeroizing::new([0; 4096]),
             pos: 4096,
         }
@@ -69,9 +75,9 @@ impl Prg {
 
 /// The XOR pad of a file: `block_size` keystream bytes under the scramble key.
 pub(crate) fn scramble_pad(key: &[u8; 32], block_size: usize) -> Zeroizing<Vec<u8>> {
+    let aes = AesKey::new(key);
     let mut pad = Zeroizing::new(vec![0u8; block_size]);
-    let mut ctr = Ctr::new(key.into(), &[0u8; 16].into());
-    ctr.write_keystream(&mut pad);
+    scrubbed_deep(|| aes.ctr(&[0u8; 16]).write_keystream(&mut pad));
     pad
 }
 
@@ -89,6 +95,11 @@ pub(crate) struct Shuffle {
 impl Shuffle {
     /// Derives the permutation for blocks of `len` bytes (`len >= 1`).
     pub(crate) fn new(key: &[u8; 32], len: usize) -> Self {
+        let aes = AesKey::new(key);
+        scrubbed_deep(|| Self::derive(&aes, len))
+    }
+
+    fn derive(key: &AesKey, len: usize) -> Self {
         let mut iv = [0u8; 16];
         iv[..8].copy_from_slice(&(len as u64).to_be_bytes());
         let mut prg = Prg::new(key, &iv);
@@ -301,7 +312,8 @@ mod tests {
 
     #[test]
     fn uniform_stays_in_range() {
-        let mut p = Prg::new(&[0; 32], &[0; 16]);
+        let key = AesKey::new(&[0; 32]);
+        let mut p = Prg::new(&key, &[0; 16]);
         for n in [1u32, 2, 3, 7, 16, 1000, u32::MAX] {
             for _ in 0..100 {
                 assert!(p.uniform(n) < n);
