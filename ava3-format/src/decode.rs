@@ -66,10 +66,38 @@ impl<R> fmt::Debug for Decoder<R> {
     }
 }
 
+/// Why a streaming decoder refuses a signature requirement.
+const SIGNED_NEEDS_RANDOM_ACCESS: &str =
+    "a required signature is checked before any plaintext is released, which a streaming \
+     decoder cannot do: open the file with RandomAccessReader (a seekable source) and read \
+     its plaintext with reader()";
+
 impl Unlocked {
     /// The streaming decoder of this file, reading the blocks from `rest`:
     /// the input just after the header (where [`Sealed::read`] left it).
+    ///
+    /// When the policy requires a signature, the decoder releases nothing:
+    /// its first read fails (`Error::InvalidParameter`), since the
+    /// signature covers every tag and can only be checked at the end of a
+    /// stream (spec 7.3). A signed file is read through
+    /// [`crate::RandomAccessReader::reader`], which checks the signature at
+    /// open.
     pub fn decoder<R: Read + Send>(self, rest: R, options: &DecodeOptions) -> Decoder<R> {
+        let refuse = self.policy().requires_signature();
+        let mut d = self.verifying_decoder(rest, options);
+        if refuse {
+            d.pending_error = Some(Error::InvalidParameter(SIGNED_NEEDS_RANDOM_ACCESS));
+        }
+        d
+    }
+
+    /// The streaming decoder for a verification, which releases no
+    /// plaintext to anyone and checks a required signature at the end.
+    pub(crate) fn verifying_decoder<R: Read + Send>(
+        self,
+        rest: R,
+        options: &DecodeOptions,
+    ) -> Decoder<R> {
         let (sealed, cipher, policy) = self.into_parts();
         let layout = *cipher.layout();
         Decoder {
@@ -113,13 +141,18 @@ impl<R: Read + Send> Decoder<R> {
     }
 
     /// Like [`Decoder::with_options`], requiring what `policy` says of the
-    /// file: name and version at once, signatures at the end of the input.
+    /// file: name and version at once. A policy that requires a signature
+    /// is refused here (`Error::InvalidParameter`): a stream cannot check
+    /// it before releasing plaintext; use [`crate::RandomAccessReader`].
     pub fn with_policy(
         mut inner: R,
         keys: &[MasterKey],
         policy: &Policy,
         options: &DecodeOptions,
     ) -> Result<Self> {
+        if policy.requires_signature() {
+            return Err(Error::InvalidParameter(SIGNED_NEEDS_RANDOM_ACCESS));
+        }
         let unlocked = Sealed::read(&mut inner)?.unlock_with(keys, policy)?;
         Ok(unlocked.decoder(inner, options))
     }

@@ -290,6 +290,11 @@ pub enum Error {
     /// A parameter given to the API is invalid (not a property of a file).
     #[error("invalid parameter: {0}")]
     InvalidParameter(&'static str),
+    /// A buffer whose size a file decides could not be allocated (every
+    /// such allocation is fallible: a forged size is an error, never an
+    /// abort).
+    #[error("out of memory: {0}")]
+    OutOfMemory(&'static str),
     /// An I/O error from the underlying reader or writer.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
@@ -315,7 +320,10 @@ impl Error {
             Self::Unsigned => Outcome::Unsigned,
             Self::NameMismatch { .. } => Outcome::NameMismatch,
             Self::Rollback { .. } => Outcome::Rollback,
-            Self::LengthMismatch { .. } | Self::InvalidParameter(_) | Self::Io(_) => Outcome::Other,
+            Self::LengthMismatch { .. }
+            | Self::InvalidParameter(_)
+            | Self::OutOfMemory(_)
+            | Self::Io(_) => Outcome::Other,
         }
     }
 

@@ -46,7 +46,9 @@
 //!   input).
 //! - [`decode_to_vec`]: a whole file in memory to its plaintext.
 //! - [`DecodeOptions`]: whether the readers use the rayon pool.
-//! - [`RandomAccessReader`]: authenticated `read_at` from many threads.
+//! - [`RandomAccessReader`]: authenticated `read_at` from many threads;
+//!   [`PlaintextReader`]: its plaintext in order (`Read`, `Seek`), the way
+//!   a signed file is streamed.
 //! - [`verify_keyless`], [`verify_keyed`]: open (and unlock) and verify in
 //!   one call.
 //! - [`Report`]: what a verification established; [`Level`]: keyless,
@@ -57,6 +59,12 @@
 //! - [`WriteAt`]: a destination written by offset from several threads.
 //! - [`FileRange`]: a window of a file (a model inside an APK, say).
 //! - [`SequentialSink`]: a stream seen as a [`WriteAt`] written in order.
+//!
+//! **Release manifests**
+//! - [`sign_manifest`], [`verify_manifest`], [`MANIFEST_SIGNATURE_LABEL`]:
+//!   the detached, labelled signature of a release manifest's bytes.
+//! - [`check_manifest_path`], [`ManifestPaths`]: which paths a manifest
+//!   may list.
 //!
 //! **Payload**
 //! - [`PayloadKind`]: what the header says the model is (MLC, GGUF, LiteRT).
@@ -107,6 +115,7 @@ mod header;
 mod io;
 mod keys;
 mod kind;
+mod manifest;
 mod obfuscation;
 mod random_access;
 mod sealed;
@@ -125,7 +134,10 @@ pub use header::{
 pub use io::{FileRange, ReadAt, SequentialSink, WriteAt};
 pub use keys::{KeyId, MasterKey};
 pub use kind::{detect_kind, Content, PayloadKind};
-pub use random_access::RandomAccessReader;
+pub use manifest::{
+    check_manifest_path, sign_manifest, verify_manifest, ManifestPaths, MANIFEST_SIGNATURE_LABEL,
+};
+pub use random_access::{PlaintextReader, RandomAccessReader};
 pub use sealed::{Sealed, Unlocked};
 pub use signature::{Policy, PublicKey, SignerId, SigningKey, MAX_SIGNATURES};
 pub use verify::{verify_keyed, verify_keyless, Level, Report};

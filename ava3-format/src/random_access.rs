@@ -62,7 +62,8 @@ impl Unlocked {
         let trailer = Trailer::parse(&t, &layout)?;
         let (sealed, cipher, policy) = self.into_parts();
         let plaintext_sha256 = cipher.open_trailer(&sealed.header().mac, &trailer)?;
-        let (signed_tags, signer) = check_signatures(&source, &sealed, &policy, &t)?;
+        let (signed_tags, signer) =
+            check_signatures(&source, &sealed, &policy, &t, TAGS_KEPT_IN_ONE_PASS)?;
         Ok(RandomAccessReader {
             source,
             header: sealed.header().clone(),
@@ -75,15 +76,28 @@ impl Unlocked {
     }
 }
 
+/// Tags read and hashed at a time at open (256 KiB of tags).
+const TAG_CHUNK: usize = 8192;
+
+/// Up to this many tags (2 MiB, a 4 GiB file of 64 KiB blocks) are kept
+/// as they are hashed; a file with more is hashed twice: once with bounded
+/// memory to check the signature, then, only if it verified, read again
+/// into a table allocated fallibly. So a forged size (a sparse file whose
+/// header announces terabytes) costs bounded memory before its signature
+/// fails, and never aborts the process.
+const TAGS_KEPT_IN_ONE_PASS: usize = 1 << 16;
+
 /// Spec 8.3 step 3b: the signature section, and when `policy` requires a
-/// signature, every tag of the file (32 bytes per block, read in parallel)
-/// and the signatures over their digest. Returns the signed tags.
+/// signature, every tag of the file (32 bytes per block, read in chunks
+/// in parallel, hashed in order) and the signatures over their digest.
+/// Returns the signed tags.
 #[allow(clippy::type_complexity)]
 fn check_signatures<S: ReadAt>(
     source: &S,
     sealed: &Sealed,
     policy: &Policy,
     trailer: &[u8; TRAILER_LEN],
+    kept_in_one_pass: usize,
 ) -> Result<(Option<Vec<[u8; TAG_LEN]>>, Option<SignerId>)> {
     let layout = sealed.layout();
     let Some(section) = sealed.signature_section(source)? else {
@@ -94,24 +108,70 @@ fn check_signatures<S: ReadAt>(
     }
     let n = usize::try_from(layout.block_count())
         .map_err(|_| Error::InvalidParameter("too many blocks for this platform"))?;
-    let mut tags = vec![[0u8; TAG_LEN]; n];
-    tags.par_chunks_mut(1024)
-        .enumerate()
-        .try_for_each(|(c, chunk)| {
-            for (k, tag) in chunk.iter_mut().enumerate() {
-                let index = (c * 1024 + k) as u64;
-                source.read_exact_at(tag, layout.tag_offset(index))?;
-            }
-            Ok::<_, io::Error>(())
-        })?;
-    let mut h = Sha256::new();
-    for t in &tags {
-        h.update(t);
+    let verify = |digest: &[u8; 32]| {
+        policy.check_signatures(&section, &signed_message(sealed.raw(), trailer, digest))
+    };
+    if n <= kept_in_one_pass {
+        let mut tags = tag_table(n)?;
+        let digest = hash_tags(source, &layout, n, Some(&mut tags))?;
+        let signer = verify(&digest)?;
+        return Ok((Some(tags), signer));
     }
-    let digest: [u8; 32] = h.finalize().into();
-    let message = signed_message(sealed.raw(), trailer, &digest);
-    let signer = policy.check_signatures(&section, &message)?;
+    let digest = hash_tags(source, &layout, n, None)?;
+    let signer = verify(&digest)?;
+    let mut tags = tag_table(n)?;
+    if hash_tags(source, &layout, n, Some(&mut tags))? != digest {
+        // The tags changed between the two passes: the table is not the
+        // one whose signature verified.
+        return Err(Error::BadSignature(
+            crate::error::SignatureProblem::Invalid {
+                signer: signer.unwrap_or(SignerId([0; 16])),
+            },
+        ));
+    }
     Ok((Some(tags), signer))
+}
+
+/// An empty table for `n` tags, allocated fallibly.
+fn tag_table(n: usize) -> Result<Vec<[u8; TAG_LEN]>> {
+    let mut tags = Vec::new();
+    tags.try_reserve_exact(n)
+        .map_err(|_| Error::OutOfMemory("the table of the signed block tags"))?;
+    Ok(tags)
+}
+
+/// SHA-256 over the `n` tags of the file in order, read `TAG_CHUNK` at a
+/// time (each chunk in parallel); appends them to `keep` when given.
+fn hash_tags<S: ReadAt>(
+    source: &S,
+    layout: &Layout,
+    n: usize,
+    mut keep: Option<&mut Vec<[u8; TAG_LEN]>>,
+) -> Result<[u8; 32]> {
+    let mut chunk = vec![[0u8; TAG_LEN]; n.min(TAG_CHUNK)];
+    let mut h = Sha256::new();
+    let mut start = 0usize;
+    while start < n {
+        let len = (n - start).min(TAG_CHUNK);
+        chunk[..len]
+            .par_chunks_mut(1024)
+            .enumerate()
+            .try_for_each(|(c, part)| {
+                for (k, tag) in part.iter_mut().enumerate() {
+                    let index = (start + c * 1024 + k) as u64;
+                    source.read_exact_at(tag, layout.tag_offset(index))?;
+                }
+                Ok::<_, io::Error>(())
+            })?;
+        for t in &chunk[..len] {
+            h.update(t);
+        }
+        if let Some(keep) = keep.as_deref_mut() {
+            keep.extend_from_slice(&chunk[..len]);
+        }
+        start += len;
+    }
+    Ok(h.finalize().into())
 }
 
 impl<S: ReadAt> RandomAccessReader<S> {
@@ -311,5 +371,181 @@ impl<S: ReadAt> RandomAccessReader<S> {
                 Err(e)
             }
         }
+    }
+}
+
+impl<S: ReadAt> RandomAccessReader<S> {
+    /// The plaintext as a stream from offset 0 (`Read` and `Seek`), decoded
+    /// a batch of blocks at a time in parallel on the current rayon pool.
+    /// Every block is authenticated (and, under a signature requirement,
+    /// compared with its signed tag) before a byte of it is returned; the
+    /// signature itself was checked at open. This is how a signed file is
+    /// streamed: nothing is released before the signature verified.
+    pub fn reader(&self) -> PlaintextReader<'_, S> {
+        PlaintextReader {
+            ra: self,
+            pos: 0,
+            buf: Zeroizing::new(Vec::new()),
+            buf_start: 0,
+            buf_len: 0,
+        }
+    }
+}
+
+/// The plaintext of a [`RandomAccessReader`] read in order, from
+/// [`RandomAccessReader::reader`]. Its buffer (one batch of blocks, about
+/// 1 MiB) is wiped when dropped.
+pub struct PlaintextReader<'a, S> {
+    ra: &'a RandomAccessReader<S>,
+    pos: u64,
+    buf: Zeroizing<Vec<u8>>,
+    /// Plaintext offset of `buf[0]`.
+    buf_start: u64,
+    /// Valid bytes in `buf`.
+    buf_len: usize,
+}
+
+impl<S> fmt::Debug for PlaintextReader<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlaintextReader")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: ReadAt> PlaintextReader<'_, S> {
+    /// Decodes the batch of blocks that holds `self.pos`.
+    fn fill(&mut self) -> Result<()> {
+        let layout = *self.ra.layout();
+        let bs = layout.block_size();
+        let first = self.pos / bs;
+        let blocks = crate::encode::batch_blocks(bs) as u64;
+        let start = first * bs;
+        let len = (blocks * bs).min(layout.plaintext_len() - start) as usize;
+        self.buf_len = 0;
+        self.buf.resize(len, 0);
+        self.ra.decode_blocks_into(first, &mut self.buf[..len])?;
+        self.buf_start = start;
+        self.buf_len = len;
+        Ok(())
+    }
+}
+
+impl<S: ReadAt> io::Read for PlaintextReader<'_, S> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.ra.len() || out.is_empty() {
+            return Ok(0);
+        }
+        let end = self.buf_start + self.buf_len as u64;
+        if self.pos < self.buf_start || self.pos >= end {
+            self.fill().map_err(Error::into_io)?;
+        }
+        let within = (self.pos - self.buf_start) as usize;
+        let n = out.len().min(self.buf_len - within);
+        out[..n].copy_from_slice(&self.buf[within..within + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<S: ReadAt> io::Seek for PlaintextReader<'_, S> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let len = self.ra.len();
+        let target = match to {
+            io::SeekFrom::Start(p) => Some(p),
+            io::SeekFrom::End(d) => len.checked_add_signed(d),
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        }
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        self.pos = target;
+        Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{encode_to_vec, EncodeOptions, SigningKey};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A file whose tag of block 3 changes after `flip_after` reads of it.
+    struct Changing {
+        file: Vec<u8>,
+        tag3: u64,
+        reads_of_tag3: AtomicUsize,
+        flip_after: usize,
+    }
+
+    impl ReadAt for Changing {
+        fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+            self.file.read_exact_at(buf, offset)?;
+            if offset == self.tag3 && buf.len() == TAG_LEN {
+                let seen = self.reads_of_tag3.fetch_add(1, Ordering::SeqCst);
+                if seen >= self.flip_after {
+                    buf[0] ^= 1;
+                }
+            }
+            Ok(())
+        }
+        fn size(&self) -> io::Result<u64> {
+            Ok(self.file.len() as u64)
+        }
+    }
+
+    fn signed_file() -> (MasterKey, Policy, Vec<u8>) {
+        let key = MasterKey::from_bytes([3; 32]);
+        let signer = SigningKey::from_seed(&[4; 32]);
+        let mut policy = Policy::default();
+        policy.trust(signer.public_key());
+        let opts = EncodeOptions {
+            block_size: 4096,
+            signers: vec![std::sync::Arc::new(signer)],
+            ..EncodeOptions::default()
+        };
+        let (file, _) = encode_to_vec(&key, &vec![7u8; 40_000], &opts).unwrap();
+        (key, policy, file)
+    }
+
+    fn check(source: &Changing, key: &MasterKey, policy: &Policy, limit: usize) -> Result<usize> {
+        let sealed = Sealed::read_at(source)?;
+        let layout = sealed.layout();
+        sealed.unlock_with(std::slice::from_ref(key), policy)?;
+        let mut t = [0u8; TRAILER_LEN];
+        source.read_exact_at(&mut t, layout.trailer_offset())?;
+        let (tags, _) = check_signatures(source, &sealed, policy, &t, limit)?;
+        Ok(tags.map_or(0, |t| t.len()))
+    }
+
+    /// Issue 21, item 4: past the one-pass limit the tags are hashed twice,
+    /// the table kept only after the signature verified, and a tag that
+    /// changes between the passes is refused.
+    #[test]
+    fn a_large_file_is_checked_before_its_tag_table_is_kept() {
+        let (key, policy, file) = signed_file();
+        let layout = Sealed::read_at(&file[..]).unwrap().layout();
+        let tag3 = layout.tag_offset(3);
+        let src = |flip_after| Changing {
+            file: file.clone(),
+            tag3,
+            reads_of_tag3: AtomicUsize::new(0),
+            flip_after,
+        };
+        // Both paths keep all 10 tags.
+        assert_eq!(check(&src(usize::MAX), &key, &policy, 1 << 19).unwrap(), 10);
+        let two = src(usize::MAX);
+        assert_eq!(check(&two, &key, &policy, 4).unwrap(), 10);
+        assert_eq!(two.reads_of_tag3.load(Ordering::SeqCst), 2, "two passes");
+        // Changed before the first pass: the signature fails, one pass only.
+        let bad = src(0);
+        assert!(matches!(
+            check(&bad, &key, &policy, 4),
+            Err(Error::BadSignature(_))
+        ));
+        assert_eq!(bad.reads_of_tag3.load(Ordering::SeqCst), 1);
+        // Changed between the passes.
+        assert!(matches!(
+            check(&src(1), &key, &policy, 4),
+            Err(Error::BadSignature(_))
+        ));
     }
 }

@@ -113,10 +113,26 @@ fn read_batch<R: Read>(
     let count = (batch as u64).min(left) as usize;
     let last = first + count as u64 - 1;
     let want = (count - 1) * slot + layout.block_len(last) + TAG_LEN;
-    if buf.len() < want {
-        buf.resize(want, 0);
-    }
-    let got = read_full(inner, &mut buf[..want])?;
+    let got = if buf.len() >= want {
+        read_full(inner, &mut buf[..want])?
+    } else {
+        // The buffer grows as bytes arrive (doubling from 64 KiB), so a
+        // forged 128-byte header that announces 16 MiB blocks costs memory
+        // for the bytes that exist, not for the ones it claims (issue 21).
+        let mut got = 0;
+        while got < want {
+            let target = want.min((got * 2).max(1 << 16));
+            if buf.len() < target {
+                buf.resize(target, 0);
+            }
+            let n = read_full(inner, &mut buf[got..target])?;
+            got += n;
+            if got < target {
+                break;
+            }
+        }
+        got
+    };
     let (complete, truncated) = if got == want {
         (count, None)
     } else {

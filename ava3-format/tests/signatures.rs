@@ -45,9 +45,16 @@ fn open<'a>(file: &'a [u8], policy: &Policy) -> Result<RandomAccessReader<&'a [u
     RandomAccessReader::open_with_policy(file, &[key()], policy)
 }
 
+/// The plaintext in order: the streaming decoder, or under a signature
+/// requirement the random-access reader's stream (checked at open).
 fn stream(file: &[u8], policy: &Policy) -> Result<Vec<u8>, Error> {
-    let mut d = Decoder::with_policy(file, &[key()], policy, &DecodeOptions::default())?;
     let mut out = Vec::new();
+    if policy.requires_signature() {
+        let ra = open(file, policy)?;
+        ra.reader().read_to_end(&mut out).map_err(Error::from_io)?;
+        return Ok(out);
+    }
+    let mut d = Decoder::with_policy(file, &[key()], policy, &DecodeOptions::default())?;
     d.read_to_end(&mut out).map_err(Error::from_io)?;
     Ok(out)
 }
@@ -215,20 +222,35 @@ fn a_random_access_reader_refuses_a_block_the_publisher_did_not_sign() {
     assert_eq!(buf, pt[..4096]);
 }
 
+/// Issue 21, item 2: a streaming decoder never releases plaintext before
+/// the signature is checked; a master-key holder's forgery (a block
+/// re-sealed, the rest signed) gives out nothing, through any constructor.
 #[test]
-fn a_decoder_that_requires_a_signature_does_not_seek() {
-    use std::io::{Seek, SeekFrom};
-    let pt = plaintext(20_000);
+fn a_streaming_decoder_releases_nothing_under_a_signature_requirement() {
+    let pt = plaintext(200_000);
     let (file, _) = encode_to_vec(&key(), &pt, &options(vec![publisher()], 1)).unwrap();
-    let cursor = std::io::Cursor::new(file);
-    let mut d = Decoder::with_policy(
-        cursor,
-        &[key()],
-        &trusting(&publisher()),
-        &DecodeOptions::default(),
-    )
-    .unwrap();
-    assert!(d.seek(SeekFrom::Start(5000)).is_err());
+    let policy = trusting(&publisher());
+    let e =
+        Decoder::with_policy(&file[..], &[key()], &policy, &DecodeOptions::default()).unwrap_err();
+    assert!(matches!(e, Error::InvalidParameter(_)), "{e:?}");
+    let mut input = &file[..];
+    let unlocked = Sealed::read(&mut input)
+        .unwrap()
+        .unlock_with(&[key()], &policy)
+        .unwrap();
+    let mut d = unlocked.decoder(input, &DecodeOptions::default());
+    let mut buf = vec![0u8; 1 << 20];
+    assert!(d.read(&mut buf).is_err());
+    assert!(buf.iter().all(|&b| b == 0), "plaintext was released");
+    // The random-access stream checks the signature at open, then streams
+    // and seeks.
+    use std::io::{Seek, SeekFrom};
+    let ra = open(&file, &policy).unwrap();
+    let mut r = ra.reader();
+    r.seek(SeekFrom::Start(150_000)).unwrap();
+    let mut tail = Vec::new();
+    r.read_to_end(&mut tail).unwrap();
+    assert_eq!(tail, pt[150_000..]);
 }
 
 #[test]

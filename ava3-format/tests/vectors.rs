@@ -131,6 +131,24 @@ fn there_are_enough_vectors() {
 #[test]
 fn streaming_decoder_matches_every_vector() {
     for case in load() {
+        if case.policy.requires_signature() {
+            // Spec 7.3: no plaintext before the signature verified, which a
+            // stream cannot do; the random-access reader's stream does
+            // (random_access_agrees_with_vectors).
+            let (payload, r) = stream(&case, true, 10_000);
+            assert!(
+                matches!(r, Err(Error::InvalidParameter(_))),
+                "{}: a streaming decoder under a signature requirement gave {r:?}",
+                case.name
+            );
+            assert_eq!(
+                payload,
+                <[u8; 32]>::from(Sha256::digest(b"")),
+                "{}",
+                case.name
+            );
+            continue;
+        }
         // Small reads go through the decoder's batch buffer; reads of a
         // batch or more are decoded straight into the caller's buffer.
         for (parallel, read_size) in [(false, 10_000), (true, 10_000), (true, 8 << 20)] {
@@ -213,6 +231,10 @@ fn random_access_agrees_with_vectors() {
                 "{}",
                 case.name
             );
+            // The same plaintext in order through its stream.
+            let mut streamed = Vec::new();
+            Read::read_to_end(&mut ra.reader(), &mut streamed).map_err(Error::from_io)?;
+            assert!(streamed == out, "{}: reader() differs", case.name);
             Ok(())
         });
         let got = outcome(&r);
@@ -243,8 +265,9 @@ fn random_access_agrees_with_vectors() {
 
 /// Spec appendix A: the plaintext of a success vector is the SHA-256
 /// counter stream of its `seed`, cut to the header's plaintext length (the
-/// first 8 bytes `GGUF` 03 00 00 00 for payload kind 2). Rebuilt here from
-/// that text alone, it hashes to the vector's `payload`.
+/// first 8 bytes `GGUF` 03 00 00 00 for payload kind 2, bytes 4..8 `TFL3`
+/// for payload kind 3). Rebuilt here from that text alone, it hashes to the
+/// vector's `payload`, and its content fits its payload kind (appendix B).
 #[test]
 fn success_plaintexts_are_what_appendix_a_says() {
     use sha2::{Digest, Sha256};
@@ -269,6 +292,16 @@ fn success_plaintexts_are_what_appendix_a_says() {
         if case.file[20] == 2 && len >= 8 {
             pt[..8].copy_from_slice(b"GGUF\x03\0\0\0");
         }
+        if case.file[20] == 3 && len >= 8 {
+            pt[4..8].copy_from_slice(b"TFL3");
+        }
+        let kind = ava3_format::PayloadKind::from_code(case.file[20]).unwrap();
+        let head = &pt[..len.min(ava3_format::Content::SNIFF_LEN)];
+        assert!(
+            ava3_format::Content::sniff(head).fits(kind),
+            "{}: the plaintext does not fit payload kind {kind}",
+            case.name
+        );
         let digest: [u8; 32] = Sha256::digest(&pt).into();
         assert_eq!(digest, case.payload, "{}", case.name);
         checked += 1;
