@@ -17,7 +17,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ava3_format::{
-    EncodeOptions, Encoder, Layout, MasterKey, Metadata, PayloadKind, SigningKey, MAX_BLOCK_SIZE,
+    Content, EncodeOptions, Encoder, Layout, MasterKey, Metadata, PayloadKind, SigningKey,
+    MAX_BLOCK_SIZE,
 };
 
 // Layout constants, from the spec (sections 3.1-3.3).
@@ -38,10 +39,15 @@ pub fn other_key() -> [u8; 32] {
     std::array::from_fn(|i| 0x20 + i as u8)
 }
 
+/// The RFC 8032 seed of signing key A: 0x40, 0x41, ..., 0x5f.
+pub fn seed_a() -> [u8; 32] {
+    std::array::from_fn(|i| 0x40 + i as u8)
+}
+
 /// The publisher signing key A of the vectors: the RFC 8032 seed
 /// 0x40, 0x41, ..., 0x5f.
 pub fn signer_a() -> SigningKey {
-    SigningKey::from_seed(&std::array::from_fn(|i| 0x40 + i as u8))
+    SigningKey::from_seed(&seed_a())
 }
 
 /// Signing key B: the seed 0x60 ... 0x7f.
@@ -52,8 +58,9 @@ pub fn signer_b() -> SigningKey {
 /// What the reader of a vector requires (spec 7.5; appendix A).
 #[derive(Debug, Default, Clone)]
 pub struct Require {
-    /// A trusted public key: a signature by it is required.
-    pub signer: Option<[u8; 32]>,
+    /// The trusted public keys, one `require-signer:` line each: a
+    /// signature by one of them is required (spec 7.5, any of them).
+    pub signers: Vec<[u8; 32]>,
     /// The model name required.
     pub name: Option<String>,
     /// The minimum model version.
@@ -84,7 +91,7 @@ impl Vector {
         let mut out = Vec::new();
         let _ = writeln!(out, "expect: {}", self.expect);
         let _ = writeln!(out, "key: {}", hex::encode(self.key));
-        if let Some(k) = self.require.signer {
+        for k in &self.require.signers {
             let _ = writeln!(out, "require-signer: {}", hex::encode(k));
         }
         if let Some(n) = &self.require.name {
@@ -109,6 +116,33 @@ impl Vector {
 
 /// Deterministic plaintext: SHA-256 in counter mode over `seed`.
 pub fn plaintext(len: usize, seed: &str) -> Vec<u8> {
+    plaintext_of_kind(len, seed, PayloadKind::Unknown)
+}
+
+/// The plaintext of a vector of payload kind `kind` (spec appendix A): the
+/// counter stream of `seed`, then, when it has at least 8 bytes, bytes
+/// 0..8 set to `GGUF` 03 00 00 00 for kind 2 (GGUF) and bytes 4..8 set to
+/// `TFL3` for kind 3 (LiteRT), so that the content fits its kind
+/// (appendix B); kinds 0 and 1 keep the stream (a raw MLC shard).
+pub fn plaintext_of_kind(len: usize, seed: &str, kind: PayloadKind) -> Vec<u8> {
+    let mut pt = counter_stream(len, seed);
+    if len >= 8 {
+        match kind {
+            PayloadKind::Gguf => pt[..8].copy_from_slice(b"GGUF\x03\0\0\0"),
+            PayloadKind::LiteRt => pt[4..8].copy_from_slice(b"TFL3"),
+            _ => {}
+        }
+    }
+    let head = &pt[..len.min(Content::SNIFF_LEN)];
+    assert!(
+        Content::sniff(head).fits(kind),
+        "the plaintext of seed {seed} does not fit payload kind {kind}: choose another seed"
+    );
+    pt
+}
+
+/// SHA-256 in counter mode over `seed`, cut to `len` bytes.
+fn counter_stream(len: usize, seed: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(len + 32);
     let mut i = 0u64;
     while out.len() < len {
@@ -153,10 +187,7 @@ impl Enc {
         metadata: Metadata,
         signers: Vec<SigningKey>,
     ) -> Self {
-        let mut pt = plaintext(len, seed);
-        if kind == PayloadKind::Gguf && len >= 8 {
-            pt[..8].copy_from_slice(b"GGUF\x03\0\0\0");
-        }
+        let pt = plaintext_of_kind(len, seed, kind);
         let key = MasterKey::from_bytes(vector_key());
         let opts = EncodeOptions {
             block_size: bs,
@@ -516,7 +547,7 @@ pub fn all_vectors() -> Vec<Vector> {
         "header failure",
         none,
         None,
-        "a version 1 file whose version field says 2: a valid version 2 header without records or signatures, but the header MAC covers the version",
+        "a version 1 file whose version field says 2: a version 2 header without records and without signatures, refused at 7.1 step 4 (the header MAC, which covers the version, would fail too)",
         with(&|b| b[8] = 2),
     ));
     out.push(v(
@@ -972,7 +1003,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
     let pk_a = signer_a().public_key().to_bytes();
     let pk_b = signer_b().public_key().to_bytes();
     let by_a = Require {
-        signer: Some(pk_a),
+        signers: vec![pk_a],
         ..Default::default()
     };
     let with_req = |vector: Vector, require: &Require| Vector {
@@ -1000,7 +1031,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         b
     };
     let full = Require {
-        signer: Some(pk_a),
+        signers: vec![pk_a],
         name: Some(name.to_string()),
         min_version: Some(3),
     };
@@ -1058,7 +1089,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
             "version 2 without records, signed by A then B; the reader trusts B only",
         ),
         &Require {
-            signer: Some(pk_b),
+            signers: vec![pk_b],
             ..Default::default()
         },
     ));
@@ -1108,13 +1139,13 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         v(
             "unknown_signer",
             "unknown signer",
-            s.all(),
+            none,
             None,
-            "signed by A; the reader trusts B only (known at the end of the input)",
+            "signed by A; the reader trusts B only (a reader checks the signature before it releases plaintext: nothing is released)",
             sf.clone(),
         ),
         &Require {
-            signer: Some(pk_b),
+            signers: vec![pk_b],
             ..Default::default()
         },
     ));
@@ -1156,7 +1187,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
             sf.clone(),
         ),
         &Require {
-            signer: Some(pk_a),
+            signers: vec![pk_a],
             name: Some(name.to_string()),
             min_version: Some(4),
         },
@@ -1181,7 +1212,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         v(
             "signature_flipped",
             "bad signature",
-            s.all(),
+            none,
             None,
             "one bit of A's signature flipped",
             with(&|b| b[sig + 8 + 16 + 5] ^= 1),
@@ -1192,7 +1223,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         v(
             "signature_signer_id_flipped",
             "unknown signer",
-            s.all(),
+            none,
             None,
             "one bit of the signer id flipped: no entry is by A",
             with(&|b| b[sig + 8] ^= 1),
@@ -1203,7 +1234,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         v(
             "signature_section_magic",
             "bad signature",
-            s.all(),
+            none,
             None,
             "signature section magic changed (refused even where nothing is required)",
             with(&|b| b[sig] = b'X'),
@@ -1233,7 +1264,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
     let mut ff = forged.file.clone();
     ff[sig..].copy_from_slice(&sf[sig..]);
     out.push(with_req(
-        v("forged_with_master_key", "bad signature", forged.all(), None, "made with the master key alone: genuine header, other blocks and trailer under the same key and salt, A's signature copied from the genuine file", ff),
+        v("forged_with_master_key", "bad signature", none, None, "made with the master key alone: genuine header, other blocks and trailer under the same key and salt, A's signature copied from the genuine file", ff),
         &by_a,
     ));
     // The genuine file with block 1 replaced by the forger's block 1 (a
@@ -1253,17 +1284,15 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
     kh.update(&spliced[t..t + 88]);
     let digest: [u8; 32] = kh.finalize().into();
     spliced[t + 88..t + 120].copy_from_slice(&digest);
-    let mut mixed = s.pt.clone();
-    mixed[4096..8192].copy_from_slice(&forged.pt[4096..8192]);
     out.push(with_req(
-        v("forged_block_keyless_recomputed", "bad signature", sha(&mixed), None, "block 1 replaced by a block the master key can make (valid tag), keyless SHA-256 recomputed: only the signature, over every tag, catches it", spliced),
+        v("forged_block_keyless_recomputed", "bad signature", none, None, "block 1 replaced by a block the master key can make (valid tag), keyless SHA-256 recomputed: only the signature, over every tag, catches it", spliced),
         &by_a,
     ));
     out.push(with_req(
         v(
             "signature_section_truncated",
             "truncated",
-            s.all(),
+            none,
             None,
             "the last byte of the signature section removed",
             with(&|b| {
@@ -1276,7 +1305,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         v(
             "signature_section_missing",
             "truncated",
-            s.all(),
+            none,
             None,
             "the signature section removed: the file ends after the trailer",
             sf[..sig].to_vec(),
@@ -1287,7 +1316,7 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         v(
             "signature_trailing_data",
             "trailing data",
-            s.all(),
+            none,
             None,
             "one byte after the signature section",
             with(&|b| b.push(0)),
@@ -1337,12 +1366,12 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         with(&|b| b[10..12].copy_from_slice(&127u16.to_le_bytes())),
     ));
     out.push(v(
-        "header_v2_length_1025",
+        "header_v2_length_398",
         "header failure",
         none,
         None,
-        "version 2 header length 1025 (above 1024)",
-        with(&|b| b[10..12].copy_from_slice(&1025u16.to_le_bytes())),
+        "version 2 header length 398, one above the largest valid 397 = 128 + (3 + 255) + (3 + 8)",
+        with(&|b| b[10..12].copy_from_slice(&398u16.to_le_bytes())),
     ));
     out.push(v(
         "header_v2_signature_count_17",
@@ -1392,6 +1421,282 @@ fn version_2_vectors(out: &mut Vec<Vector>, v1_base: &Enc) {
         "the input ends inside the extension records",
         sf[..h - 4].to_vec(),
     ));
+    // A record header cut short: the name record, then 2 bytes (the
+    // first two of a version record), H = 128 + 18 + 2 (spec 3.6).
+    let name_end = 128 + 3 + name.len();
+    let mut cut = sf[..name_end].to_vec();
+    cut.extend_from_slice(&[2, 8]);
+    let cut_len = cut.len() as u16;
+    cut[10..12].copy_from_slice(&cut_len.to_le_bytes());
+    cut.extend_from_slice(&sf[h..]);
+    out.push(v(
+        "header_v2_record_cut_short",
+        "header failure",
+        none,
+        None,
+        "the name record, then only 2 bytes (02 08) before H: a record header cut short (fewer than 3 bytes left)",
+        cut,
+    ));
+    // A version 1 file relabelled version 2 by a master-key holder: no
+    // record, no signature, the header MAC recomputed (spec 3.6).
+    let mut relabelled = v1_base.file.clone();
+    relabelled[8] = 2;
+    let mac = header_mac(&[3; 32], &relabelled[..HEADER_LEN]);
+    relabelled[96..128].copy_from_slice(&mac);
+    out.push(v(
+        "header_v2_empty_mac_recomputed",
+        "header failure",
+        none,
+        None,
+        "a version 1 file relabelled version 2 (H = 128, signature count 0) with a genuine header MAC: a version 2 header carries a record or a signature (7.1 step 4, before the MAC)",
+        relabelled,
+    ));
+
+    // ---- a signer listed twice (spec 3.5) ----
+    let two_sig = two.layout.signatures_offset() as usize;
+    let mut twice = two.file.clone();
+    twice.copy_within(two_sig + 8..two_sig + 8 + 80, two_sig + 8 + 80);
+    out.push(with_req(
+        v(
+            "signature_signer_listed_twice",
+            "bad signature",
+            none,
+            None,
+            "signed by A then B; B's entry replaced by a copy of A's (a valid signature): the section lists signer A twice",
+            twice.clone(),
+        ),
+        &by_a,
+    ));
+    out.push(v(
+        "signature_signer_listed_twice_nothing_required",
+        "bad signature",
+        two.all(),
+        None,
+        "the same file read with no requirement: the section is malformed",
+        twice,
+    ));
+
+    // ---- strict verification (spec 2) ----
+    // A's entry replaced by R = the identity (01 00 ... 00) and
+    // S = k * a mod L, made with A's secret: [S]B = R + [k]A holds, so
+    // OpenSSL and the `cryptography` package accept it; a small-order R is
+    // refused.
+    let tags: Vec<u8> = (0..s.layout.block_count())
+        .flat_map(|i| sf[s.block(i).end - TAG_LEN..s.block(i).end].to_vec())
+        .collect();
+    let message = [
+        b"AVA3-v2-signature".as_slice(),
+        &sf[..h],
+        &sf[t..t + TRAILER_LEN],
+        &sha(&tags),
+    ]
+    .concat();
+    let identity_r = identity_r_signature(&seed_a(), &message);
+    out.push(with_req(
+        v(
+            "signature_small_order_r",
+            "bad signature",
+            none,
+            None,
+            "A's signature replaced by R = identity, S = k*a mod L (made with A's secret): the cofactorless equation holds (OpenSSL accepts it), but R has small order",
+            with(&|b| b[sig + 8 + 16..sig + 8 + 80].copy_from_slice(&identity_r)),
+        ),
+        &by_a,
+    ));
+
+    // ---- several trusted keys (spec 7.5: any of them) ----
+    let a_then_b = |pk_first, pk_last| Require {
+        signers: vec![pk_first, pk_last],
+        ..Default::default()
+    };
+    let mut id_flipped = ok(
+        "two_signers_one_id_flipped",
+        "success_v2_two_signers",
+        &two,
+        "signed by A then B, one bit of B's signer id flipped; the reader trusts B and A: B's entry is now by no trusted key and is ignored, A's verifies",
+    );
+    id_flipped.file[two_sig + 8 + 80] ^= 1;
+    out.push(with_req(id_flipped, &a_then_b(pk_b, pk_a)));
+    out.push(with_req(
+        v(
+            "two_signers_second_signature_flipped",
+            "bad signature",
+            none,
+            None,
+            "signed by A then B, one bit of B's signature flipped; the reader trusts A and B: A's verifies, but every signature by a trusted key must",
+            {
+                let mut b = two.file.clone();
+                b[two_sig + 8 + 80 + 16 + 9] ^= 1;
+                b
+            },
+        ),
+        &a_then_b(pk_a, pk_b),
+    ));
+
+    // ---- two defects: one outcome in every mode (spec 7.6) ----
+    let tag1 = s.block(1).end - TAG_LEN;
+    let wrong_name = Require {
+        name: Some("ava3-test-modem".to_string()),
+        ..Default::default()
+    };
+    out.push(with_req(
+        v(
+            "two_defects_name_and_block_tag",
+            "name mismatch",
+            none,
+            None,
+            "the reader requires the name ava3-test-modem, and block 1's tag is flipped: the requirements come before the blocks",
+            with(&|b| b[tag1] ^= 1),
+        ),
+        &wrong_name,
+    ));
+    out.push(with_req(
+        v(
+            "two_defects_name_and_block_tag_signed",
+            "name mismatch",
+            none,
+            None,
+            "the same file, the reader also trusts A: in signed verification too the requirements come right after the header, before the blocks",
+            with(&|b| b[tag1] ^= 1),
+        ),
+        &Require {
+            signers: vec![pk_a],
+            ..wrong_name.clone()
+        },
+    ));
+    out.push(with_req(
+        v(
+            "two_defects_rollback_and_bad_signature",
+            "rollback",
+            none,
+            None,
+            "version 3 where version 4 is required, and A's signature flipped: rollback, before the signature",
+            with(&|b| b[sig + 8 + 16 + 5] ^= 1),
+        ),
+        &Require {
+            signers: vec![pk_a],
+            name: Some(name.to_string()),
+            min_version: Some(4),
+        },
+    ));
+    out.push(with_req(
+        v(
+            "two_defects_unsigned_and_trailing_data",
+            "unsigned",
+            none,
+            None,
+            "a version 1 file with one byte after its trailer, where signer A is required: unsigned, before the end of input",
+            {
+                let mut b = v1_base.file.clone();
+                b.push(0);
+                b
+            },
+        ),
+        &by_a,
+    ));
+}
+
+/// The header MAC (spec 5.1) of `header` under the vector key and `salt`.
+fn header_mac(salt: &[u8; 32], header: &[u8]) -> [u8; 32] {
+    use hmac::digest::KeyInit;
+    use hmac::Mac;
+    let mut k_mac = [0u8; 32];
+    hkdf::Hkdf::<Sha256>::new(Some(salt), &vector_key())
+        .expand(b"AVA3-v1 mac", &mut k_mac)
+        .expect("32 bytes");
+    let mut m = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(&k_mac).expect("any key length");
+    m.update(b"AVA3-v1-header");
+    m.update(&header[..96]);
+    m.update(&header[128..]);
+    m.finalize().into_bytes().into()
+}
+
+/// The order L of the edwards25519 base point, 64-bit limbs, little-endian.
+const ORDER_L: [u64; 4] = [
+    0x5812_631a_5cf5_d3ed,
+    0x14de_f9de_a2f7_9cd6,
+    0,
+    0x1000_0000_0000_0000,
+];
+
+/// `x mod L` for a little-endian integer of any length (bit by bit).
+fn mod_l(x: &[u8]) -> [u64; 4] {
+    let mut r = [0u64; 4];
+    for bit in (0..x.len() * 8).rev() {
+        r = add_mod_l(r, r);
+        if x[bit / 8] >> (bit % 8) & 1 == 1 {
+            r = add_mod_l(r, [1, 0, 0, 0]);
+        }
+    }
+    r
+}
+
+/// `(a + b) mod L` for `a, b < L` (the sum stays below 2^254).
+fn add_mod_l(a: [u64; 4], b: [u64; 4]) -> [u64; 4] {
+    let mut sum = [0u64; 4];
+    let mut carry = false;
+    for i in 0..4 {
+        let (x, c1) = a[i].overflowing_add(b[i]);
+        let (y, c2) = x.overflowing_add(u64::from(carry));
+        sum[i] = y;
+        carry = c1 || c2;
+    }
+    let below = (0..4)
+        .rev()
+        .find(|&i| sum[i] != ORDER_L[i])
+        .is_some_and(|i| sum[i] < ORDER_L[i]);
+    if below {
+        return sum;
+    }
+    let mut borrow = false;
+    for i in 0..4 {
+        let (x, b1) = sum[i].overflowing_sub(ORDER_L[i]);
+        let (y, b2) = x.overflowing_sub(u64::from(borrow));
+        sum[i] = y;
+        borrow = b1 || b2;
+    }
+    sum
+}
+
+/// `(a * b) mod L`, by double and add.
+fn mul_mod_l(a: [u64; 4], b: [u64; 4]) -> [u64; 4] {
+    let mut r = [0u64; 4];
+    for bit in (0..256).rev() {
+        r = add_mod_l(r, r);
+        if b[bit / 64] >> (bit % 64) & 1 == 1 {
+            r = add_mod_l(r, a);
+        }
+    }
+    r
+}
+
+/// A signature `R || S` by the key of `seed` over `message` with `R` the identity
+/// (01 00 ... 00) and `S = k * a mod L`, `k = SHA-512(R || A || M)` and `a`
+/// the key's secret scalar (RFC 8032 5.1.5): `[S]B = R + [k]A` holds, but
+/// `R` has small order, which strict verification refuses (spec 2).
+fn identity_r_signature(seed: &[u8; 32], message: &[u8]) -> [u8; 64] {
+    use sha2::Sha512;
+    let key = SigningKey::from_seed(seed);
+    let h = Sha512::digest(seed);
+    let mut a = [0u8; 32];
+    a.copy_from_slice(&h[..32]);
+    a[0] &= 248;
+    a[31] &= 127;
+    a[31] |= 64;
+    let mut r = [0u8; 32];
+    r[0] = 1;
+    let mut kh = Sha512::new();
+    kh.update(r);
+    kh.update(key.public_key().to_bytes());
+    kh.update(message);
+    let k = kh.finalize();
+    let s = mul_mod_l(mod_l(&k), mod_l(&a));
+    let mut sig = [0u8; 64];
+    sig[..32].copy_from_slice(&r);
+    for (i, limb) in s.iter().enumerate() {
+        sig[32 + 8 * i..40 + 8 * i].copy_from_slice(&limb.to_le_bytes());
+    }
+    sig
 }
 
 fn main() {

@@ -92,8 +92,7 @@ pub(crate) fn start(
     options: &EncodeOptions,
     salt: [u8; SALT_LEN],
 ) -> Result<(FileCipher, Header, Vec<u8>)> {
-    let signatures = u8::try_from(options.signers.len())
-        .map_err(|_| Error::InvalidParameter("at most 16 signatures"))?;
+    let signatures = crate::signature::signer_count(&options.signers)?;
     let mut header = Header::for_encoder(
         options.block_size,
         plaintext_len,

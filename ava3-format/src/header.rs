@@ -15,8 +15,10 @@ pub(crate) const VERSION_1: u16 = 1;
 pub(crate) const VERSION_2: u16 = 2;
 /// Length of the fixed part of a header (all of a version 1 header).
 pub(crate) const HEADER_LEN: usize = 128;
-/// Largest header a version 2 file may have (fixed part and extension).
-pub(crate) const MAX_HEADER_LEN: usize = 1024;
+/// Largest header a version 2 file may have: the fixed part, a name
+/// record of 255 bytes and a version record (128 + (3 + 255) + (3 + 8),
+/// spec 3.1).
+pub(crate) const MAX_HEADER_LEN: usize = HEADER_LEN + (3 + MAX_NAME_LEN) + (3 + 8);
 /// Extension record: model name (UTF-8, 1 to 255 bytes).
 pub(crate) const RECORD_NAME: u8 = 1;
 /// Extension record: model version (`le64`).
@@ -458,6 +460,13 @@ impl Header {
         }
         let layout = Layout::with_sections(block_size, plaintext_len, header_len, signature_count)?;
         let metadata = Metadata::parse_records(&bytes[HEADER_LEN..header_len])?;
+        if version == VERSION_2 && metadata.is_empty() && signature_count == 0 {
+            // No encoder writes it, and a master-key holder could relabel a
+            // version 1 file into it (spec 3.6).
+            return Err(Error::CorruptHeader(HeaderProblem::Extension(
+                "a version 2 header carries a record or a signature",
+            )));
+        }
         let mut salt = [0u8; SALT_LEN];
         salt.copy_from_slice(&b[32..64]);
         let mut key_id = [0u8; KEY_ID_LEN];
@@ -621,8 +630,8 @@ mod tests {
             Error::CorruptHeader(HeaderProblem::HeaderLength(127))
         ));
         assert!(matches!(
-            with(&|b| b[10..12].copy_from_slice(&1025u16.to_le_bytes())),
-            Error::CorruptHeader(HeaderProblem::HeaderLength(1025))
+            with(&|b| b[10..12].copy_from_slice(&398u16.to_le_bytes())),
+            Error::CorruptHeader(HeaderProblem::HeaderLength(398))
         ));
         assert!(matches!(
             with(&|b| b[21] = 17),
@@ -642,6 +651,12 @@ mod tests {
             let l = b.len() as u16;
             b[10..12].copy_from_slice(&l.to_le_bytes());
         })));
+        // A record header cut short: 2 bytes left after the last record.
+        assert!(ext(with(&|b| {
+            b.extend_from_slice(&[2, 8]);
+            let l = b.len() as u16;
+            b[10..12].copy_from_slice(&l.to_le_bytes());
+        })));
         // Version 1 keeps byte 21 reserved and the length at 128.
         let mut v1 = sample().to_bytes();
         v1[21] = 1;
@@ -649,6 +664,48 @@ mod tests {
             Header::parse(&v1),
             Err(Error::CorruptHeader(HeaderProblem::ReservedNonZero))
         ));
+    }
+
+    #[test]
+    fn v2_header_bounds() {
+        // The largest version 2 header: a 255-byte name and a version.
+        let meta = Metadata {
+            name: Some("n".repeat(MAX_NAME_LEN)),
+            version: Some(u64::MAX),
+        };
+        let h = Header::for_encoder(4096, 1, PayloadKind::Mlc, [3; 32], KeyId([9; 16]), meta, 0)
+            .unwrap();
+        let b = h.to_bytes();
+        assert_eq!((b.len(), MAX_HEADER_LEN), (397, 397));
+        assert_eq!(Header::parse(&b).unwrap(), h);
+        // Signatures alone, no record: H = 128, c >= 1.
+        let signed_only = Header::for_encoder(
+            4096,
+            1,
+            PayloadKind::Mlc,
+            [3; 32],
+            KeyId([9; 16]),
+            Metadata::default(),
+            1,
+        )
+        .unwrap();
+        let mut b = signed_only.to_bytes();
+        assert_eq!((b.len(), b[8], b[21]), (128, 2, 1));
+        assert_eq!(Header::parse(&b).unwrap(), signed_only);
+        // Version 2 without a record and without a signature: what a
+        // version 1 file relabelled version 2 looks like. Refused before
+        // the MAC.
+        b[21] = 0;
+        assert!(matches!(
+            Header::parse(&b),
+            Err(Error::CorruptHeader(HeaderProblem::Extension(_)))
+        ));
+        let mut v1 = sample().to_bytes();
+        v1[8] = 2;
+        assert_eq!(
+            Header::parse(&v1).unwrap_err().outcome(),
+            Outcome::HeaderFailure
+        );
     }
 
     #[test]

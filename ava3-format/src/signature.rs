@@ -41,6 +41,26 @@ pub(crate) fn section_len(count: u8) -> u64 {
     }
 }
 
+/// The number of signatures an encoder given `signers` writes (spec 8.1):
+/// at most 16, and no two keys with the same signer id (a reader refuses
+/// a section that lists a signer twice, spec 3.5).
+pub(crate) fn signer_count<K: std::ops::Deref<Target = SigningKey>>(signers: &[K]) -> Result<u8> {
+    let count = u8::try_from(signers.len())
+        .map_err(|_| Error::InvalidParameter("at most 16 signatures"))?;
+    if count > MAX_SIGNATURES {
+        return Err(Error::InvalidParameter("at most 16 signatures"));
+    }
+    for (j, key) in signers.iter().enumerate() {
+        let id = key.signer_id();
+        if signers[..j].iter().any(|other| other.signer_id() == id) {
+            return Err(Error::InvalidParameter(
+                "the same signing key (signer id) is given twice",
+            ));
+        }
+    }
+    Ok(count)
+}
+
 /// The public fingerprint of a signing key:
 /// `SHA-256("AVA3-v2-signer" || public key)[..16]`, shown as 32 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -149,11 +169,31 @@ impl fmt::Debug for SigningKey {
 pub struct PublicKey(ed25519_dalek::VerifyingKey);
 
 impl PublicKey {
-    /// The key from its 32 bytes (RFC 8032 encoding).
+    /// The key from its 32 bytes (RFC 8032 encoding). Refuses what can
+    /// never be a publisher's key (spec 2): bytes that decode to no point,
+    /// a non-canonical encoding (a y coordinate of p or more, or the sign
+    /// bit set on x = 0), and a point of small order (the identity and the
+    /// seven other torsion points, under which anyone can forge a
+    /// signature that lax verifiers accept).
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self> {
-        ed25519_dalek::VerifyingKey::from_bytes(bytes)
-            .map(Self)
-            .map_err(|_| Error::InvalidParameter("not an Ed25519 public key"))
+        let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
+            .map_err(|_| Error::InvalidParameter("not an Ed25519 public key"))?;
+        Self::checked(key)
+    }
+
+    /// `key` if it is a canonical encoding of a point of large order.
+    fn checked(key: ed25519_dalek::VerifyingKey) -> Result<Self> {
+        if key.to_edwards().compress().to_bytes() != key.to_bytes() {
+            return Err(Error::InvalidParameter(
+                "not an Ed25519 public key (non-canonical encoding)",
+            ));
+        }
+        if key.is_weak() {
+            return Err(Error::InvalidParameter(
+                "not a usable Ed25519 public key (a point of small order: anyone could sign for it)",
+            ));
+        }
+        Ok(Self(key))
     }
 
     /// Parses a public key given as SubjectPublicKeyInfo PEM
@@ -167,13 +207,12 @@ impl PublicKey {
             .map_err(|_| Error::InvalidParameter("not an Ed25519 public key"))?
             .trim_matches(|c: char| c.is_ascii_whitespace());
         if text.starts_with("-----BEGIN") {
-            return ed25519_dalek::VerifyingKey::from_public_key_pem(text)
-                .map(Self)
-                .map_err(|_| {
-                    Error::InvalidParameter(
-                        "not an Ed25519 SubjectPublicKeyInfo PEM (BEGIN PUBLIC KEY)",
-                    )
-                });
+            let key = ed25519_dalek::VerifyingKey::from_public_key_pem(text).map_err(|_| {
+                Error::InvalidParameter(
+                    "not an Ed25519 SubjectPublicKeyInfo PEM (BEGIN PUBLIC KEY)",
+                )
+            })?;
+            return Self::checked(key);
         }
         let mut raw = [0u8; 32];
         hex::decode_to_slice(text, &mut raw)
@@ -269,12 +308,14 @@ impl SignatureSection {
         b
     }
 
-    /// Parses the section of `section_len(count)` bytes.
+    /// Parses the section of `section_len(count)` bytes: its magic, then
+    /// no signer id listed twice (spec 3.5; both **bad signature**, whether
+    /// or not a signature is required).
     pub(crate) fn parse(b: &[u8], count: u8) -> Result<Self> {
-        if b.len() as u64 != section_len(count) || b[..8] != SECTION_MAGIC {
+        if count == 0 || b.len() as u64 != section_len(count) || b[..8] != SECTION_MAGIC {
             return Err(Error::BadSignature(SignatureProblem::Magic));
         }
-        let entries = b[8..]
+        let entries: Vec<(SignerId, [u8; 64])> = b[8..]
             .chunks_exact(ENTRY_LEN)
             .map(|e| {
                 let mut id = [0u8; SIGNER_ID_LEN];
@@ -284,6 +325,13 @@ impl SignatureSection {
                 (SignerId(id), sig)
             })
             .collect();
+        for (j, (id, _)) in entries.iter().enumerate() {
+            if entries[..j].iter().any(|(other, _)| other == id) {
+                // Spec 3.5: one entry per signer. (No `SignatureProblem`
+                // of its own yet: a malformed section, as a wrong magic.)
+                return Err(Error::BadSignature(SignatureProblem::Magic));
+            }
+        }
         Ok(Self { entries })
     }
 
@@ -462,6 +510,73 @@ mod tests {
         assert!(!shown.contains("4242"), "{shown}");
         let e = SigningKey::from_pem("-----BEGIN PRIVATE KEY-----\nzz\n").unwrap_err();
         assert!(!e.to_string().contains("zz"));
+    }
+
+    #[test]
+    fn small_order_and_non_canonical_public_keys_are_refused() {
+        // The eight points of small order (the identity, the point of order
+        // 2, the two of order 4, the four of order 8), then the identity
+        // with the sign bit set on x = 0 (non-canonical as well).
+        let small = [
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "0000000000000000000000000000000000000000000000000000000000000080",
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+            "0100000000000000000000000000000000000000000000000000000000000080",
+        ];
+        // Non-canonical: y = p + 1 (the identity) and y = p + 3 (a point of
+        // large order whose canonical encoding is 03 00 ... 00).
+        let non_canonical = [
+            "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        ];
+        for h in small.iter().chain(&non_canonical) {
+            let raw: [u8; 32] = hex::decode(h).unwrap().try_into().unwrap();
+            for e in [
+                PublicKey::from_bytes(&raw).unwrap_err(),
+                PublicKey::parse(h.as_bytes()).unwrap_err(),
+                PublicKey::parse(&raw).unwrap_err(),
+            ] {
+                assert!(matches!(e, Error::InvalidParameter(_)), "{h}: {e:?}");
+            }
+        }
+        // The same y = 3 point, canonically encoded, is a valid key.
+        let mut three = [0u8; 32];
+        three[0] = 3;
+        assert!(PublicKey::from_bytes(&three).is_ok());
+        // A small-order key given as PEM is refused too.
+        let identity_spki = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n-----END PUBLIC KEY-----\n";
+        assert!(matches!(
+            PublicKey::parse(identity_spki.as_bytes()),
+            Err(Error::InvalidParameter(_))
+        ));
+    }
+
+    #[test]
+    fn a_signer_is_listed_once() {
+        let a = SigningKey::from_seed(&[1; 32]);
+        let b = SigningKey::from_seed(&[2; 32]);
+        assert_eq!(signer_count(&[&a, &b]).unwrap(), 2);
+        assert!(matches!(
+            signer_count(&[&a, &b, &a]),
+            Err(Error::InvalidParameter(_))
+        ));
+        let many: Vec<SigningKey> = (0..17u8).map(|i| SigningKey::from_seed(&[i; 32])).collect();
+        assert!(signer_count(&many.iter().collect::<Vec<_>>()).is_err());
+        // A section listing A twice is malformed, whatever is required.
+        let mut twice = SignatureSection::sign(std::slice::from_ref(&a), b"m");
+        twice.entries.push(twice.entries[0]);
+        assert!(matches!(
+            SignatureSection::parse(&twice.to_bytes(), 2),
+            Err(Error::BadSignature(SignatureProblem::Magic))
+        ));
+        let ok = SignatureSection::sign_refs(&[&a, &b], b"m");
+        assert_eq!(SignatureSection::parse(&ok.to_bytes(), 2).unwrap(), ok);
+        assert!(SignatureSection::parse(&[], 0).is_err());
     }
 
     #[test]

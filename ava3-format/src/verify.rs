@@ -1,4 +1,4 @@
-//! Verification without decoding (spec section 9): keyless (structure and
+//! Verification without decoding (spec 5.5, 7.4 and 7.6): keyless (structure and
 //! keyless SHA-256, no key), keyed (every tag and the trailer MAC, no
 //! decryption but the first block) and deep (a full decode that recomputes
 //! the plaintext SHA-256).
@@ -91,9 +91,15 @@ impl Sealed {
     /// only (spec 7.5): with trusted signers in `policy`, the file must
     /// carry a valid signature by one of them over its header, trailer and
     /// tags; the keyless digest ties every stored byte to the trailer.
-    /// Then the model name and minimum version of `policy` are checked on
-    /// the header the signature authenticated. A name or minimum version
-    /// without a trusted signer is refused: nothing would authenticate them.
+    ///
+    /// The checks run in the one order of spec 7.6, as in keyed
+    /// verification: the model name, the minimum version and whether the
+    /// file is signed come right after the header, before any block. Here
+    /// the header is not yet authenticated, so they can only refuse the
+    /// file; it is accepted only once the signature over that very header
+    /// verified. A name or minimum version without a trusted signer is a
+    /// caller error (`Error::InvalidParameter`, outcome `other`), refused
+    /// before anything else: nothing would authenticate them.
     pub fn verify_signed<R: Read + Send>(
         self,
         rest: R,
@@ -105,6 +111,7 @@ impl Sealed {
                 "a required name or minimum version needs a key or a trusted signer",
             ));
         }
+        policy.check_binding(self.header())?;
         policy.check_signed(self.header())?;
         let layout = self.layout();
         let mut stored = StoredReader::new(rest, layout, options.parallel);
@@ -128,9 +135,6 @@ impl Sealed {
             },
             Some(keyless),
         )?;
-        if policy.requires_signature() {
-            policy.check_binding(self.header())?;
-        }
         Ok(Report {
             level: Level::Keyless,
             header: self.header().clone(),
@@ -202,7 +206,7 @@ impl Unlocked {
         options: &DecodeOptions,
     ) -> Result<Report> {
         if deep {
-            return verify_deep(self.decoder(rest, options));
+            return verify_deep(self.verifying_decoder(rest, options));
         }
         let layout = *self.layout();
         let cipher = self.cipher();
@@ -286,4 +290,77 @@ fn verify_deep<R: Read + Send>(mut dec: Decoder<R>) -> Result<Report> {
         content: Some(Content::sniff(&head)),
         signer: dec.signer(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{encode_to_vec, EncodeOptions};
+    use crate::error::Outcome;
+    use crate::header::Metadata;
+    use crate::signature::SigningKey;
+    use std::sync::Arc;
+
+    fn signed_file() -> (Vec<u8>, SigningKey) {
+        let key = MasterKey::from_bytes([7; 32]);
+        let signer = SigningKey::from_seed(&[8; 32]);
+        let options = EncodeOptions {
+            block_size: 4096,
+            metadata: Metadata {
+                name: Some("m".into()),
+                version: Some(3),
+            },
+            signers: vec![Arc::new(SigningKey::from_seed(&[8; 32]))],
+            ..Default::default()
+        };
+        (
+            encode_to_vec(&key, &[5u8; 10_000], &options).unwrap().0,
+            signer,
+        )
+    }
+
+    /// Spec 7.5: a name or a minimum version that nothing authenticates is
+    /// a caller error, refused before the blocks are read.
+    #[test]
+    fn a_requirement_without_authentication_is_refused() {
+        let (file, _) = signed_file();
+        for policy in [
+            Policy::default().expect_name("m").clone(),
+            Policy::default().min_version(1).clone(),
+        ] {
+            let mut input = &file[..];
+            let sealed = Sealed::read(&mut input).unwrap();
+            // The rest of the input is not even read: an empty one will do.
+            let e = sealed
+                .verify_signed(&[][..], &policy, &DecodeOptions::default())
+                .unwrap_err();
+            assert!(matches!(e, Error::InvalidParameter(_)), "{e:?}");
+            assert_eq!(e.outcome(), Outcome::Other);
+        }
+    }
+
+    /// Spec 7.6: the requirements come right after the header in signed
+    /// verification as in keyed verification, before a damaged block.
+    #[test]
+    fn requirements_come_before_the_blocks_in_every_mode() {
+        let (mut file, signer) = signed_file();
+        let at = {
+            let mut input = &file[..];
+            Sealed::read(&mut input).unwrap().layout().tag_offset(1) as usize
+        };
+        file[at] ^= 1;
+        let mut policy = Policy::default();
+        policy.trust(signer.public_key()).min_version(4);
+        let mut input = &file[..];
+        let sealed = Sealed::read(&mut input).unwrap();
+        let signed = sealed
+            .clone()
+            .verify_signed(input, &policy, &DecodeOptions::default())
+            .unwrap_err();
+        let keyed = sealed
+            .unlock_with(&[MasterKey::from_bytes([7; 32])], &policy)
+            .unwrap_err();
+        assert_eq!(signed.outcome(), Outcome::Rollback);
+        assert_eq!(keyed.outcome(), Outcome::Rollback);
+    }
 }

@@ -53,7 +53,10 @@ def big(tmp_path_factory, ava3, dev_key):
 def parse_vector(path):
     raw = path.read_bytes()
     head, body = raw.split(b"\n\n", 1)
-    fields = dict(line.split(": ", 1) for line in head.decode().splitlines())
+    pairs = [line.split(": ", 1) for line in head.decode().splitlines()]
+    fields = dict(pairs)
+    # require-signer may repeat: each line trusts one more key (appendix A).
+    fields["require-signers"] = [v for k, v in pairs if k == "require-signer"]
     return fields, body
 
 

@@ -232,7 +232,7 @@ def test_every_vector_raises_its_outcome(ava3, path):
     fields, body = parse_vector(path)
     # What the vector's reader requires (spec 7.5).
     req = dict(
-        signers=bytes.fromhex(fields["require-signer"]) if "require-signer" in fields else None,
+        signers=[bytes.fromhex(k) for k in fields["require-signers"]] or None,
         name=fields.get("require-name"),
         min_version=int(fields["require-min-version"]) if "require-min-version" in fields else None,
     )

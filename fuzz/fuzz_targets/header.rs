@@ -23,10 +23,12 @@ fuzz_target!(|data: &[u8]| {
             let header_len = usize::from(u16::from_le_bytes([data[10], data[11]]));
             assert_eq!(h.layout().header_len() as usize, header_len);
             assert!(if v2 {
-                (128..=1024).contains(&header_len)
+                (128..=397).contains(&header_len)
             } else {
                 header_len == 128
             });
+            // Version 2 carries a record or a signature (spec 3.6).
+            assert!(!v2 || header_len > 128 || h.signature_count() > 0);
             assert_eq!(h.signature_count(), if v2 { data[21] } else { 0 });
             assert!(h.signature_count() <= 16);
             if let Some(n) = &h.metadata().name {

@@ -6,22 +6,120 @@ name, minimum version), verify the signed vectors with public keys only, and
 re-encode the success vectors byte for byte.
 
 Primitives come from the `cryptography` package (AES-256-CTR, HKDF-SHA256,
-Ed25519) and the standard library (SHA-256, HMAC).
+Ed25519 signing) and the standard library (SHA-256, SHA-512, HMAC). Ed25519
+verification is written here from spec section 2 (strict: canonical S, no
+small-order A or R, cofactorless equation, R compared by its encoding),
+since `cryptography` (OpenSSL) accepts a small-order R.
 """
 
 import hashlib
 import hmac
 import struct
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 MAGIC = bytes([0x89, 0x41, 0x56, 0x41, 0x33, 0x0D, 0x0A, 0x1A])
 HEADER_LEN, TAG_LEN, TRAILER_LEN = 128, 32, 120
 MAX_FILE = 2**63 - 1
+# Spec 3.1: 128 + a name record of 255 bytes + a version record.
+MAX_HEADER_LEN = 128 + (3 + 255) + (3 + 8)
+
+
+# ---- Ed25519 verification, spec section 2 (RFC 8032 5.1 arithmetic) ----
+
+ED_P = 2**255 - 19
+ED_L = 2**252 + 27742317777372353535851937790883648493
+ED_D = -121665 * pow(121666, ED_P - 2, ED_P) % ED_P
+ED_SQRT_M1 = pow(2, (ED_P - 1) // 4, ED_P)
+ED_IDENTITY = (0, 1, 1, 0)
+
+
+def _ed_recover_x(y, sign):
+    if y >= ED_P:
+        return None
+    x2 = (y * y - 1) * pow(ED_D * y * y + 1, ED_P - 2, ED_P) % ED_P
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (ED_P + 3) // 8, ED_P)
+    if (x * x - x2) % ED_P:
+        x = x * ED_SQRT_M1 % ED_P
+    if (x * x - x2) % ED_P:
+        return None
+    if x & 1 != sign:
+        x = ED_P - x
+    return x
+
+
+def _ed_decode(s):
+    """RFC 8032 5.1.3: the point of a canonical 32-byte encoding, else None."""
+    if len(s) != 32:
+        return None
+    y = int.from_bytes(s, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    x = _ed_recover_x(y, sign)
+    return None if x is None else (x, y, 1, x * y % ED_P)
+
+
+def _ed_add(a, b):
+    p = ED_P
+    A = (a[1] - a[0]) * (b[1] - b[0]) % p
+    B = (a[1] + a[0]) * (b[1] + b[0]) % p
+    C = 2 * a[3] * b[3] * ED_D % p
+    D = 2 * a[2] * b[2] % p
+    E, F, G, H = B - A, D - C, D + C, B + A
+    return (E * F % p, G * H % p, F * G % p, E * H % p)
+
+
+def _ed_mul(k, point):
+    q = ED_IDENTITY
+    while k:
+        if k & 1:
+            q = _ed_add(q, point)
+        point = _ed_add(point, point)
+        k >>= 1
+    return q
+
+
+def _ed_encode(point):
+    zi = pow(point[2], ED_P - 2, ED_P)
+    x, y = point[0] * zi % ED_P, point[1] * zi % ED_P
+    return (y | (x & 1) << 255).to_bytes(32, "little")
+
+
+def _ed_small_order(point):
+    return _ed_encode(_ed_mul(8, point)) == _ed_encode(ED_IDENTITY)
+
+
+_ED_GY = 4 * pow(5, ED_P - 2, ED_P) % ED_P
+ED_BASE = (_ed_recover_x(_ED_GY, 0), _ED_GY, 1, _ed_recover_x(_ED_GY, 0) * _ED_GY % ED_P)
+
+
+def public_key_ok(pk):
+    """Spec 2 and 7.5: a key a reader may trust is the canonical encoding
+    of a point that is not of small order."""
+    a = _ed_decode(pk)
+    return a is not None and not _ed_small_order(a)
+
+
+def ed25519_verify(pk, message, sig):
+    """Spec 2: ed25519-dalek's verify_strict. S < L; A and R decode and
+    are not of small order; [S]B - [k]A, k = SHA-512(R || A || M) mod L,
+    encodes to exactly the 32 bytes of R (cofactorless)."""
+    if len(sig) != 64 or not public_key_ok(pk):
+        return False
+    r_bytes, s = sig[:32], int.from_bytes(sig[32:], "little")
+    if s >= ED_L:
+        return False
+    r = _ed_decode(r_bytes)
+    if r is None or _ed_small_order(r):
+        return False
+    k = int.from_bytes(hashlib.sha512(r_bytes + pk + message).digest(), "little") % ED_L
+    a = _ed_decode(pk)
+    minus_a = (ED_P - a[0], a[1], a[2], ED_P - a[3])
+    return _ed_encode(_ed_add(_ed_mul(s, ED_BASE), _ed_mul(k, minus_a))) == r_bytes
 
 
 class Require:
@@ -30,6 +128,16 @@ class Require:
 
     def __init__(self, signers=(), name=None, min_version=None):
         self.signers, self.name, self.min_version = list(signers), name, min_version
+
+    def check(self, keyed):
+        """Caller errors, refused before the file is read (outcome `other`,
+        spec 7.4 and 7.5): a key that cannot be trusted, and a name or a
+        minimum version that nothing authenticates."""
+        if not all(public_key_ok(pk) for pk in self.signers):
+            raise Failure("other")
+        if not keyed and not self.signers and (self.name is not None
+                                               or self.min_version is not None):
+            raise Failure("other")
 
 
 NOTHING = Require()
@@ -45,7 +153,8 @@ def signed_message(header, trailer, tags):
 
 
 def parse_records(ext):
-    """Spec 3.6: returns (name bytes or None, version or None)."""
+    """Spec 3.6: returns (name bytes or None, version or None). A record
+    header cut short (fewer than 3 bytes left) is a header failure."""
     name = version = None
     last, pos = 0, 0
     while pos < len(ext):
@@ -84,24 +193,28 @@ def check_binding(require, name, version):
 
 
 def check_signatures(require, section, message):
-    """Spec 7.5 steps 4 and 5 over a parsed section [(id, sig)]."""
+    """Spec 7.5 steps 4 and 5 over a parsed section [(id, sig)]: any one
+    trusted key will do; every entry by a trusted key must verify; an
+    entry by an untrusted id is ignored."""
     trusted = {signer_id(pk): pk for pk in require.signers}
     found = False
     for sid, sig in section:
         if sid in trusted:
             found = True
-            try:
-                Ed25519PublicKey.from_public_bytes(trusted[sid]).verify(sig, message)
-            except InvalidSignature:
-                raise Failure("bad signature") from None
+            if not ed25519_verify(trusted[sid], message, sig):
+                raise Failure("bad signature")
     if not found:
         raise Failure("unknown signer")
 
 
 def parse_section(raw, c):
+    """Spec 3.5: the magic, and no signer id listed twice."""
     if raw[:8] != b"AVA3-SIG":
         raise Failure("bad signature")
-    return [(raw[8 + 80 * j:24 + 80 * j], raw[24 + 80 * j:88 + 80 * j]) for j in range(c)]
+    section = [(raw[8 + 80 * j:24 + 80 * j], raw[24 + 80 * j:88 + 80 * j]) for j in range(c)]
+    if len({sid for sid, _ in section}) != c:
+        raise Failure("bad signature")
+    return section
 
 
 class Failure(Exception):
@@ -245,6 +358,10 @@ class File:
 
 def encode(master, plaintext, salt, bs=65536, kind=0, name=None, version=None, signers=()):
     """Spec 8.1. `signers` are 32-byte Ed25519 secrets (seeds), `name` bytes."""
+    ids = [signer_id(Ed25519PrivateKey.from_private_bytes(sd).public_key().public_bytes_raw())
+           for sd in signers]
+    if len(set(ids)) != len(ids) or len(ids) > 16:
+        raise ValueError("at most 16 signing keys, each once")
     plen = len(plaintext)
     f = File(master, salt, bs, plen)
     v2 = name is not None or version is not None or bool(signers)
@@ -304,7 +421,7 @@ def read_header(r):
     if len(h) < 128:
         raise Failure("truncated")
     hlen, flags, bs, kind = struct.unpack("<HIIB", h[10:21])
-    if hlen != 128 if version == 1 else not 128 <= hlen <= 1024:
+    if hlen != 128 if version == 1 else not 128 <= hlen <= MAX_HEADER_LEN:
         raise Failure("header failure")
     h += r.read(hlen - 128)
     if len(h) < hlen:
@@ -321,7 +438,10 @@ def read_header(r):
     if hlen + plen + 32 * n + 120 + s > MAX_FILE:
         raise Failure("header failure")
     name, mversion = parse_records(h[128:hlen])
-    return h, dict(bs=bs, plen=plen, n=n, c=c, s=s, name=name, version=mversion)
+    if version == 2 and name is None and mversion is None and c == 0:
+        raise Failure("header failure")
+    return h, dict(bs=bs, plen=plen, n=n, c=c, s=s, name=name, version=mversion,
+                   hlen=hlen, size=hlen + plen + 32 * n + 120 + s)
 
 
 def read_end(r, h, hd, tags, keyless, require, f=None):
@@ -353,9 +473,38 @@ def read_end(r, h, hd, tags, keyless, require, f=None):
     return digest
 
 
+def block_len(hd, i):
+    return hd["bs"] if i < hd["n"] - 1 else hd["plen"] - (hd["n"] - 1) * hd["bs"]
+
+
+def check_signature_first(data, h, hd, f, require):
+    """Spec 8.3 steps 2-4, what a reader does before it releases plaintext
+    under a signature requirement (7.3, 8.2): the length, the trailer and
+    its MAC, the signature section, and the signatures over every tag."""
+    if len(data) < hd["size"]:
+        raise Failure("truncated")
+    if len(data) > hd["size"]:
+        raise Failure("trailing data")
+    tpos = hd["size"] - hd["s"] - 120
+    t = data[tpos:tpos + 120]
+    if t[:8] != b"AVA3-END" or struct.unpack("<QQ", t[8:24]) != (hd["n"], hd["plen"]):
+        raise Failure("trailer failure")
+    if not hmac.compare_digest(mac(f.k["mac"], b"AVA3-v1-trailer", h[96:128], t[:56]), t[56:88]):
+        raise Failure("trailer failure")
+    section = parse_section(data[tpos + 120:], hd["c"])
+    tags, pos = [], hd["hlen"]
+    for i in range(hd["n"]):
+        pos += block_len(hd, i) + 32
+        tags.append(data[pos - 32:pos])
+    check_signatures(require, section, signed_message(h, t, tags))
+
+
 def decode(data, keys, release, require=NOTHING):
     """Streaming decode per spec section 7. Calls release(bytes) for each
-    authenticated block; returns D or raises Failure."""
+    authenticated block; returns D or raises Failure. Under a signature
+    requirement the signature is checked first (spec 7.3, 8.2: the input,
+    in memory, can seek)."""
+    require.check(keyed=True)
     r = Reader(data)
     h, hd = read_header(r)
     bs, plen, n = hd["bs"], hd["plen"], hd["n"]
@@ -369,6 +518,8 @@ def decode(data, keys, release, require=NOTHING):
     check_binding(require, hd["name"], hd["version"])
     if require.signers and hd["c"] == 0:
         raise Failure("unsigned")
+    if require.signers:
+        check_signature_first(data, h, hd, f, require)
     keyless = hashlib.sha256(b"AVA3-v1-keyless" + h)
     tags = []
     for i in range(n):
@@ -384,10 +535,14 @@ def decode(data, keys, release, require=NOTHING):
 
 
 def verify_signed(data, require):
-    """Signed verification with public keys only (spec 7.5)."""
+    """Signed verification with public keys only (spec 7.5), in the order
+    of spec 7.6: the requirements right after the header (they can only
+    refuse here; the signature over that header is checked last)."""
+    require.check(keyed=False)
     assert require.signers
     r = Reader(data)
     h, hd = read_header(r)
+    check_binding(require, hd["name"], hd["version"])
     if hd["c"] == 0:
         raise Failure("unsigned")
     keyless = hashlib.sha256(b"AVA3-v1-keyless" + h)
@@ -401,7 +556,6 @@ def verify_signed(data, require):
         keyless.update(hashlib.sha256(b[:-32]).digest() + b[-32:])
         tags.append(b[-32:])
     read_end(r, h, hd, tags, keyless, require)
-    check_binding(require, hd["name"], hd["version"])
 
 
 def signature_parts(data):
@@ -415,3 +569,47 @@ def signature_parts(data):
         tags.append(r.read(ln + 32)[-32:])
     t = r.read(120)
     return signed_message(h, t, tags), parse_section(r.read(hd["s"]), hd["c"])
+
+
+# ---- release manifest and its signature (spec appendix E) ----
+
+MANIFEST_LABEL = b"AVA3-manifest-v1\x00"
+
+
+def manifest_message(manifest):
+    return MANIFEST_LABEL + manifest
+
+
+def verify_manifest(manifest, signatures, trusted):
+    """Appendix E: `signatures` (the bytes of MANIFEST.sig, k >= 1 times 64)
+    over `manifest` (the bytes the caller then parses, read once) under the
+    trusted keys. Returns the signer id of the first trusted key some
+    signature verifies under."""
+    if not trusted or not all(public_key_ok(pk) for pk in trusted):
+        raise Failure("other")
+    if not signatures:
+        raise Failure("unsigned")
+    if len(signatures) % 64:
+        raise Failure("bad signature")
+    message = manifest_message(manifest)
+    for j in range(0, len(signatures), 64):
+        for pk in trusted:
+            if ed25519_verify(pk, message, signatures[j:j + 64]):
+                return signer_id(pk)
+    raise Failure("unknown signer")
+
+
+def manifest_path_ok(path, signed):
+    """Appendix E: an `output` path a reader may open. Relative,
+    `/`-separated, no empty or `.` component, no backslash or NUL, no drive
+    letter; `..` only in a manifest whose signature verified."""
+    if not path or path.startswith("/") or "\\" in path or "\0" in path:
+        return False
+    if len(path) >= 2 and path[1] == ":":
+        return False
+    for part in path.split("/"):
+        if part in ("", "."):
+            return False
+        if part == ".." and not signed:
+            return False
+    return True

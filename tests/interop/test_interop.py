@@ -34,15 +34,20 @@ SEED_OF = {ava3_ref.signer_id(public(s)): s for s in (SEED_A, SEED_B)}
 
 
 def parse(path):
+    """The vector's lines (the last of a repeated name) and its bytes; every
+    `require-signer:` line (appendix A: each adds a trusted key) is kept in
+    fields["signers"]."""
     raw = path.read_bytes()
     head, body = raw.split(b"\n\n", 1)
-    fields = dict(line.split(": ", 1) for line in head.decode().splitlines())
+    lines = [line.split(": ", 1) for line in head.decode().splitlines()]
+    fields = dict(lines)
+    fields["signers"] = [bytes.fromhex(v) for k, v in lines if k == "require-signer"]
     return fields, body
 
 
 def require(fields):
     return ava3_ref.Require(
-        signers=[bytes.fromhex(fields["require-signer"])] if "require-signer" in fields else [],
+        signers=fields["signers"],
         name=fields["require-name"].encode() if "require-name" in fields else None,
         min_version=int(fields["require-min-version"]) if "require-min-version" in fields else None,
     )
@@ -130,7 +135,8 @@ def test_openssl_and_cryptography_verify_the_signatures(tmp_path, name):
                          ids=lambda p: p.name)
 def test_success_plaintext_is_the_seed_counter_stream(path):
     """Spec appendix A: SHA-256(seed || le64(counter)) blocks, cut to P bytes,
-    bytes 0..8 set to GGUF 03 00 00 00 when the payload kind is 2."""
+    bytes 0..8 set to GGUF 03 00 00 00 when the payload kind is 2, bytes 4..8
+    to TFL3 when it is 3."""
     fields, body = parse(path)
     length = int.from_bytes(body[24:32], "little")
     seed = fields["seed"].encode()
@@ -138,6 +144,8 @@ def test_success_plaintext_is_the_seed_counter_stream(path):
                       for i in range((length + 31) // 32))[:length]
     if body[20] == 2 and length >= 8:
         stream = b"GGUF\x03\0\0\0" + stream[8:]
+    if body[20] == 3 and length >= 8:
+        stream = stream[:4] + b"TFL3" + stream[8:]
     assert hashlib.sha256(stream).hexdigest() == fields["payload"]
 
 
@@ -215,7 +223,8 @@ def test_python_signed_output_verifies_in_rust_cli(tmp_path):
     pem = Ed25519PublicKey.from_public_bytes(public(SEED_A)).public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     (tmp_path / "a.pub").write_bytes(pem)
-    (tmp_path / "b.pub").write_text(public(SEED_B).hex() + "\n")
+    (tmp_path / "b.pub").write_bytes(Ed25519PublicKey.from_public_bytes(public(SEED_B)).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AVA3_")}
     ok = subprocess.run([exe, "verify", "--signer", str(tmp_path / "a.pub"), "--name",
                          "py-model", "--min-version", "3", str(tmp_path / "p.ava3")],
@@ -224,3 +233,114 @@ def test_python_signed_output_verifies_in_rust_cli(tmp_path):
     bad = subprocess.run([exe, "verify", "--signer", str(tmp_path / "b.pub"),
                           str(tmp_path / "p.ava3")], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and "unknown signer" in bad.stdout, bad.stdout + bad.stderr
+
+
+def test_strict_verification_refuses_what_openssl_accepts(tmp_path):
+    """Spec 2: R = identity, S = k*a mod L satisfies the cofactorless
+    equation; OpenSSL and `cryptography` accept it, the strict verifier of
+    the spec (and every ava3 reader: vector signature_small_order_r) does
+    not. A genuine signature passes both."""
+    _, body = parse(ROOT / "testdata" / "vectors" / "signature_small_order_r")
+    message, [(sid, sig)] = ava3_ref.signature_parts(body)
+    pk = public(SEED_OF[sid])
+    assert sig[:32] == bytes([1]) + bytes(31)
+    assert openssl_verifies(tmp_path, pk, message, sig)
+    Ed25519PublicKey.from_public_bytes(pk).verify(sig, message)
+    assert not ava3_ref.ed25519_verify(pk, message, sig)
+    good = Ed25519PrivateKey.from_private_bytes(SEED_A).sign(message)
+    assert ava3_ref.ed25519_verify(pk, message, good)
+    # S >= L (S + L, the same S modulo L) is refused by all.
+    s = (int.from_bytes(good[32:], "little") + ava3_ref.ED_L).to_bytes(32, "little")
+    assert not ava3_ref.ed25519_verify(pk, message, good[:32] + s)
+
+
+SMALL_ORDER_KEYS = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+]
+
+
+@pytest.mark.parametrize("hexkey", SMALL_ORDER_KEYS + [
+    # Non-canonical: y = p + 1 (the identity), y = p + 3.
+    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+])
+def test_untrustworthy_keys_are_refused_before_the_file_is_read(hexkey):
+    """Spec 2 and 7.5: a small-order or non-canonical key is never trusted
+    (outcome `other`, a caller error), so the identity key's forgery
+    R = identity, S = 0, valid for every message, is never reached."""
+    pk = bytes.fromhex(hexkey)
+    assert not ava3_ref.public_key_ok(pk)
+    _, body = parse(ROOT / "testdata" / "vectors" / "success_v2_signed")
+    with pytest.raises(ava3_ref.Failure) as e:
+        ava3_ref.verify_signed(body, ava3_ref.Require([pk]))
+    assert e.value.outcome == "other"
+    with pytest.raises(ava3_ref.Failure) as e:
+        ava3_ref.decode(body, [KEY], lambda b: None, ava3_ref.Require([pk]))
+    assert e.value.outcome == "other"
+    if hexkey == SMALL_ORDER_KEYS[0]:
+        forged = bytes([1]) + bytes(63)
+        assert not ava3_ref.ed25519_verify(pk, b"any message", forged)
+
+
+def test_a_requirement_without_authentication_is_a_caller_error():
+    """Spec 7.5: a name or minimum version with neither a key nor a trusted
+    signer is refused before the file is read."""
+    for req in (ava3_ref.Require(name=b"ava3-test-model"), ava3_ref.Require(min_version=1)):
+        with pytest.raises(ava3_ref.Failure) as e:
+            ava3_ref.verify_signed(b"", req)
+        assert e.value.outcome == "other"
+
+
+def test_manifest_paths():
+    """Spec appendix E: which `output` paths a reader opens."""
+    for path in ("a.ava3", "sub/b.amm.ava3", "..x/y"):
+        assert ava3_ref.manifest_path_ok(path, signed=False)
+    assert ava3_ref.manifest_path_ok("../out/a.ava3", signed=True)
+    for path in ("", "/etc/passwd", "../a", "a/../../b", "a//b", "./a", "C:x", "a\\b"):
+        assert not ava3_ref.manifest_path_ok(path, signed=False), path
+    assert not ava3_ref.manifest_path_ok("/abs/a", signed=True)
+
+
+def test_rust_cli_signed_manifest_verifies_in_python_and_openssl(tmp_path):
+    """Spec appendix E: `ava3 encode --batch --sign` writes
+    ava3-manifest.json and ava3-manifest.json.sig, one Ed25519 signature
+    over "AVA3-manifest-v1" || 00 || the manifest's bytes, which this
+    implementation and OpenSSL verify with the public key."""
+    import json
+    exe, _ = cli_with_key(tmp_path)
+    subprocess.run([exe, "keygen", "--signing", "-o", str(tmp_path / "publisher.key")],
+                   check=True, capture_output=True)
+    pk = serialization.load_pem_public_key(
+        (tmp_path / "publisher.key.pub").read_bytes()).public_bytes_raw()
+    src = tmp_path / "models"
+    src.mkdir()
+    (src / "a.amm").write_bytes(os.urandom(5000))
+    (src / "b.amm").write_bytes(os.urandom(70_000))
+    out = tmp_path / "out"
+    subprocess.run([exe, "encode", "--quiet", "--key-file", str(tmp_path / "k"), str(src),
+                    "--batch", "--sign", str(tmp_path / "publisher.key"), "-o", str(out)],
+                   check=True)
+    manifest = (out / "ava3-manifest.json").read_bytes()
+    sig = (out / "ava3-manifest.json.sig").read_bytes()
+    assert len(sig) == 64
+    assert ava3_ref.verify_manifest(manifest, sig, [pk]) == ava3_ref.signer_id(pk)
+    with pytest.raises(ava3_ref.Failure) as e:
+        ava3_ref.verify_manifest(manifest + b" ", sig, [pk])
+    assert e.value.outcome == "unknown signer"
+    # Domain separation: not a signature over the bare bytes.
+    assert not ava3_ref.ed25519_verify(pk, manifest, sig)
+    assert openssl_verifies(tmp_path, pk, ava3_ref.manifest_message(manifest), sig)
+    parsed = json.loads(manifest)
+    assert parsed["manifest_version"] == 1
+    for entry in parsed["files"]:
+        assert ava3_ref.manifest_path_ok(entry["output"], signed=True)
+        body = (out / entry["output"]).read_bytes()
+        if "output_sha256" in entry:
+            assert hashlib.sha256(body).hexdigest() == entry["output_sha256"]
+        assert entry["signers"] == [ava3_ref.signer_id(pk).hex()]
+        ava3_ref.verify_signed(body, ava3_ref.Require([pk]))
