@@ -9,6 +9,13 @@
  * of the call. Functions taking `const Ava3Decoder *` may be called from
  * several threads at once; those taking `Ava3Decoder *` may not overlap any
  * other call on the same decoder.
+ *
+ * Order: set the requirements (ava3_decoder_trust_signer, _require_name,
+ * _require_min_version), then ava3_decoder_set_key, then make readers.
+ * Once a decoder has handed out plaintext or a reader (a FILE*, a stream
+ * block, a successful read or decode), its key and requirements are fixed:
+ * set_key and the requirement functions return
+ * AVA3_RESULT_REQUIREMENTS_LOCKED and change nothing.
  */
 
 #ifndef AVA3_H
@@ -128,6 +135,13 @@ enum Ava3Result
    The file's authenticated model version is below the minimum.
    */
   AVA3_RESULT_ROLLBACK = 21,
+  /*
+   `ava3_decoder_set_key`, `_trust_signer`, `_require_name` or
+   `_require_min_version` after the decoder handed out plaintext or a
+   reader (a FILE*, a stream, a read, a decode): the key and the
+   requirements are fixed by then; nothing was changed.
+   */
+  AVA3_RESULT_REQUIREMENTS_LOCKED = 22,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -275,8 +289,14 @@ Ava3Result ava3_decoder_block_size(const Ava3Decoder *d,
 /*
  Sets the 32-byte master key: checks its key id (AVA3_RESULT_WRONG_KEY),
  authenticates the header, checks the file length and authenticates the
- trailer. The key is copied; the caller may wipe its copy afterwards.
- Not thread-safe on the same decoder.
+ trailer, under the requirements set so far. The key is copied; the
+ caller may wipe its copy afterwards. It may be called again (after a
+ wrong key, say) until the decoder hands out plaintext or a reader
+ (`ava3_decoder_fopen`, `_stream`, `_read`, `_read_at`,
+ `_decode_to_buffer`, `_decode_aligned`, `_decode_to_memfd` succeeding);
+ from then on it is refused with AVA3_RESULT_REQUIREMENTS_LOCKED and
+ changes nothing: the key of an open decoder never changes under what it
+ handed out. Not thread-safe on the same decoder.
 
  # Safety
 
@@ -296,7 +316,15 @@ Ava3Result ava3_decoder_set_key(Ava3Decoder *d,
  Call it several times to trust several keys. Before `set_key` it takes
  effect there; after it, the file is checked again at once (reading its
  tags), and on failure the decoder has no key until `set_key` succeeds.
- Not thread-safe on the same decoder.
+
+ Requirements are fixed before anything is handed out: set them, then
+ `set_key`, then make readers. Once the decoder has handed out plaintext
+ or a reader (`ava3_decoder_fopen`, `_stream` from its first block,
+ `_read`, `_read_at`, `_decode_to_buffer`, `_decode_aligned`,
+ `_decode_to_memfd` succeeding), this call is refused with
+ AVA3_RESULT_REQUIREMENTS_LOCKED and changes nothing: a FILE* already
+ made keeps the requirements it was made under, and a requirement must
+ never seem to reach it. Not thread-safe on the same decoder.
 
  # Safety
 
@@ -310,7 +338,9 @@ Ava3Result ava3_decoder_trust_signer(Ava3Decoder *d,
 /*
  Requires the file's authenticated model name to be the `name_len` bytes
  at `name` (UTF-8, no NUL needed): AVA3_RESULT_NAME_MISMATCH otherwise.
- Before or after `set_key`, as `ava3_decoder_trust_signer`.
+ Before or after `set_key`, as `ava3_decoder_trust_signer`, and like it
+ refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing changed) once the
+ decoder has handed out plaintext or a reader.
 
  # Safety
 
@@ -324,7 +354,9 @@ Ava3Result ava3_decoder_require_name(Ava3Decoder *d,
 /*
  Requires the file's authenticated model version to be at least `min`
  (a file without a version has version 0): AVA3_RESULT_ROLLBACK
- otherwise. Before or after `set_key`, as `ava3_decoder_trust_signer`.
+ otherwise. Before or after `set_key`, as `ava3_decoder_trust_signer`,
+ and like it refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing
+ changed) once the decoder has handed out plaintext or a reader.
 
  # Safety
 
@@ -337,7 +369,11 @@ Ava3Result ava3_decoder_require_min_version(Ava3Decoder *d,
  The authenticated model name (needs the key), as `*out_len` bytes of
  UTF-8 and a NUL into `buf` of `cap` bytes. `*out_len` is 0 for a file
  without a name. When `cap` is less than the length plus one, nothing is
- written but `*out_len`, and the result is AVA3_RESULT_INVALID_PARAMETER.
+ written but `*out_len`, and the result is AVA3_RESULT_INVALID_PARAMETER
+ (the one exception to "outputs only on success": pass `buf` NULL and
+ `cap` 0 to ask for the length). Any other failure writes nothing, not
+ even `*out_len` (a NULL `buf` with a non-zero `cap` is
+ AVA3_RESULT_NULL_PARAMETER).
 
  # Safety
 
@@ -445,7 +481,12 @@ Ava3Result ava3_decoder_seek(Ava3Decoder *d,
 
 /*
  Calls `callback` with every block of plaintext in order, each
- authenticated before it is passed; stops at the first failure.
+ authenticated before it is passed; stops at the first failure. The
+ stream keeps its own reference to the reader for its whole duration:
+ a callback that calls back into the same decoder cannot free it (and
+ `set_key` or a requirement is refused there with
+ AVA3_RESULT_REQUIREMENTS_LOCKED, the first block having been handed
+ out).
 
  # Safety
 

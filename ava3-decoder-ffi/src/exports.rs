@@ -2,7 +2,14 @@
 //! (tests, fuzzers) must keep the same contract as C callers, written in
 //! its `# Safety` section. Each runs its body through the panic boundary
 //! (`boundary`), turns its pointers into references only through
-//! the typed helpers of `ptr`, and writes its outputs only on success.
+//! the typed helpers of `ptr`, and writes its outputs only on success (one
+//! documented exception: `ava3_decoder_model_name` gives `*out_len` when
+//! the buffer is too small).
+//!
+//! The key and the requirements of a decoder are fixed once it has handed
+//! out plaintext or a reader (`handle::Decoder`): later `set_key`,
+//! `trust_signer`, `require_name` and `require_min_version` calls return
+//! `AVA3_RESULT_REQUIREMENTS_LOCKED`.
 //!
 //! This module contains no unsafe block; it allows `unsafe_code` only
 //! because `#[no_mangle]` counts as unsafe for the lint.
@@ -225,8 +232,14 @@ pub unsafe extern "C" fn ava3_decoder_block_size(
 
 /// Sets the 32-byte master key: checks its key id (AVA3_RESULT_WRONG_KEY),
 /// authenticates the header, checks the file length and authenticates the
-/// trailer. The key is copied; the caller may wipe its copy afterwards.
-/// Not thread-safe on the same decoder.
+/// trailer, under the requirements set so far. The key is copied; the
+/// caller may wipe its copy afterwards. It may be called again (after a
+/// wrong key, say) until the decoder hands out plaintext or a reader
+/// (`ava3_decoder_fopen`, `_stream`, `_read`, `_read_at`,
+/// `_decode_to_buffer`, `_decode_aligned`, `_decode_to_memfd` succeeding);
+/// from then on it is refused with AVA3_RESULT_REQUIREMENTS_LOCKED and
+/// changes nothing: the key of an open decoder never changes under what it
+/// handed out. Not thread-safe on the same decoder.
 ///
 /// # Safety
 ///
@@ -242,7 +255,7 @@ pub unsafe extern "C" fn ava3_decoder_set_key(
         let d = ptr::decoder_mut(d)?;
         // A key that is not 32 bytes is refused by `MasterKey::from_slice`.
         let key = ptr::bytes(key, key_len)?;
-        d.set_key(key).map_err(|e| Ava3Result::from(&e))
+        d.set_key(key)
     })
 }
 
@@ -254,7 +267,15 @@ pub unsafe extern "C" fn ava3_decoder_set_key(
 /// Call it several times to trust several keys. Before `set_key` it takes
 /// effect there; after it, the file is checked again at once (reading its
 /// tags), and on failure the decoder has no key until `set_key` succeeds.
-/// Not thread-safe on the same decoder.
+///
+/// Requirements are fixed before anything is handed out: set them, then
+/// `set_key`, then make readers. Once the decoder has handed out plaintext
+/// or a reader (`ava3_decoder_fopen`, `_stream` from its first block,
+/// `_read`, `_read_at`, `_decode_to_buffer`, `_decode_aligned`,
+/// `_decode_to_memfd` succeeding), this call is refused with
+/// AVA3_RESULT_REQUIREMENTS_LOCKED and changes nothing: a FILE* already
+/// made keeps the requirements it was made under, and a requirement must
+/// never seem to reach it. Not thread-safe on the same decoder.
 ///
 /// # Safety
 ///
@@ -269,13 +290,15 @@ pub unsafe extern "C" fn ava3_decoder_trust_signer(
     guarded(|| {
         let d = ptr::decoder_mut(d)?;
         let key = ptr::bytes(key, key_len)?;
-        d.trust_signer(key).map_err(|e| Ava3Result::from(&e))
+        d.trust_signer(key)
     })
 }
 
 /// Requires the file's authenticated model name to be the `name_len` bytes
 /// at `name` (UTF-8, no NUL needed): AVA3_RESULT_NAME_MISMATCH otherwise.
-/// Before or after `set_key`, as `ava3_decoder_trust_signer`.
+/// Before or after `set_key`, as `ava3_decoder_trust_signer`, and like it
+/// refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing changed) once the
+/// decoder has handed out plaintext or a reader.
 ///
 /// # Safety
 ///
@@ -291,13 +314,15 @@ pub unsafe extern "C" fn ava3_decoder_require_name(
         let d = ptr::decoder_mut(d)?;
         let name = std::str::from_utf8(ptr::bytes(name, name_len)?)
             .map_err(|_| Ava3Result::InvalidParameter)?;
-        d.require_name(name).map_err(|e| Ava3Result::from(&e))
+        d.require_name(name)
     })
 }
 
 /// Requires the file's authenticated model version to be at least `min`
 /// (a file without a version has version 0): AVA3_RESULT_ROLLBACK
-/// otherwise. Before or after `set_key`, as `ava3_decoder_trust_signer`.
+/// otherwise. Before or after `set_key`, as `ava3_decoder_trust_signer`,
+/// and like it refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing
+/// changed) once the decoder has handed out plaintext or a reader.
 ///
 /// # Safety
 ///
@@ -309,14 +334,18 @@ pub unsafe extern "C" fn ava3_decoder_require_min_version(
 ) -> Ava3Result {
     guarded(|| {
         let d = ptr::decoder_mut(d)?;
-        d.require_min_version(min).map_err(|e| Ava3Result::from(&e))
+        d.require_min_version(min)
     })
 }
 
 /// The authenticated model name (needs the key), as `*out_len` bytes of
 /// UTF-8 and a NUL into `buf` of `cap` bytes. `*out_len` is 0 for a file
 /// without a name. When `cap` is less than the length plus one, nothing is
-/// written but `*out_len`, and the result is AVA3_RESULT_INVALID_PARAMETER.
+/// written but `*out_len`, and the result is AVA3_RESULT_INVALID_PARAMETER
+/// (the one exception to "outputs only on success": pass `buf` NULL and
+/// `cap` 0 to ask for the length). Any other failure writes nothing, not
+/// even `*out_len` (a NULL `buf` with a non-zero `cap` is
+/// AVA3_RESULT_NULL_PARAMETER).
 ///
 /// # Safety
 ///
@@ -342,11 +371,15 @@ pub unsafe extern "C" fn ava3_decoder_model_name(
             .name
             .clone()
             .unwrap_or_default();
-        ptr::write(out_len, name.len())?;
+        // The buffer is checked before anything is written: a NULL buffer
+        // with a non-zero capacity writes nothing, not even `*out_len`.
         let buf = ptr::bytes_mut(buf, cap)?;
         if buf.len() < name.len() + 1 {
+            // The one documented exception: the size a caller must supply.
+            ptr::write(out_len, name.len())?;
             return Err(Ava3Result::InvalidParameter);
         }
+        ptr::write(out_len, name.len())?;
         buf[..name.len()].copy_from_slice(name.as_bytes());
         buf[name.len()] = 0;
         Ok(())
@@ -512,7 +545,12 @@ pub unsafe extern "C" fn ava3_decoder_seek(d: *mut Ava3Decoder, position: u64) -
 }
 
 /// Calls `callback` with every block of plaintext in order, each
-/// authenticated before it is passed; stops at the first failure.
+/// authenticated before it is passed; stops at the first failure. The
+/// stream keeps its own reference to the reader for its whole duration:
+/// a callback that calls back into the same decoder cannot free it (and
+/// `set_key` or a requirement is refused there with
+/// AVA3_RESULT_REQUIREMENTS_LOCKED, the first block having been handed
+/// out).
 ///
 /// # Safety
 ///
@@ -525,9 +563,13 @@ pub unsafe extern "C" fn ava3_decoder_stream(
     user: *mut std::ffi::c_void,
 ) -> Ava3Result {
     guarded(|| {
-        let d = ptr::decoder(d)?;
         let cb = callback.ok_or(Ava3Result::NullParameter)?;
-        d.stream(|offset, data| cb(user, offset, data.as_ptr(), data.len()) == 0)
+        // Owned references only: the callback may call back into `d`, and
+        // nothing it does frees the reader this stream uses.
+        let parts = ptr::decoder(d)?.stream_parts()?;
+        handle::stream(parts, |offset, data| {
+            cb(user, offset, data.as_ptr(), data.len()) == 0
+        })
     })
 }
 
@@ -633,7 +675,9 @@ pub unsafe extern "C" fn ava3_decoder_decode_to_memfd(
                 ava3_format::Error::Io(_) => Ava3Result::Io,
                 e => d.fail(&e),
             })?;
-            ptr::write(out_fd, crate::memfd::into_raw_fd(file))
+            ptr::write(out_fd, crate::memfd::into_raw_fd(file))?;
+            d.mark_handed_out();
+            Ok(())
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         {
@@ -673,7 +717,9 @@ pub unsafe extern "C" fn ava3_decoder_fopen(
         if file.is_null() {
             return Err(Ava3Result::Unsupported);
         }
-        ptr::write(out, file)
+        ptr::write(out, file)?;
+        d.mark_handed_out();
+        Ok(())
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ava3_format::{
@@ -55,6 +55,14 @@ pub struct CacheCounters {
 pub(crate) const NO_BLOCK: u64 = u64::MAX;
 
 /// The state behind an `Ava3Decoder*`.
+///
+/// The key and the requirements (trusted signers, name, minimum version)
+/// are fixed once the decoder has handed out plaintext or a reader: a
+/// `FILE*`, a block of `stream`, a successful read or decode. Whatever was
+/// handed out was made under the policy in force, and keeps it; a later
+/// `set_key`, `trust_signer`, `require_name` or `require_min_version` is
+/// refused (`RequirementsLocked`) and changes nothing, so that no caller
+/// can believe a requirement reaches a reader it cannot reach.
 #[derive(Debug)]
 pub struct Decoder {
     source: Arc<Source>,
@@ -62,13 +70,27 @@ pub struct Decoder {
     sealed: Sealed,
     reader: Option<Arc<Reader>>,
     /// The key of `set_key` (wiped on drop), kept so that a requirement
-    /// added afterwards re-opens the file under it.
+    /// added afterwards (before anything is handed out) re-opens the file
+    /// under it.
     key: Option<MasterKey>,
     /// What the device requires: trusted signers, name, minimum version.
     policy: Policy,
     pos: u64,
     failed_block: Arc<AtomicU64>,
     cache: Arc<CacheCounters>,
+    /// Set once plaintext or a reader was handed out (see above). Shared
+    /// with a running `stream`, which holds no reference to the decoder.
+    handed_out: Arc<AtomicBool>,
+}
+
+/// What `stream` needs for its whole duration, owned: its callback may
+/// call back into the decoder (a `set_key` or a requirement is refused,
+/// see [`Decoder`]), and nothing it does can free the reader in use.
+#[derive(Debug)]
+pub struct StreamParts {
+    reader: Arc<Reader>,
+    failed_block: Arc<AtomicU64>,
+    handed_out: Arc<AtomicBool>,
 }
 
 impl Decoder {
@@ -84,6 +106,7 @@ impl Decoder {
             pos: 0,
             failed_block: Arc::new(AtomicU64::new(NO_BLOCK)),
             cache: Arc::new(CacheCounters::default()),
+            handed_out: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -96,11 +119,28 @@ impl Decoder {
         self.sealed.header()
     }
 
+    /// `RequirementsLocked` once plaintext or a reader was handed out.
+    fn check_not_handed_out(&self) -> Result<(), Ava3Result> {
+        if self.handed_out.load(Ordering::Acquire) {
+            Err(Ava3Result::RequirementsLocked)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records that plaintext or a reader was handed out: from now on the
+    /// key and the requirements are fixed.
+    pub fn mark_handed_out(&self) {
+        self.handed_out.store(true, Ordering::Release);
+    }
+
     /// Selects the key: checks its id, authenticates the header, the file
     /// length and the trailer. The key bytes are copied into a buffer that
-    /// is wiped when dropped.
-    pub fn set_key(&mut self, key: &[u8]) -> Result<(), Error> {
-        self.key = Some(MasterKey::from_slice(key)?);
+    /// is wiped when dropped. Refused, changing nothing, once plaintext or
+    /// a reader was handed out.
+    pub fn set_key(&mut self, key: &[u8]) -> Result<(), Ava3Result> {
+        self.check_not_handed_out()?;
+        self.key = Some(MasterKey::from_slice(key).map_err(|e| Ava3Result::from(&e))?);
         let opened = self.reopen();
         if opened.is_err() {
             // A key the file refused is not kept for later requirements.
@@ -112,15 +152,16 @@ impl Decoder {
     /// Unlocks under the key with the current policy (spec 8.3 steps 1-4:
     /// name, version, signature over every tag), replacing the reader; on
     /// failure no reader is left.
-    fn reopen(&mut self) -> Result<(), Error> {
+    fn reopen(&mut self) -> Result<(), Ava3Result> {
         self.reader = None;
         let Some(key) = &self.key else {
             return Ok(());
         };
         let reader = self
             .sealed
-            .unlock_with(std::slice::from_ref(key), &self.policy)?
-            .random_access(self.source.clone())?;
+            .unlock_with(std::slice::from_ref(key), &self.policy)
+            .and_then(|u| u.random_access(self.source.clone()))
+            .map_err(|e| Ava3Result::from(&e))?;
         self.reader = Some(Arc::new(reader));
         self.pos = 0;
         Ok(())
@@ -128,25 +169,33 @@ impl Decoder {
 
     /// Trusts a publisher key (32 bytes, PEM or hex text): a valid
     /// signature by a trusted key is then required. After `set_key`, the
-    /// file is checked again at once.
-    pub fn trust_signer(&mut self, key: &[u8]) -> Result<(), Error> {
-        self.policy.trust(PublicKey::parse(key)?);
+    /// file is checked again at once. Refused, changing nothing, once
+    /// plaintext or a reader was handed out.
+    pub fn trust_signer(&mut self, key: &[u8]) -> Result<(), Ava3Result> {
+        self.check_not_handed_out()?;
+        let key = PublicKey::parse(key).map_err(|e| Ava3Result::from(&e))?;
+        self.policy.trust(key);
         self.reopen()
     }
 
-    /// Requires the authenticated model name `name`.
-    pub fn require_name(&mut self, name: &str) -> Result<(), Error> {
+    /// Requires the authenticated model name `name` (refused as
+    /// `trust_signer`).
+    pub fn require_name(&mut self, name: &str) -> Result<(), Ava3Result> {
+        self.check_not_handed_out()?;
         self.policy.expect_name(name);
         self.reopen()
     }
 
-    /// Requires at least model version `min`.
-    pub fn require_min_version(&mut self, min: u64) -> Result<(), Error> {
+    /// Requires at least model version `min` (refused as `trust_signer`).
+    pub fn require_min_version(&mut self, min: u64) -> Result<(), Ava3Result> {
+        self.check_not_handed_out()?;
         self.policy.min_version(min);
         self.reopen()
     }
 
-    /// The reader, or `InvalidParameter` before `set_key`.
+    /// The reader, or `InvalidParameter` before `set_key`. Only for what
+    /// is not plaintext (sizes, metadata, digests); plaintext goes through
+    /// the functions below, which mark the decoder as having handed out.
     pub fn reader(&self) -> Result<&Arc<Reader>, Ava3Result> {
         self.reader.as_ref().ok_or(Ava3Result::InvalidParameter)
     }
@@ -161,19 +210,18 @@ impl Decoder {
 
     /// Maps an error to its code and remembers a failing block index.
     pub fn fail(&self, e: &Error) -> Ava3Result {
-        if let Error::BlockAuth { index } = e {
-            self.failed_block.store(*index, Ordering::Relaxed);
-        }
-        Ava3Result::from(e)
+        fail(&self.failed_block, e)
     }
 
     /// Random access; on failure `buf` is wiped.
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, Ava3Result> {
         let r = self.reader()?;
-        r.read_at(buf, offset).map_err(|e| {
+        let n = r.read_at(buf, offset).map_err(|e| {
             buf.zeroize();
             self.fail(&e)
-        })
+        })?;
+        self.mark_handed_out();
+        Ok(n)
     }
 
     /// Sequential read from the current position.
@@ -189,21 +237,14 @@ impl Decoder {
         Ok(())
     }
 
-    /// Calls `f(offset, plaintext)` for every block in order; the block
-    /// buffer is wiped afterwards. `f` returns false to stop.
-    pub fn stream(&self, mut f: impl FnMut(u64, &[u8]) -> bool) -> Result<(), Ava3Result> {
-        let r = self.reader()?;
-        let layout = *r.layout();
-        let mut block = Zeroizing::new(vec![0u8; layout.block_size() as usize]);
-        for i in 0..layout.block_count() {
-            let len = layout.block_len(i);
-            r.read_block(i, &mut block[..len])
-                .map_err(|e| self.fail(&e))?;
-            if !f(layout.plaintext_offset(i), &block[..len]) {
-                return Err(Ava3Result::Cancelled);
-            }
-        }
-        Ok(())
+    /// What [`stream`] needs, owned (so that the decoder may be borrowed
+    /// again, even mutably, by the callback).
+    pub fn stream_parts(&self) -> Result<StreamParts, Ava3Result> {
+        Ok(StreamParts {
+            reader: self.reader()?.clone(),
+            failed_block: self.failed_block.clone(),
+            handed_out: self.handed_out.clone(),
+        })
     }
 
     /// Decodes the whole plaintext into `out` (exactly its length), blocks
@@ -213,8 +254,39 @@ impl Decoder {
         if out.len() as u64 != r.len() {
             return Err(Ava3Result::InvalidParameter);
         }
-        r.decode_all_into(out).map_err(|e| self.fail(&e))
+        r.decode_all_into(out).map_err(|e| self.fail(&e))?;
+        self.mark_handed_out();
+        Ok(())
     }
+}
+
+/// Maps an error to its code and remembers a failing block index in
+/// `failed_block`.
+fn fail(failed_block: &AtomicU64, e: &Error) -> Ava3Result {
+    if let Error::BlockAuth { index } = e {
+        failed_block.store(*index, Ordering::Relaxed);
+    }
+    Ava3Result::from(e)
+}
+
+/// Calls `f(offset, plaintext)` for every block in order; the block buffer
+/// is wiped afterwards. `f` returns false to stop. Works on its own
+/// references only (`parts`): `f` may call into the decoder it came from.
+/// The decoder counts as having handed out from the first block passed.
+pub fn stream(parts: StreamParts, mut f: impl FnMut(u64, &[u8]) -> bool) -> Result<(), Ava3Result> {
+    let r = &parts.reader;
+    let layout = *r.layout();
+    let mut block = Zeroizing::new(vec![0u8; layout.block_size() as usize]);
+    for i in 0..layout.block_count() {
+        let len = layout.block_len(i);
+        r.read_block(i, &mut block[..len])
+            .map_err(|e| fail(&parts.failed_block, &e))?;
+        parts.handed_out.store(true, Ordering::Release);
+        if !f(layout.plaintext_offset(i), &block[..len]) {
+            return Err(Ava3Result::Cancelled);
+        }
+    }
+    Ok(())
 }
 
 /// A page-aligned buffer owned by the library, wiped when freed.
@@ -234,7 +306,9 @@ impl AlignedBuffer {
             .checked_add(BUFFER_ALIGN)
             .ok_or(Ava3Result::InvalidParameter)?;
         let mut storage = Vec::new();
-        storage.try_reserve_exact(cap).map_err(|_| Ava3Result::Io)?;
+        storage
+            .try_reserve_exact(cap)
+            .map_err(|_| Ava3Result::OutOfMemory)?;
         storage.resize(cap, 0);
         let addr = storage.as_ptr() as usize;
         let offset = (BUFFER_ALIGN - addr % BUFFER_ALIGN) % BUFFER_ALIGN;
@@ -466,5 +540,46 @@ impl FileCookie {
         }
         self.pos = new;
         Some(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ava3_format::{encode_to_vec, EncodeOptions};
+
+    #[test]
+    fn a_stream_keeps_its_reader_while_the_decoder_changes_under_it() {
+        let key = MasterKey::from_bytes([7; 32]);
+        let pt: Vec<u8> = (0..3 * 4096 + 100u32).map(|i| (i % 253) as u8).collect();
+        let opts = EncodeOptions {
+            block_size: 4096,
+            ..EncodeOptions::default()
+        };
+        let (file, _) = encode_to_vec(&key, &pt, &opts).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.ava3");
+        std::fs::write(&path, &file).unwrap();
+        let mut d = Decoder::open_path(&path).unwrap();
+        d.set_key(&[7; 32]).unwrap();
+        let mut out = Vec::new();
+        let mut refused = 0;
+        // The callback borrows the decoder mutably: it compiles only
+        // because the stream holds no reference to the decoder.
+        stream(d.stream_parts().unwrap(), |_, data| {
+            if d.set_key(&[7; 32]) == Err(Ava3Result::RequirementsLocked)
+                && d.require_min_version(9) == Err(Ava3Result::RequirementsLocked)
+            {
+                refused += 1;
+            }
+            // What a callback could do but for the lock: drop the
+            // decoder's reader. The stream reads on with its own.
+            d.reader = None;
+            out.extend_from_slice(data);
+            true
+        })
+        .unwrap();
+        assert_eq!(refused, 4);
+        assert_eq!(out, pt);
     }
 }

@@ -53,6 +53,11 @@ pub enum Ava3Result {
     NameMismatch = 20,
     /// The file's authenticated model version is below the minimum.
     Rollback = 21,
+    /// `ava3_decoder_set_key`, `_trust_signer`, `_require_name` or
+    /// `_require_min_version` after the decoder handed out plaintext or a
+    /// reader (a FILE*, a stream, a read, a decode): the key and the
+    /// requirements are fixed by then; nothing was changed.
+    RequirementsLocked = 22,
 }
 
 impl Ava3Result {
@@ -81,6 +86,9 @@ impl Ava3Result {
             Self::Unsigned => "unsigned: a signature is required and the file has none",
             Self::NameMismatch => "name mismatch: the file holds another model",
             Self::Rollback => "rollback: the file's model version is below the minimum",
+            Self::RequirementsLocked => {
+                "requirements locked: the key and requirements cannot change once plaintext or a reader was handed out"
+            }
         }
     }
 
@@ -91,7 +99,7 @@ impl Ava3Result {
 }
 
 /// Every code, in numeric order.
-pub const ALL: [Ava3Result; 22] = [
+pub const ALL: [Ava3Result; 23] = [
     Ava3Result::Ok,
     Ava3Result::NullParameter,
     Ava3Result::InvalidParameter,
@@ -114,6 +122,7 @@ pub const ALL: [Ava3Result; 22] = [
     Ava3Result::Unsigned,
     Ava3Result::NameMismatch,
     Ava3Result::Rollback,
+    Ava3Result::RequirementsLocked,
 ];
 
 impl From<&Error> for Ava3Result {
@@ -136,6 +145,7 @@ impl From<&Error> for Ava3Result {
             Outcome::Rollback => Self::Rollback,
             _ => match e {
                 Error::Io(_) => Self::Io,
+                Error::OutOfMemory(_) => Self::OutOfMemory,
                 _ => Self::InvalidParameter,
             },
         }
@@ -172,12 +182,13 @@ mod tests {
             (Ava3Result::Unsigned, 19),
             (Ava3Result::NameMismatch, 20),
             (Ava3Result::Rollback, 21),
+            (Ava3Result::RequirementsLocked, 22),
         ];
         for (r, n) in expected {
             assert_eq!(r as u32, n);
             assert_eq!(Ava3Result::from_u32(n), Some(r));
         }
         assert_eq!(ALL.len(), expected.len());
-        assert_eq!(Ava3Result::from_u32(22), None);
+        assert_eq!(Ava3Result::from_u32(23), None);
     }
 }
