@@ -80,7 +80,7 @@ pub fn keygen(path: &Path) -> Result<MasterKey, Failure> {
     keygen::create_key_file(path)
 }
 
-pub use crate::keys::key_file_warning;
+pub use crate::keys::{key_file_warning, public_key_of, shown as shown_key_path};
 
 /// Reads a key file as `--key-file` does, with the permission bits when
 /// group or others can access it (the caller warns).

@@ -104,9 +104,10 @@ pub enum RequireArg {
 
 #[derive(Debug, Args, Clone)]
 pub struct TrustArgs {
-    /// A trusted publisher public key (PEM, or 64 hex digits): a valid
-    /// signature by it is then required. Repeat to trust several.
-    #[arg(long = "signer", value_name = "PUBKEY", env = "AVA3_SIGNER_FILE")]
+    /// A file holding a trusted publisher public key (`.pub`: PEM, or 64
+    /// hex digits): a valid signature by it is then required. Repeat to
+    /// trust several: a signature by any one of them will do.
+    #[arg(long = "signer", value_name = "PUBKEY_FILE", env = "AVA3_SIGNER_FILE")]
     pub signers: Vec<PathBuf>,
     /// Require this authenticated model name.
     #[arg(long, value_name = "NAME")]
@@ -118,9 +119,9 @@ pub struct TrustArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct SignArgs {
-    /// Sign with this publisher key (from `ava3 keygen --signing`). Repeat
-    /// to add signatures.
-    #[arg(long = "sign", value_name = "KEY", env = "AVA3_SIGNING_KEY_FILE")]
+    /// Sign with this publisher key file (from `ava3 keygen --signing`).
+    /// Repeat to add signatures.
+    #[arg(long = "sign", value_name = "KEY_FILE", env = "AVA3_SIGNING_KEY_FILE")]
     pub sign: Vec<PathBuf>,
     /// Record this model name (authenticated; not with --batch).
     #[arg(long, value_name = "NAME")]
@@ -221,7 +222,10 @@ pub struct InspectArgs {
 
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
-    /// The AVA3 file, or - for standard input.
+    /// The AVA3 file, or - for standard input. With --signer the signature
+    /// is checked before the first plaintext byte is written, so the input
+    /// must be a file (standard input redirected from a file will do; a
+    /// pipe is refused).
     pub input: PathBuf,
     /// Output file (created 0600), or - for standard output (never a terminal).
     #[arg(short, long, value_name = "PATH")]
@@ -277,13 +281,24 @@ pub struct RekeyArgs {
     /// Threads to use (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Sign the new file with this publisher key (repeatable). A signed
-    /// input is refused without it, unless --drop-signatures.
-    #[arg(long = "sign", value_name = "KEY", env = "AVA3_SIGNING_KEY_FILE")]
+    /// Sign the new file with this publisher key file (repeatable). Only an
+    /// input whose signature by a trusted key verifies is re-signed
+    /// (--signer; by default the public halves of these keys), and with a
+    /// folder, only a manifest so signed is carried over. A signed input is
+    /// refused without --sign, unless --drop-signatures. Never taken from
+    /// the environment.
+    #[arg(long = "sign", value_name = "KEY_FILE")]
     pub sign: Vec<PathBuf>,
+    /// DANGER: also sign inputs (and a folder's manifest) that carry no
+    /// signature at all. Whoever holds the old master key can write such a
+    /// file; with this flag it leaves the rotation signed by you.
+    #[arg(long, requires = "sign")]
+    pub sign_unsigned_input: bool,
     /// Re-encode a signed input unsigned.
     #[arg(long, conflicts_with = "sign")]
     pub drop_signatures: bool,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(flatten)]
     pub keys: KeyArgs,
     /// No progress bar and no result line; errors only.

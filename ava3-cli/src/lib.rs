@@ -120,6 +120,33 @@ fn usage_error_line(e: &clap::Error, first_arg: Option<String>) -> String {
     }
 }
 
+/// A usage error quotes the argument it could not place; one that holds
+/// key material (a PEM key after `--sign`, which clap takes for a flag) is
+/// replaced, line by line, by a note (issue 21, item 5).
+fn without_key_material(mut line: String, args: &[std::ffi::OsString]) -> String {
+    for a in args {
+        let a = a.to_string_lossy();
+        if !keys::looks_like_key_material(&a) {
+            continue;
+        }
+        for part in std::iter::once(a.as_ref())
+            .chain(a.lines())
+            .chain(a.split('='))
+        {
+            let part = part.trim();
+            if part.len() >= 8 {
+                line = line.replace(part, "(key material, not shown)");
+            }
+        }
+    }
+    if keys::looks_like_key_material(&line) {
+        return "an argument holds what looks like key material (not shown): a key is given \
+                as the path of its file"
+            .to_string();
+    }
+    line
+}
+
 /// Runs the `ava3` command on `args` (the first one is the program's name,
 /// as in `std::env::args_os()`), printing what the command prints, and
 /// returns its exit status (0, 1, 2, 3; README.md). It installs the
@@ -146,7 +173,8 @@ where
             return 0;
         }
         Err(e) => {
-            eprintln!("ava3: error: {}", usage_error_line(&e, first_arg));
+            let line = without_key_material(usage_error_line(&e, first_arg), &args);
+            eprintln!("ava3: error: {}", report::printable(&line));
             return error::EXIT_USAGE;
         }
     };

@@ -92,10 +92,25 @@ impl Manifest {
     }
 
     pub fn load(path: &Path) -> CliResult<Self> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| Failure::usage(format!("cannot read manifest {}: {e}", path.display())))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Failure::usage(format!("manifest {} is not valid: {e}", path.display())))
+        Self::parse(&bytes, path)
+    }
+
+    /// Parses a manifest's bytes (read once: the bytes whose signature was
+    /// checked are the bytes parsed); `path` names it in messages.
+    pub fn parse(bytes: &[u8], path: &Path) -> CliResult<Self> {
+        let m: Self = serde_json::from_slice(bytes).map_err(|e| {
+            Failure::usage(format!("manifest {} is not valid: {e}", path.display()))
+        })?;
+        if m.manifest_version != 1 {
+            return Err(Failure::usage(format!(
+                "manifest {} has manifest_version {}: this ava3 reads version 1",
+                path.display(),
+                m.manifest_version
+            )));
+        }
+        Ok(m)
     }
 
     /// Resolves an entry's output path.

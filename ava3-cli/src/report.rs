@@ -39,6 +39,28 @@ pub fn emit(line: &str) -> std::io::Result<()> {
     writeln!(out, "{line}").and_then(|_| out.flush())
 }
 
+/// One JSON document on one line, made by serde_json and safe to print on
+/// a terminal: serde_json escapes the C0 controls, and DEL and the C1
+/// controls (legal in JSON, but a terminal acts on them) are written as
+/// `\u007f` and `\u0080`..`\u009f` too. They can only stand inside a
+/// string there, so the document means the same. A path that is not UTF-8
+/// appears with U+FFFD for each byte sequence that is not.
+pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
+    let text = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string());
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 12);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Lowercase hex of a digest.
 pub fn hex32(d: &[u8; 32]) -> String {
     hex::encode(d)
@@ -85,7 +107,7 @@ impl EncodeRecord {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+        json(self)
     }
 }
 
@@ -130,13 +152,29 @@ pub struct VerifyRecord {
 
 impl VerifyRecord {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+        json(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::{json, printable};
+
+    /// Issue 21, item 9: every control character, DEL and the C1 range
+    /// included, gives JSON that parses back to the same string and holds
+    /// no raw control character.
+    #[test]
+    fn json_escapes_every_control_character_and_stays_json() {
+        let all: String = (0u32..0x100)
+            .filter_map(char::from_u32)
+            .chain(['\u{2028}', '\u{fffd}'])
+            .collect();
+        let text = json(&serde_json::json!({ "name": all }));
+        assert!(!text.chars().any(char::is_control), "{text}");
+        assert_eq!(printable(&text), text, "emit leaves it as it is");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["name"].as_str().unwrap(), all);
+    }
 
     #[test]
     fn control_characters_are_escaped_and_the_rest_kept() {
@@ -173,6 +211,6 @@ pub struct DecodeRecord {
 
 impl DecodeRecord {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        json(self)
     }
 }

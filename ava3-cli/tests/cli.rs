@@ -2304,6 +2304,10 @@ fn a_signed_batch_manifest_checks_the_whole_release_with_the_public_key() {
             .len(),
         64
     );
+    // The signed message is the label, a NUL, then the manifest's bytes.
+    let mut message = b"AVA3-manifest-v1\0".to_vec();
+    message.extend(fs::read(&manifest).unwrap());
+    let message = env.write("manifest.msg", &message);
     run_tool(
         "openssl",
         &[
@@ -2314,7 +2318,7 @@ fn a_signed_batch_manifest_checks_the_whole_release_with_the_public_key() {
             env.path("pub.key.pub").as_os_str(),
             "-rawin".as_ref(),
             "-in".as_ref(),
-            manifest.as_os_str(),
+            message.as_os_str(),
             "-sigfile".as_ref(),
             env.path("out/ava3-manifest.json.sig").as_os_str(),
         ],

@@ -72,6 +72,7 @@ pub fn core_error(py: Python<'_>, context: &str, e: Error) -> PyErr {
     };
     match e {
         Error::Io(io) => io.into(),
+        Error::OutOfMemory(_) => pyo3::exceptions::PyMemoryError::new_err(message),
         _ => raise(
             py,
             class_of(outcome),

@@ -159,16 +159,30 @@ pub fn policy(
                     "a signer is bytes (a public key) or the path of a public key file",
                 )
             })?;
-            std::fs::read(&path).map_err(|e| {
+            let bytes = std::fs::read(&path).map_err(|e| {
                 pyo3::exceptions::PyOSError::new_err(format!(
-                    "cannot read public key {}: {e}",
-                    path.display()
+                    "cannot read public key file {}: {e}",
+                    ava3_cli::api::shown_key_path(&path)
                 ))
-            })?
+            })?;
+            // A file is judged as the command line judges --signer.
+            return ava3_cli::api::public_key_of(&bytes).map_err(|why| {
+                pyo3::exceptions::PyValueError::new_err(format!(
+                    "{} {why}",
+                    ava3_cli::api::shown_key_path(&path)
+                ))
+            });
         };
+        if bytes.starts_with(b"-----BEGIN PRIVATE KEY") {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "a signing (private) key was given as a signer: give its public key (the .pub \
+                 file beside it), which is all a verifier needs (the value is not shown)",
+            ));
+        }
         ava3_format::PublicKey::parse(&bytes).map_err(|_| {
             pyo3::exceptions::PyValueError::new_err(
-                "not an Ed25519 public key (32 bytes, PEM BEGIN PUBLIC KEY, or 64 hex digits)",
+                "not an Ed25519 public key (32 bytes, PEM BEGIN PUBLIC KEY, or 64 hex digits), \
+                 or a weak one (small order); the value is not shown",
             )
         })
     };

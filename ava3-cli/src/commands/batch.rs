@@ -78,7 +78,48 @@ fn up_to_date(
     {
         return None;
     }
-    Some(previous.clone())
+    // The entry carried into the new (signed) manifest is rebuilt from the
+    // output itself, authenticated under the key (and the signature): an
+    // earlier manifest or journal is trusted for nothing but "which file"
+    // (issue 21, item 7).
+    let output_sha256 = {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let mut h = Sha256::new();
+        let mut f = File::open(&job.output).ok()?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match f.read(&mut buf).ok()? {
+                0 => break,
+                n => h.update(&buf[..n]),
+            }
+        }
+        hex32(&h.finalize().into())
+    };
+    let signers = header
+        .signature_count()
+        .gt(&0)
+        .then(|| {
+            ava3_format::Sealed::read_at(reader.source())
+                .and_then(|s| s.signer_ids(reader.source()))
+                .ok()
+        })
+        .flatten()
+        .unwrap_or_default();
+    Some(Entry {
+        source: previous.source.clone(),
+        size: reader.len(),
+        plaintext_sha256: hex32(&reader.recorded_plaintext_sha256()),
+        output: previous.output.clone(),
+        output_sha256: Some(output_sha256),
+        output_keyless_sha256: hex32(&reader.keyless_sha256()),
+        key_id: header.key_id().to_hex(),
+        payload_kind: header.payload_kind().as_str().to_string(),
+        format_version: header.version(),
+        source_stat: Some(SourceStat::of(&src)),
+        signers: signers.iter().map(|s| s.to_hex()).collect(),
+        model_version: header.metadata().version,
+    })
 }
 
 /// What the walk of the input folder found.
@@ -495,9 +536,10 @@ pub fn manifest_signature_path(manifest: &Path) -> PathBuf {
     p.into()
 }
 
-/// Writes `MANIFEST.sig`: the Ed25519 signatures of the manifest's bytes by
-/// each signing key, 64 bytes each, in `--sign` order (one key: a plain
-/// signature file that `openssl pkeyutl -verify -rawin` checks). Without
+/// Writes `MANIFEST.sig`: the Ed25519 signatures by each signing key, 64
+/// bytes each, in `--sign` order, of `"AVA3-manifest-v1" || 0x00 ||` the
+/// manifest's bytes (one key: a plain signature file that `openssl pkeyutl
+/// -verify -rawin` checks over that message). Without
 /// signing keys a signature left by an earlier run is removed, since it no
 /// longer matches.
 pub(crate) fn sign_manifest(
@@ -511,11 +553,14 @@ pub(crate) fn sign_manifest(
     }
     let bytes = std::fs::read(manifest)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", manifest.display())))?;
+    let keys: Vec<&ava3_format::SigningKey> = signers.iter().map(|k| k.as_ref()).collect();
+    let sigs = ava3_format::sign_manifest(&bytes, &keys)
+        .map_err(|e| Failure::from_core(manifest.display(), e))?;
     let mut file = AtomicFile::create(&sig_path)?;
-    for k in signers {
+    {
         use std::io::Write;
         file.writer()
-            .write_all(&k.sign_detached(&bytes))
+            .write_all(&sigs)
             .map_err(|e| Failure::io(sig_path.display(), e))?;
     }
     file.commit(true)

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
-use ava3_format::{DecodeOptions, Decoder, Error};
+use ava3_format::{DecodeOptions, Decoder, Error, Header, Sealed};
 use zeroize::Zeroizing;
 
 use crate::args::DecodeArgs;
@@ -15,10 +15,10 @@ use crate::output::{binary_stdout, check_destination, is_broken_pipe, is_dash, A
 use crate::progress::bytes_bar;
 use crate::report::{emit, DecodeRecord};
 
-/// Reads a whole decoder into `w` in batch-sized chunks (decoded straight
-/// into the chunk buffer, which is wiped on drop).
-pub(crate) fn pump<R: Read + Send>(
-    dec: &mut Decoder<R>,
+/// Reads a whole plaintext stream (a decoder) into `w` in batch-sized
+/// chunks (decoded straight into the chunk buffer, which is wiped on drop).
+pub(crate) fn pump(
+    dec: &mut dyn Read,
     w: &mut dyn Write,
     input: &Path,
     bar: &indicatif::ProgressBar,
@@ -64,6 +64,36 @@ pub(crate) fn refuse_json_with_stdout(json: bool, output: &Path) -> CliResult<()
     Ok(())
 }
 
+/// The input as a file that can be read by offset, for a decode under a
+/// signature requirement: a path, or standard input redirected from a
+/// regular file. A pipe or a terminal cannot be: the signature covers every
+/// tag and is checked before the first plaintext byte leaves (spec 7.3).
+fn seekable_input(input: &Path) -> CliResult<File> {
+    let refuse = || {
+        Failure::usage(format!(
+            "{}: with --signer the signature is checked before any plaintext is written, which \
+             needs an input that can seek: give the file's path (or redirect standard input from \
+             the file) instead of a pipe",
+            input.display()
+        ))
+    };
+    let file = if is_dash(input) {
+        use std::os::fd::AsFd;
+        let fd = io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|_| refuse())?;
+        File::from(fd)
+    } else {
+        File::open(input)
+            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() => Ok(file),
+        _ => Err(refuse()),
+    }
+}
+
 /// `ava3 decode`.
 pub fn run(a: &DecodeArgs) -> CliResult<()> {
     refuse_json_with_stdout(a.json, &a.output)?;
@@ -77,9 +107,20 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
         check_destination(input_path, &a.output, a.force)?;
         None
     };
-    let input = open_input(&a.input)?;
     let pool = crate::thread_pool(a.jobs)?;
     pool.install(|| {
+        if policy.requires_signature() {
+            // The signature (header, trailer, every tag) is checked at open;
+            // each block is then compared with its signed tag as it is read.
+            let file = seekable_input(&a.input)?;
+            let ra = Sealed::read_at(&file)
+                .and_then(|s| s.unlock_with(&keys, &policy))
+                .and_then(|u| u.random_access(file))
+                .map_err(|e| Failure::from_core(a.input.display(), e))?;
+            let header = ra.header().clone();
+            return deliver(a, stdout, &mut ra.reader(), &header);
+        }
+        let input = open_input(&a.input)?;
         let mut dec = Decoder::with_policy(
             BufReader::with_capacity(1 << 16, input),
             &keys,
@@ -87,44 +128,55 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
             &DecodeOptions { parallel: true },
         )
         .map_err(|e| Failure::from_core(a.input.display(), e))?;
-        let quiet = a.quiet || a.json;
-        let bar = bytes_bar(dec.layout().plaintext_len(), quiet, "decoding");
-        if let Some(stdout) = stdout {
-            let mut w = io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            pump(&mut dec, &mut w, &a.input, &bar)?;
-            w.flush()?;
-            bar.finish_and_clear();
-            return Ok(());
-        }
-        // The plaintext goes to a private temporary file (unnamed on Linux)
-        // that gets its name only if every check passes.
-        let mut out = AtomicFile::create_private(&a.output)?;
-        pump(&mut dec, out.writer(), &a.input, &bar)?;
-        out.commit(a.force)?;
-        bar.finish_and_clear();
-        let header = dec.header();
-        if a.json {
-            emit(
-                &DecodeRecord {
-                    status: "decoded",
-                    source: a.input.display().to_string(),
-                    output: a.output.display().to_string(),
-                    size: header.plaintext_len(),
-                    key_id: header.key_id().to_hex(),
-                    payload_kind: header.payload_kind().as_str(),
-                    previous_key_id: None,
-                    output_keyless_sha256: None,
-                }
-                .to_json(),
-            )?;
-        } else if !a.quiet {
-            emit(&format!(
-                "decoded {} -> {} ({} bytes)",
-                a.input.display(),
-                a.output.display(),
-                header.plaintext_len()
-            ))?;
-        }
-        Ok(())
+        let header = dec.header().clone();
+        deliver(a, stdout, &mut dec, &header)
     })
+}
+
+/// Writes the plaintext of `dec` to standard output or to the private
+/// output file (named only once complete and checked), then the result.
+fn deliver(
+    a: &DecodeArgs,
+    stdout: Option<io::Stdout>,
+    dec: &mut dyn Read,
+    header: &Header,
+) -> CliResult<()> {
+    let quiet = a.quiet || a.json;
+    let bar = bytes_bar(header.plaintext_len(), quiet, "decoding");
+    if let Some(stdout) = stdout {
+        let mut w = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+        pump(dec, &mut w, &a.input, &bar)?;
+        w.flush()?;
+        bar.finish_and_clear();
+        return Ok(());
+    }
+    // The plaintext goes to a private temporary file (unnamed on Linux)
+    // that gets its name only if every check passes.
+    let mut out = AtomicFile::create_private(&a.output)?;
+    pump(dec, out.writer(), &a.input, &bar)?;
+    out.commit(a.force)?;
+    bar.finish_and_clear();
+    if a.json {
+        emit(
+            &DecodeRecord {
+                status: "decoded",
+                source: a.input.display().to_string(),
+                output: a.output.display().to_string(),
+                size: header.plaintext_len(),
+                key_id: header.key_id().to_hex(),
+                payload_kind: header.payload_kind().as_str(),
+                previous_key_id: None,
+                output_keyless_sha256: None,
+            }
+            .to_json(),
+        )?;
+    } else if !a.quiet {
+        emit(&format!(
+            "decoded {} -> {} ({} bytes)",
+            a.input.display(),
+            a.output.display(),
+            header.plaintext_len()
+        ))?;
+    }
+    Ok(())
 }

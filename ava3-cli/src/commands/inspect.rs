@@ -104,7 +104,7 @@ pub fn run(a: &InspectArgs) -> CliResult<()> {
     };
     let i = Inspection::of(a.file.display().to_string(), &sealed, size, signers);
     if a.json {
-        emit(&serde_json::to_string(&i).unwrap_or_default())?;
+        emit(&crate::report::json(&i))?;
     } else {
         emit(&format!("file:            {}", i.path))?;
         emit(&format!("format version:  {}", i.format_version))?;

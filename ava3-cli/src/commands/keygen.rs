@@ -95,15 +95,12 @@ pub fn run(a: &KeygenArgs) -> CliResult<()> {
         let key = create_signing_key_file(&a.output)?;
         let public = public_key_path(&a.output);
         if a.json {
-            emit(
-                &serde_json::json!({
-                    "status": "created",
-                    "output": a.output.display().to_string(),
-                    "public_key": public.display().to_string(),
-                    "signer_id": key.signer_id().to_hex(),
-                })
-                .to_string(),
-            )?;
+            emit(&crate::report::json(&serde_json::json!({
+                "status": "created",
+                "output": a.output.display().to_string(),
+                "public_key": public.display().to_string(),
+                "signer_id": key.signer_id().to_hex(),
+            })))?;
         } else {
             emit(&format!(
                 "signer id {} written to {} (secret, keep it off devices) and {} (public, for verifiers)",
@@ -116,14 +113,11 @@ pub fn run(a: &KeygenArgs) -> CliResult<()> {
     }
     let key = create_key_file(&a.output)?;
     if a.json {
-        emit(
-            &serde_json::json!({
-                "status": "created",
-                "output": a.output.display().to_string(),
-                "key_id": key.key_id().to_hex(),
-            })
-            .to_string(),
-        )?;
+        emit(&crate::report::json(&serde_json::json!({
+            "status": "created",
+            "output": a.output.display().to_string(),
+            "key_id": key.key_id().to_hex(),
+        })))?;
     } else {
         emit(&format!(
             "key id {} written to {}",

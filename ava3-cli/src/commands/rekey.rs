@@ -10,7 +10,10 @@ use std::io::{BufWriter, Write};
 
 use std::path::Path;
 
-use ava3_format::{Decoder, EncodeOptions, EncodeSummary, Encoder, Header, MasterKey};
+use ava3_format::{
+    verify_manifest, EncodeOptions, EncodeSummary, Encoder, Header, MasterKey, Outcome, Policy,
+    Sealed,
+};
 use sha2::{Digest, Sha256};
 
 use crate::args::RekeyArgs;
@@ -23,26 +26,98 @@ use crate::output::{binary_stdout, check_destination, is_dash, AtomicFile};
 use crate::progress::{bytes_bar, files_bar};
 use crate::report::{emit, hex32, printable, DecodeRecord};
 
-/// Decodes `input` (its path named `path` in messages) under `keys` and
-/// encodes it under `new_key` into `w`; fails unless the plaintext decoded
-/// is the one the old file recorded. Returns the old header and the new
-/// file's summary.
-/// How the new file is signed: with these keys (re-signed), or unsigned
-/// (only with `--drop-signatures` when the input was signed).
+/// How the new files are signed, and what an input must carry to be
+/// re-signed (issue 21, item 1: a rotation must never turn a file that a
+/// master-key holder planted into a publisher-signed one).
 pub struct Signing {
+    /// The keys that sign the new files (`--sign`; never from the
+    /// environment).
     pub signers: Vec<std::sync::Arc<ava3_format::SigningKey>>,
+    /// What a re-signed input must carry: a valid signature by one of
+    /// these keys (`--signer`, by default the public halves of `--sign`).
+    pub trusted: Policy,
+    /// `--sign-unsigned-input`: an input without any signature is signed
+    /// anyway (a bad or foreign signature never is).
+    pub sign_unsigned: bool,
+    /// `--drop-signatures`: a signed input is written unsigned.
     pub drop_signatures: bool,
 }
 
 impl Signing {
     fn of(a: &RekeyArgs) -> CliResult<Self> {
+        let signers = crate::keys::load_signing_keys(&a.sign)?;
+        let mut trusted = crate::keys::policy_of(&a.trust)?;
+        if a.trust.signers.is_empty() {
+            for k in &signers {
+                trusted.trust(k.public_key());
+            }
+        }
+        if (a.sign_unsigned_input || !a.trust.signers.is_empty()) && signers.is_empty() {
+            return Err(Failure::usage(
+                "--sign-unsigned-input and --signer say what rekey --sign may re-sign: give --sign KEY",
+            ));
+        }
         Ok(Self {
-            signers: crate::keys::load_signing_keys(&a.sign)?,
+            signers,
+            trusted,
+            sign_unsigned: a.sign_unsigned_input,
             drop_signatures: a.drop_signatures,
         })
     }
+
+    /// What the input `header` must satisfy to be rekeyed.
+    fn policy_for(&self, header: &Header, path: &Path) -> CliResult<Policy> {
+        if self.signers.is_empty() {
+            if header.signature_count() > 0 && !self.drop_signatures {
+                return Err(Failure::usage(format!(
+                    "{} is signed, and a new key changes what the signature covers: give --sign KEY \
+                     to re-sign it, or --drop-signatures to write it unsigned",
+                    path.display()
+                )));
+            }
+            return Ok(self.trusted.clone());
+        }
+        if header.signature_count() == 0 && self.sign_unsigned {
+            // Name and version still required; no signature.
+            let mut p = Policy::default();
+            if let Some(n) = self.trusted.name() {
+                p.expect_name(n);
+            }
+            if let Some(v) = self.trusted.minimum_version() {
+                p.min_version(v);
+            }
+            return Ok(p);
+        }
+        Ok(self.trusted.clone())
+    }
 }
 
+/// Says why an input is not re-signed, in the words of the rule.
+fn refusal(path: &Path, e: ava3_format::Error) -> Failure {
+    let f = Failure::from_core(path.display(), e);
+    let why = match f.outcome {
+        Some(Outcome::Unsigned) => {
+            "rekey --sign re-signs only files signed by a trusted key; this one carries no \
+             signature, so whoever holds the old master key could have written it. Give \
+             --sign-unsigned-input only if you know where it comes from"
+        }
+        Some(Outcome::UnknownSigner | Outcome::BadSignature) => {
+            "rekey --sign re-signs only files whose signature by a trusted key (--signer, by \
+             default the --sign keys' public halves) verifies"
+        }
+        _ => return f,
+    };
+    let mut f = f;
+    f.message = format!("{}: {why}", f.message);
+    f
+}
+
+/// Decodes `input` (its path named `path` in messages) under `keys` and
+/// encodes it under `new_key` into `w`, signed as `signing` says. The input
+/// is read through the random-access reader, so a signature it must carry
+/// is checked before any block is decoded, and every block is compared
+/// with its signed tag. Fails unless the plaintext decoded is the one the
+/// old file recorded. Returns the old header and the new file's summary.
 fn rekey_stream(
     input: File,
     path: &Path,
@@ -52,16 +127,13 @@ fn rekey_stream(
     w: &mut (dyn Write + Send),
     quiet: bool,
 ) -> CliResult<(Header, EncodeSummary)> {
-    let mut dec =
-        Decoder::new_with_keys(input, keys).map_err(|e| Failure::from_core(path.display(), e))?;
-    let header = dec.header().clone();
-    if header.signature_count() > 0 && signing.signers.is_empty() && !signing.drop_signatures {
-        return Err(Failure::usage(format!(
-            "{} is signed, and a new key changes what the signature covers: give --sign KEY to \
-             re-sign it, or --drop-signatures to write it unsigned",
-            path.display()
-        )));
-    }
+    let sealed = Sealed::read_at(&input).map_err(|e| Failure::from_core(path.display(), e))?;
+    let policy = signing.policy_for(sealed.header(), path)?;
+    let ra = sealed
+        .unlock_with(keys, &policy)
+        .and_then(|u| u.random_access(input))
+        .map_err(|e| refusal(path, e))?;
+    let header = ra.header().clone();
     let bar = bytes_bar(header.plaintext_len(), quiet, "rekeying");
     let opts = EncodeOptions {
         block_size: header.block_size(),
@@ -73,14 +145,11 @@ fn rekey_stream(
     };
     let mut enc = Encoder::new(w, new_key, header.plaintext_len(), &opts)
         .map_err(|e| Failure::from_core(path.display(), e))?;
-    pump(&mut dec, &mut enc, path, &bar)?;
-    let recorded = dec
-        .recorded_plaintext_sha256()
-        .ok_or_else(|| Failure::bad(format!("{}: no trailer was read", path.display())))?;
+    pump(&mut ra.reader(), &mut enc, path, &bar)?;
     let (_, summary) = enc
         .finish()
         .map_err(|e| Failure::from_core(path.display(), e))?;
-    if summary.plaintext_sha256 != recorded {
+    if summary.plaintext_sha256 != ra.recorded_plaintext_sha256() {
         return Err(Failure::bad(format!(
             "{}: the decoded plaintext does not match its recorded SHA-256",
             path.display()
@@ -130,12 +199,7 @@ fn run_folder(
             "the output folder is the input folder: rekey into another folder",
         ));
     }
-    let old_manifest = root.join(MANIFEST_NAME);
-    let mut manifest = if old_manifest.exists() {
-        Some(Manifest::load(&old_manifest)?)
-    } else {
-        None
-    };
+    let mut manifest = old_manifest(root, signing)?;
     let mut files = Vec::new();
     for e in walkdir::WalkDir::new(root).sort_by_file_name() {
         let e = e.map_err(|e| Failure::usage(format!("cannot list {}: {e}", root.display())))?;
@@ -177,8 +241,9 @@ fn run_folder(
         bar.inc(1);
         match done {
             Ok((old, summary, sha)) => {
-                if let Some(m) = manifest.as_mut() {
+                if let Some((m, kept)) = manifest.as_mut() {
                     for e in m.files.iter_mut().filter(|e| e.output == rel) {
+                        kept.push(e.output.clone());
                         e.key_id = new_key.key_id().to_hex();
                         e.output_keyless_sha256 = hex32(&summary.keyless_sha256);
                         e.output_sha256 = Some(hex32(&sha));
@@ -203,11 +268,17 @@ fn run_folder(
         }
     }
     bar.finish_and_clear();
-    if let Some(m) = manifest {
-        // Outputs keep their paths relative to the manifest's folder.
+    if let Some((m, kept)) = manifest {
+        // Outputs keep their paths relative to the manifest's folder. Only
+        // the entries of files rekeyed (and so re-signed) now are carried.
+        let files = m
+            .files
+            .into_iter()
+            .filter(|e| kept.contains(&e.output))
+            .collect();
         let path = out_root.join(MANIFEST_NAME);
         let mut file = AtomicFile::create(&path)?;
-        serde_json::to_writer_pretty(file.writer(), &Manifest::new(m.files))
+        serde_json::to_writer_pretty(file.writer(), &Manifest::new(files))
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
         file.commit(true)?;
         crate::commands::batch::sign_manifest(&path, &signing.signers)?;
@@ -227,6 +298,33 @@ fn run_folder(
             format!("{} of {} files failed", failures.len(), files.len()),
         )),
     }
+}
+
+/// The release manifest of the folder being rekeyed, if it has one, and an
+/// empty list of the entries carried so far. Under `--sign` its signature
+/// is checked (over the bytes then parsed, read once) before anything in it
+/// is used: a manifest no trusted key signed is refused, unless
+/// `--sign-unsigned-input` and it carries no signature file at all.
+fn old_manifest(root: &Path, signing: &Signing) -> CliResult<Option<(Manifest, Vec<String>)>> {
+    let path = root.join(MANIFEST_NAME);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Failure::usage(format!("cannot read manifest {}: {e}", path.display())))?;
+    if !signing.signers.is_empty() {
+        let sig_path = crate::commands::batch::manifest_signature_path(&path);
+        match std::fs::read(&sig_path) {
+            Ok(sigs) => {
+                verify_manifest(&bytes, &sigs, &signing.trusted).map_err(|e| refusal(&path, e))?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && signing.sign_unsigned => {}
+            Err(_) => {
+                return Err(refusal(&path, ava3_format::Error::Unsigned));
+            }
+        }
+    }
+    Ok(Some((Manifest::parse(&bytes, &path)?, Vec::new())))
 }
 
 /// `ava3 rekey`.

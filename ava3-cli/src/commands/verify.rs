@@ -6,7 +6,10 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use ava3_format::{DecodeOptions, Error, Level, MasterKey, Policy, Report, Sealed};
+use ava3_format::{
+    check_manifest_path, verify_manifest, DecodeOptions, Error, Level, ManifestPaths, MasterKey,
+    Policy, Report, Sealed,
+};
 
 use crate::args::{RequireArg, VerifyArgs};
 use crate::error::{self, CliResult, Failure, EXIT_BAD_FILE};
@@ -37,16 +40,45 @@ fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
 /// A failure and its outcome name (the spec's, or `kind mismatch`, `other`).
 type Checked = Result<Report, (Failure, &'static str)>;
 
-fn check_one(path: &Path, keys: &[MasterKey], deep: bool, policy: &Policy) -> Checked {
+/// Opens a file a manifest lists: a regular file only (a FIFO would block
+/// forever, a device read without end), checked on the open descriptor.
+fn open_listed(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+fn check_one(
+    path: &Path,
+    listed_only: bool,
+    keys: &[MasterKey],
+    deep: bool,
+    policy: &Policy,
+) -> Checked {
+    let cannot_open = |e: std::io::Error| {
+        (
+            Failure::usage(format!("cannot open {}: {e}", path.display())),
+            "other",
+        )
+    };
     let file: Box<dyn Read + Send> = if is_dash(path) {
         Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
+    } else if listed_only {
+        Box::new(open_listed(path).map_err(cannot_open)?)
     } else {
-        Box::new(File::open(path).map_err(|e| {
-            (
-                Failure::usage(format!("cannot open {}: {e}", path.display())),
-                "other",
-            )
-        })?)
+        Box::new(File::open(path).map_err(cannot_open)?)
     };
     let opts = DecodeOptions { parallel: true };
     let mut file = file;
@@ -133,24 +165,50 @@ struct Listed {
     plaintext_sha256: String,
 }
 
-/// The manifest's entries by resolved output path.
-fn expected_outputs(manifest: &Path) -> CliResult<BTreeMap<PathBuf, Listed>> {
-    let m = Manifest::load(manifest)?;
-    Ok(m.files
-        .iter()
-        .map(|e| {
-            let p = Manifest::output_path(manifest, e);
-            (
-                p.canonicalize().unwrap_or_else(|_| p.clone()),
-                Listed {
-                    path: p,
-                    output: e.output.clone(),
-                    keyless_sha256: e.output_keyless_sha256.clone(),
-                    plaintext_sha256: e.plaintext_sha256.clone(),
-                },
-            )
-        })
-        .collect())
+/// The manifest's entries by resolved output path. The manifest is read
+/// once: with trusted keys its signature is checked over the very bytes
+/// then parsed (a file swapped in between cannot pass). Its paths must be
+/// relative; one that leaves the manifest's folder (`..`) is refused unless
+/// the manifest is signed or the files to check were named (`opens`
+/// false: entries are then only compared, never opened).
+fn expected_outputs(
+    manifest: &Path,
+    policy: &Policy,
+    opens: bool,
+) -> CliResult<BTreeMap<PathBuf, Listed>> {
+    let bytes = std::fs::read(manifest)
+        .map_err(|e| Failure::usage(format!("cannot read manifest {}: {e}", manifest.display())))?;
+    let signed = policy.requires_signature();
+    if signed {
+        check_manifest_signature(manifest, &bytes, policy)?;
+    }
+    let m = Manifest::parse(&bytes, manifest)?;
+    let rule = if signed || !opens {
+        ManifestPaths::Signed
+    } else {
+        ManifestPaths::Unsigned
+    };
+    let mut listed = BTreeMap::new();
+    for e in &m.files {
+        check_manifest_path(&e.output, rule).map_err(|why| {
+            Failure::bad(format!(
+                "manifest {} lists {:?}, which is refused: {why}",
+                manifest.display(),
+                e.output
+            ))
+        })?;
+        let p = Manifest::output_path(manifest, e);
+        listed.insert(
+            p.canonicalize().unwrap_or_else(|_| p.clone()),
+            Listed {
+                path: p,
+                output: e.output.clone(),
+                keyless_sha256: e.output_keyless_sha256.clone(),
+                plaintext_sha256: e.plaintext_sha256.clone(),
+            },
+        );
+    }
+    Ok(listed)
 }
 
 /// The record of one checked file, compared with its manifest entry when
@@ -231,14 +289,10 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         );
     }
     let mut expected = match &a.manifest {
-        Some(m) => {
-            if policy.requires_signature() {
-                check_manifest_signature(m, &policy)?;
-            }
-            Some(expected_outputs(m)?)
-        }
+        Some(m) => Some(expected_outputs(m, &policy, a.paths.is_empty())?),
         None => None,
     };
+    let listed_only = a.paths.is_empty();
     // Collect: the paths given, or every output the manifest lists.
     let files = match (&expected, a.paths.is_empty()) {
         (Some(listed), true) => listed
@@ -252,7 +306,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     let pool = crate::thread_pool(a.jobs)?;
     let (mut worst, mut ok, mut failed) = (0u8, 0usize, 0usize);
     for path in &files {
-        let result = pool.install(|| check_one(path, &keys, deep, &policy));
+        let result = pool.install(|| check_one(path, listed_only, &keys, deep, &policy));
         let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
         let listed = expected.as_mut().map(|e| e.remove(&canon));
         let (rec, code) = record_of(path, level, &result, listed.as_ref().map(Option::as_ref));
@@ -309,11 +363,10 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
 
 /// With trusted keys, a manifest must carry a detached signature
 /// (`MANIFEST.sig`, written by `encode --batch --sign`) by one of them over
-/// its exact bytes: then the list of files and digests is the publisher's.
-fn check_manifest_signature(manifest: &Path, policy: &Policy) -> CliResult<()> {
+/// `bytes`, the manifest as read (spec: release manifest): then the list of
+/// files and digests is the publisher's.
+fn check_manifest_signature(manifest: &Path, bytes: &[u8], policy: &Policy) -> CliResult<()> {
     let sig_path = crate::commands::batch::manifest_signature_path(manifest);
-    let bytes = std::fs::read(manifest)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", manifest.display())))?;
     let sigs = std::fs::read(&sig_path).map_err(|_| {
         Failure::bad(format!(
             "unsigned: {} has no signature {} (encode --batch --sign writes it), and --signer requires one",
@@ -321,24 +374,13 @@ fn check_manifest_signature(manifest: &Path, policy: &Policy) -> CliResult<()> {
             sig_path.display()
         ))
     })?;
-    let valid = !sigs.is_empty()
-        && sigs.len() % 64 == 0
-        && sigs.chunks_exact(64).any(|s| {
-            let s: &[u8; 64] = s.try_into().unwrap_or(&[0; 64]);
-            policy
-                .signers()
-                .iter()
-                .any(|k| k.verify_detached(&bytes, s))
-        });
-    if valid {
-        Ok(())
-    } else {
-        Err(Failure::bad(format!(
-            "bad signature: {} is not signed by a trusted key ({}); the manifest was changed or signed by someone else",
+    verify_manifest(bytes, &sigs, policy).map(|_| ()).map_err(|e| {
+        Failure::bad(format!(
+            "bad signature: {} is not signed by a trusted key ({}: {e}); the manifest was changed or signed by someone else",
             manifest.display(),
             sig_path.display()
-        )))
-    }
+        ))
+    })
 }
 
 fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<()> {
