@@ -27,9 +27,11 @@ mod source;
 use pyo3::prelude::*;
 
 /// Runs the `ava3` command with `argv` (`argv[0]` is the program name) and
-/// returns its exit status. The GIL is released for the whole run.
+/// returns its exit status. The GIL is released for the whole run. The
+/// arguments are taken as the operating system gave them to Python (a file
+/// name that is not UTF-8 comes back as its bytes, as `os.fsencode` does).
 #[pyfunction]
-fn run_cli(py: Python<'_>, argv: Vec<String>) -> u8 {
+fn run_cli(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> u8 {
     py.detach(|| ava3_cli::run_from(argv))
 }
 

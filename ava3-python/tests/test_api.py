@@ -71,6 +71,36 @@ def test_a_key_is_never_shown_or_pickled(ava3, dev_key):
     assert hex_key[:20] not in str(e.value)
 
 
+def test_key_text_given_as_a_path_is_never_shown(ava3, tmp_path, big):
+    """Issue 21, item 5: a PEM private key or a key's hex given where the
+    path of a key file belongs (Key.from_file, signers=) is never echoed."""
+    hex_key = "7dcd0d969bfb71a480cd1c075878464dc9678de1ed782c2da25b6683d31322ed"
+    pem = (
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MC4CAQAwBQYDK2VwBCIEIEBBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5f\n"
+        "-----END PRIVATE KEY-----\n"
+    )
+    body = pem.splitlines()[1]
+    _, path = big
+    calls = [
+        lambda s: ava3.Key.from_file(s),
+        lambda s: ava3.verify(path, signers=s),
+        lambda s: ava3.verify(path, signers=[s]),
+        lambda s: ava3.open(path, keys=ava3.Key.from_hex(hex_key), signers=[s]),
+    ]
+    for secret in (pem, hex_key, " " + hex_key + "\n"):
+        for call in calls:
+            with pytest.raises(Exception) as e:
+                call(secret)
+            text = str(e.value) + repr(e.value)
+            for needle in (body, hex_key[:32], hex_key[32:], "PRIVATE KEY"):
+                assert needle not in text, text
+    # The private key's own bytes given as a signer are refused by name.
+    with pytest.raises(ValueError) as e:
+        ava3.verify(path, signers=pem.encode())
+    assert "signing (private) key" in str(e.value) and body not in str(e.value)
+
+
 def test_a_key_file_others_can_read_warns(ava3, tmp_path):
     path = tmp_path / "open.key"
     ava3.keygen(path)
