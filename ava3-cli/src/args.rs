@@ -297,8 +297,17 @@ pub struct RekeyArgs {
     /// Re-encode a signed input unsigned.
     #[arg(long, conflicts_with = "sign")]
     pub drop_signatures: bool,
-    #[command(flatten)]
-    pub trust: TrustArgs,
+    /// With --sign: a file holding a public key whose valid signature an
+    /// input must carry to be re-signed (repeatable; default: the public
+    /// halves of the --sign keys). Never taken from the environment.
+    #[arg(long = "signer", value_name = "PUBKEY_FILE", requires = "sign")]
+    pub signers: Vec<PathBuf>,
+    /// Require this authenticated model name of every input.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Require at least this authenticated model version of every input.
+    #[arg(long, value_name = "N")]
+    pub min_version: Option<u64>,
     #[command(flatten)]
     pub keys: KeyArgs,
     /// No progress bar and no result line; errors only.

@@ -78,16 +78,29 @@ pub fn load_key_file(path: &Path) -> CliResult<(MasterKey, Option<u32>)> {
 }
 
 /// A "path" that is most likely a key pasted where its file belongs: PEM
-/// armour, a line break (no key file name has one), or a run of 32 or more
-/// hex digits (a master key, a seed, a public key in hex, or part of one).
+/// armour, a line break (no key file name has one), the base64 of an
+/// Ed25519 PKCS#8 key (the body line of a signing key file holds the whole
+/// seed), a run of 32 or more hex digits (a master key, a seed, a public
+/// key in hex, or part of one), or a run of 40 or more base64 characters
+/// without a `/`, `.`, `-` or `_` (no file name looks so).
 pub fn looks_like_key_material(s: &str) -> bool {
-    if s.contains("-----") || s.contains('\n') || s.contains('\r') {
+    const PKCS8_ED25519: [&str; 3] = ["MC4CAQAwBQYDK2Vw", "MFECAQEwBQYDK2Vw", "MFMCAQEwBQYDK2Vw"];
+    if s.contains("-----")
+        || s.contains('\n')
+        || s.contains('\r')
+        || PKCS8_ED25519.iter().any(|p| s.contains(p))
+    {
         return true;
     }
-    let mut run = 0usize;
+    let (mut hex, mut b64) = (0usize, 0usize);
     for b in s.bytes() {
-        run = if b.is_ascii_hexdigit() { run + 1 } else { 0 };
-        if run >= 32 {
+        hex = if b.is_ascii_hexdigit() { hex + 1 } else { 0 };
+        b64 = if b.is_ascii_alphanumeric() || b == b'+' || b == b'=' {
+            b64 + 1
+        } else {
+            0
+        };
+        if hex >= 32 || b64 >= 40 {
             return true;
         }
     }

@@ -91,10 +91,31 @@ impl Manifest {
         }
     }
 
-    pub fn load(path: &Path) -> CliResult<Self> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Failure::usage(format!("cannot read manifest {}: {e}", path.display())))?;
-        Self::parse(&bytes, path)
+    /// Reads a manifest's bytes, once, at most 256 MiB. The user names it,
+    /// so a pipe will do (`verify -c <(...)`); the files it names are held
+    /// to stricter rules.
+    pub fn read_bytes(path: &Path) -> CliResult<Vec<u8>> {
+        read_limited(path, 256 << 20, false).map_err(|e| {
+            Failure::usage(format!(
+                "cannot read manifest {}: {e}",
+                crate::keys::shown(path)
+            ))
+        })
+    }
+
+    /// The bytes of a manifest's signature file, `None` when there is none
+    /// (nothing at that path, not even a dangling link); read as a regular
+    /// file of at most 1024 bytes (16 signatures).
+    pub fn read_signature(manifest: &Path) -> CliResult<Option<Vec<u8>>> {
+        let path = crate::commands::batch::manifest_signature_path(manifest);
+        if let Err(e) = std::fs::symlink_metadata(&path) {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                return Ok(None);
+            }
+        }
+        read_limited(&path, 1024, true)
+            .map(Some)
+            .map_err(|e| Failure::bad(format!("cannot read {}: {e}", crate::keys::shown(&path))))
     }
 
     /// Parses a manifest's bytes (read once: the bytes whose signature was
@@ -103,6 +124,14 @@ impl Manifest {
         let m: Self = serde_json::from_slice(bytes).map_err(|e| {
             Failure::usage(format!("manifest {} is not valid: {e}", path.display()))
         })?;
+        let mut seen = std::collections::HashSet::new();
+        if let Some(e) = m.files.iter().find(|e| !seen.insert(e.output.as_str())) {
+            return Err(Failure::bad(format!(
+                "manifest {} lists {:?} twice",
+                path.display(),
+                e.output
+            )));
+        }
         if m.manifest_version != 1 {
             return Err(Failure::usage(format!(
                 "manifest {} has manifest_version {}: this ava3 reads version 1",
@@ -118,6 +147,36 @@ impl Manifest {
         let base = manifest.parent().unwrap_or(Path::new("."));
         base.join(&entry.output)
     }
+}
+
+/// Reads at most `max` bytes of a file; with `regular_only`, of a regular
+/// file only, opened without blocking (a FIFO would) and checked on the
+/// open descriptor.
+fn read_limited(path: &Path, max: u64, regular_only: bool) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    if regular_only {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string());
+    if meta.is_dir() || (regular_only && !meta.is_file()) {
+        return Err(invalid("not a regular file"));
+    }
+    if regular_only && meta.len() > max {
+        return Err(invalid(&format!("larger than {max} bytes")));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(invalid(&format!("larger than {max} bytes")));
+    }
+    Ok(bytes)
 }
 
 /// Where an output lies as seen from the manifest's folder: `/`-separated,

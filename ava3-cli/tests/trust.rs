@@ -12,6 +12,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use assert_cmd::Command;
+use predicates::prelude::PredicateBooleanExt;
 use tempfile::TempDir;
 
 const KEY_HEX: &str = "7dcd0d969bfb71a480cd1c075878464dc9678de1ed782c2da25b6683d31322ed";
@@ -342,7 +343,14 @@ fn key_text_given_where_a_key_file_belongs_is_never_printed() {
         .success();
     let pem = fs::read_to_string(r.path("pub.key")).unwrap();
     let body = pem.lines().nth(1).unwrap().to_string();
-    let secrets = [pem.clone(), KEY_HEX.to_string(), format!("  {KEY_HEX}\n")];
+    // The armoured file, its base64 body line alone (which holds the whole
+    // seed), and a master key's hex.
+    let secrets = [
+        pem.clone(),
+        body.clone(),
+        KEY_HEX.to_string(),
+        format!("  {KEY_HEX}\n"),
+    ];
     let flagged: &[(&[&str], &str)] = &[
         (
             &["encode", "-q", "m.amg", "-o", "s.ava3", "--sign"],
@@ -456,7 +464,7 @@ fn key_text_given_where_a_key_file_belongs_is_never_printed() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 3 * (2 * flagged.len() + envs.len()));
+    assert_eq!(checked, 4 * (2 * flagged.len() + envs.len()));
 }
 
 /// Item 6: `verify -c MANIFEST --signer` reads the manifest once and checks
@@ -560,19 +568,47 @@ fn a_rerun_does_not_sign_what_the_old_manifest_claims() {
         e["output_sha256"] = "11".repeat(32).into();
     }
     r.write("rel/ava3-manifest.json", m.to_string().as_bytes());
+    // The edited manifest is not the run's (its signature fails): nothing
+    // in it counts, every output is made again, and what gets signed is
+    // what the files are.
     r.keyed()
         .args(["encode", "in", "--batch", "-o", "rel", "-q", "--json"])
         .args(["--sign", "pub.key", "--model-version", "8"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("up-to-date"));
+        .stdout(predicates::str::contains("up-to-date").not());
     let again = r.manifest("rel/ava3-manifest.json");
     let key = |v: &serde_json::Value| {
         let mut files = v["files"].as_array().unwrap().clone();
         files.sort_by_key(|e| e["output"].as_str().unwrap().to_string());
         files
+            .iter()
+            .map(|e| {
+                [
+                    "source",
+                    "size",
+                    "plaintext_sha256",
+                    "payload_kind",
+                    "model_version",
+                ]
+                .map(|k| e[k].clone())
+            })
+            .collect::<Vec<_>>()
     };
     assert_eq!(key(&again), key(&genuine));
+    // A manifest the run signed makes its outputs up to date, each entry
+    // rebuilt from its file (the same values).
+    let before = r.manifest("rel/ava3-manifest.json");
+    r.keyed()
+        .args(["encode", "in", "--batch", "-o", "rel", "-q", "--json"])
+        .args(["--sign", "pub.key", "--model-version", "8"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("\"status\":\"encoded\"").not());
+    assert_eq!(
+        r.manifest("rel/ava3-manifest.json")["files"],
+        before["files"]
+    );
 }
 
 /// Item 9: `--json` is JSON whatever a name or a path holds: DEL, the C1
@@ -707,4 +743,158 @@ fn base64(data: &[u8]) -> String {
         }
     }
     out
+}
+
+/// From the cold review of this issue's change: a listed file replaced by
+/// a link to another listed file (or a folder link that makes two entries
+/// one file) made `verify -c --signer` check one file for both and pass.
+#[test]
+fn a_listed_file_replaced_by_a_link_fails_the_release_check() {
+    let r = Release::new();
+    r.signed_release();
+    fs::copy(r.path("rel/sub/b.amg.ava3"), r.path("rel/b.amg.ava3")).unwrap();
+    fs::remove_file(r.path("rel/a.amg.ava3")).unwrap();
+    std::os::unix::fs::symlink("b.amg.ava3", r.path("rel/a.amg.ava3")).unwrap();
+    let mut m = r.manifest("rel/ava3-manifest.json");
+    // Only the link matters here: list b at the top too (a signed manifest
+    // would have to be the publisher's, so this one is checked unsigned).
+    let mut b = m["files"][1].clone();
+    b["output"] = "b.amg.ava3".into();
+    m["files"].as_array_mut().unwrap().push(b);
+    r.write("rel/ava3-manifest.json", m.to_string().as_bytes());
+    r.keyed()
+        .args(["verify", "-q", "-c", "rel/ava3-manifest.json"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("replaced by a link"));
+}
+
+/// From the cold review: a folder rekey re-signed a manifest whose files
+/// had been swapped (each a genuine signed file, at the other's path).
+#[test]
+fn a_folder_rekey_refuses_a_file_that_is_not_the_one_listed() {
+    let r = Release::new();
+    r.signed_release();
+    fs::copy(r.path("rel/sub/b.amg.ava3"), r.path("rel/a.amg.ava3")).unwrap();
+    r.keyed()
+        .args([
+            "rekey",
+            "rel",
+            "--new-key-file",
+            "new.key",
+            "--sign",
+            "pub.key",
+        ])
+        .args(["-o", "rot", "-q"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "not the file the release manifest lists",
+        ));
+    assert!(!r.path("rot/a.amg.ava3").exists());
+    let m = r.manifest("rot/ava3-manifest.json");
+    assert_eq!(m["files"].as_array().unwrap().len(), 1);
+}
+
+/// From the cold review: `AVA3_SIGNER_FILE` replaced rekey's trust set, so
+/// a file signed by someone else came out signed by the publisher.
+#[test]
+fn rekey_takes_no_trusted_key_from_the_environment() {
+    let r = Release::new();
+    r.write("m.amg", &model(5_000, 7));
+    r.keyed()
+        .args([
+            "encode",
+            "-q",
+            "m.amg",
+            "-o",
+            "m.ava3",
+            "--sign",
+            "mallory.key",
+        ])
+        .assert()
+        .success();
+    r.keyed()
+        .env("AVA3_SIGNER_FILE", r.path("mallory.key.pub"))
+        .args([
+            "rekey",
+            "m.ava3",
+            "--new-key-file",
+            "new.key",
+            "--sign",
+            "pub.key",
+        ])
+        .args(["-o", "out.ava3"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("unknown signer"));
+    assert!(!r.path("out.ava3").exists());
+}
+
+/// From the cold review: a re-run of `encode --batch --sign` took "up to
+/// date" from an edited manifest (an older signed output put back, its
+/// digest written into the manifest) and signed the stale output as
+/// current. A manifest this run's keys did not sign vouches for nothing.
+#[test]
+fn a_signed_batch_rerun_trusts_only_a_manifest_it_signed() {
+    let r = Release::new();
+    let sign = ["--sign", "pub.key", "--model-version", "8"];
+    r.write("in/a.amg", &model(5_000, 1));
+    r.keyed()
+        .args(["encode", "in", "--batch", "-o", "rel", "-q"])
+        .args(sign)
+        .assert()
+        .success();
+    let v1 = fs::read(r.path("rel/a.amg.ava3")).unwrap();
+    let v1_entry = r.manifest("rel/ava3-manifest.json")["files"][0].clone();
+    r.write("in/a.amg", &model(5_000, 2));
+    r.keyed()
+        .args(["encode", "in", "--batch", "-o", "rel", "-q"])
+        .args(sign)
+        .assert()
+        .success();
+    // Put the old output back and make the (now unsigned) manifest say so.
+    r.write("rel/a.amg.ava3", &v1);
+    let mut m = r.manifest("rel/ava3-manifest.json");
+    m["files"][0]["output_keyless_sha256"] = v1_entry["output_keyless_sha256"].clone();
+    r.write("rel/ava3-manifest.json", m.to_string().as_bytes());
+    r.keyed()
+        .args(["encode", "in", "--batch", "-o", "rel", "--json"])
+        .args(sign)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("\"status\":\"encoded\""));
+    let out = r
+        .keyed()
+        .args(["decode", "rel/a.amg.ava3", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, model(5_000, 2), "the stale output was kept");
+}
+
+/// From the cold review: a FIFO (or a device) where the manifest's
+/// signature file belongs blocked `verify -c --signer` forever.
+#[test]
+fn a_signature_file_that_is_not_a_regular_file_is_refused() {
+    let r = Release::new();
+    r.signed_release();
+    fs::remove_file(r.path("rel/ava3-manifest.json.sig")).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(r.path("rel/ava3-manifest.json.sig"))
+        .status()
+        .unwrap()
+        .success());
+    r.cmd()
+        .args([
+            "verify",
+            "-q",
+            "-c",
+            "rel/ava3-manifest.json",
+            "--signer",
+            "pub.key.pub",
+        ])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not a regular file"));
 }

@@ -70,6 +70,7 @@ fn up_to_date(
     let header = reader.header();
     if usize::from(header.signature_count()) != settings.signers.len()
         || header.metadata().version != settings.metadata.version
+        || header.metadata().name != settings.metadata.name
     {
         return None;
     }
@@ -96,16 +97,23 @@ fn up_to_date(
         }
         hex32(&h.finalize().into())
     };
-    let signers = header
-        .signature_count()
-        .gt(&0)
-        .then(|| {
-            ava3_format::Sealed::read_at(reader.source())
-                .and_then(|s| s.signer_ids(reader.source()))
-                .ok()
-        })
-        .flatten()
-        .unwrap_or_default();
+    // Exactly this run's keys, each of whose signatures verified (every
+    // signature by a trusted key must): no id the run did not verify is
+    // listed.
+    let signers = if header.signature_count() > 0 {
+        ava3_format::Sealed::read_at(reader.source())
+            .and_then(|s| s.signer_ids(reader.source()))
+            .ok()?
+    } else {
+        Vec::new()
+    };
+    let mut ours: Vec<_> = settings.signers.iter().map(|k| k.signer_id()).collect();
+    let mut theirs = signers.clone();
+    ours.sort_by_key(|s| *s.as_bytes());
+    theirs.sort_by_key(|s| *s.as_bytes());
+    if ours != theirs {
+        return None;
+    }
     Some(Entry {
         source: previous.source.clone(),
         size: reader.len(),
@@ -250,8 +258,19 @@ struct Context<'a> {
     force: bool,
     manifest_dir: &'a Path,
     /// What earlier runs wrote, by output path relative to the manifest.
-    previous: &'a HashMap<String, Entry>,
+    previous: &'a HashMap<String, Previous>,
     journal: &'a Mutex<File>,
+}
+
+/// An earlier run's entry for an output, and whether it may make that
+/// output count as up to date.
+struct Previous {
+    entry: Entry,
+    /// Unsigned runs: always. With `--sign`: only an entry of a manifest
+    /// whose signature verifies under this run's keys (over the bytes then
+    /// parsed); never a journal's line, which anyone who can write the
+    /// output folder could have written (issue 21, item 7).
+    vouched: bool,
 }
 
 /// What earlier runs wrote, by output path (relative to the manifest's
@@ -261,22 +280,32 @@ struct Context<'a> {
 fn previous_outputs(
     manifest_path: &Path,
     journal_path: &Path,
-) -> CliResult<HashMap<String, Entry>> {
-    let mut previous: HashMap<String, Entry> = if manifest_path.exists() {
-        Manifest::load(manifest_path)?
-            .files
-            .into_iter()
-            .map(|e| (e.output.clone(), e))
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    signers: &[std::sync::Arc<ava3_format::SigningKey>],
+) -> CliResult<HashMap<String, Previous>> {
+    let mut previous = HashMap::new();
+    if manifest_path.exists() {
+        let bytes = Manifest::read_bytes(manifest_path)?;
+        let vouched = signers.is_empty() || {
+            let mut trust = ava3_format::Policy::default();
+            for k in signers {
+                trust.trust(k.public_key());
+            }
+            Manifest::read_signature(manifest_path)
+                .ok()
+                .flatten()
+                .is_some_and(|sig| ava3_format::verify_manifest(&bytes, &sig, &trust).is_ok())
+        };
+        for entry in Manifest::parse(&bytes, manifest_path)?.files {
+            previous.insert(entry.output.clone(), Previous { entry, vouched });
+        }
+    }
     if let Ok(text) = std::fs::read_to_string(journal_path) {
-        for e in text
+        for entry in text
             .lines()
             .filter_map(|l| serde_json::from_str::<Entry>(l).ok())
         {
-            previous.insert(e.output.clone(), e);
+            let vouched = signers.is_empty();
+            previous.insert(entry.output.clone(), Previous { entry, vouched });
         }
     }
     Ok(previous)
@@ -293,9 +322,12 @@ fn encode_job(job: &Job, ctx: &Context<'_>) -> CliResult<(Entry, &'static str)> 
     let listed = ctx
         .previous
         .get(&relative_to_manifest(&job.output, ctx.manifest_dir))
-        .filter(|e| e.source == job.rel);
+        .filter(|p| p.entry.source == job.rel);
     if !ctx.force {
-        if let Some(entry) = listed.and_then(|e| up_to_date(job, ctx.key, &ctx.per_file, e)) {
+        let current = listed
+            .filter(|p| p.vouched)
+            .and_then(|p| up_to_date(job, ctx.key, &ctx.per_file, &p.entry));
+        if let Some(entry) = current {
             return Ok((entry, "up-to-date"));
         }
         if listed.is_none() && std::fs::symlink_metadata(&job.output).is_ok() {
@@ -440,7 +472,7 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> CliResult<TreeRun> {
         .unwrap_or_else(|| PathBuf::from("."));
 
     let journal_path = manifest_dir.join(format!(".{MANIFEST_NAME}.journal"));
-    let previous = previous_outputs(&manifest_path, &journal_path)?;
+    let previous = previous_outputs(&manifest_path, &journal_path, &p.settings.signers)?;
     let journal = Mutex::new(
         std::fs::OpenOptions::new()
             .create(true)
@@ -551,8 +583,9 @@ pub(crate) fn sign_manifest(
         let _ = std::fs::remove_file(&sig_path);
         return Ok(());
     }
-    let bytes = std::fs::read(manifest)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", manifest.display())))?;
+    let bytes = std::fs::read(manifest).map_err(|e| {
+        Failure::usage(format!("cannot read {}: {e}", crate::keys::shown(manifest)))
+    })?;
     let keys: Vec<&ava3_format::SigningKey> = signers.iter().map(|k| k.as_ref()).collect();
     let sigs = ava3_format::sign_manifest(&bytes, &keys)
         .map_err(|e| Failure::from_core(manifest.display(), e))?;

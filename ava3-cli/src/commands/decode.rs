@@ -47,8 +47,9 @@ pub(crate) fn open_input(input: &Path) -> CliResult<Box<dyn Read + Send>> {
     if is_dash(input) {
         Ok(Box::new(io::stdin()))
     } else {
-        let f = File::open(input)
-            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?;
+        let f = File::open(input).map_err(|e| {
+            Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(input)))
+        })?;
         Ok(Box::new(f))
     }
 }
@@ -85,8 +86,9 @@ fn seekable_input(input: &Path) -> CliResult<File> {
             .map_err(|_| refuse())?;
         File::from(fd)
     } else {
-        File::open(input)
-            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?
+        File::open(input).map_err(|e| {
+            Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(input)))
+        })?
     };
     match file.metadata() {
         Ok(m) if m.is_file() => Ok(file),

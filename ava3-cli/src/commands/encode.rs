@@ -177,12 +177,12 @@ fn open_walked(input: &Path, expect: FileId) -> CliResult<File> {
             if e.raw_os_error() == Some(libc::ELOOP) {
                 changed()
             } else {
-                Failure::usage(format!("cannot open {}: {e}", input.display()))
+                Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(input)))
             }
         })?;
     let meta = file
         .metadata()
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", crate::keys::shown(input))))?;
     if !meta.is_file() || file_id(&meta) != expect {
         return Err(changed());
     }
@@ -196,12 +196,13 @@ impl Input {
         let file = match walked {
             #[cfg(unix)]
             Some(id) => open_walked(input, id)?,
-            _ => File::open(input)
-                .map_err(|e| Failure::usage(format!("cannot open {}: {e}", input.display())))?,
+            _ => File::open(input).map_err(|e| {
+                Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(input)))
+            })?,
         };
-        let meta = file
-            .metadata()
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", input.display())))?;
+        let meta = file.metadata().map_err(|e| {
+            Failure::usage(format!("cannot read {}: {e}", crate::keys::shown(input)))
+        })?;
         if meta.is_dir() {
             return Err(Failure::usage(format!(
                 "{} is a folder: use --batch -o OUTDIR",
@@ -274,9 +275,9 @@ impl Input {
     /// Fails when the file's length or modification time changed since it
     /// was opened.
     fn check_unchanged(&self, path: &Path, outcome: &str) -> CliResult<()> {
-        let after = std::fs::metadata(path)
-            .map(|m| stamp(&m))
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+        let after = std::fs::metadata(path).map(|m| stamp(&m)).map_err(|e| {
+            Failure::usage(format!("cannot read {}: {e}", crate::keys::shown(path)))
+        })?;
         if after != self.before {
             return Err(Failure::bad(format!(
                 "{}: the input changed while it was being encoded; {outcome}",
@@ -483,8 +484,9 @@ pub fn run(a: &EncodeArgs) -> CliResult<()> {
     } else if is_stream(&a.input) {
         // `<(cat model.amg)`, a FIFO: its size says nothing; read it to its
         // end like standard input, never take it as empty.
-        let mut f = File::open(&a.input)
-            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.input.display())))?;
+        let mut f = File::open(&a.input).map_err(|e| {
+            Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(&a.input)))
+        })?;
         crate::thread_pool(a.jobs)?
             .install(|| encode_stream(&mut f, Some(&a.input), &output, key, &settings))
     } else if is_dash(&output) {

@@ -86,8 +86,9 @@ pub fn run(a: &InspectArgs) -> CliResult<()> {
             vec!["?".to_string(); count],
         )
     } else {
-        let file = File::open(&a.file)
-            .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.file.display())))?;
+        let file = File::open(&a.file).map_err(|e| {
+            Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(&a.file)))
+        })?;
         let sealed = Sealed::read_at(&file).map_err(|e| Failure::from_core(a.file.display(), e))?;
         let size = file.size().map_err(|e| Failure::io(a.file.display(), e))?;
         let signers = if size == sealed.layout().file_len() {

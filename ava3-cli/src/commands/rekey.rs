@@ -21,7 +21,7 @@ use crate::commands::decode::{pump, refuse_json_with_stdout};
 use crate::commands::encode::Sha256Writer;
 use crate::error::{CliResult, Failure};
 use crate::keys::{read_key_file, require_keys};
-use crate::manifest::{relative, Manifest, MANIFEST_NAME};
+use crate::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
 use crate::output::{binary_stdout, check_destination, is_dash, AtomicFile};
 use crate::progress::{bytes_bar, files_bar};
 use crate::report::{emit, hex32, printable, DecodeRecord};
@@ -46,16 +46,18 @@ pub struct Signing {
 impl Signing {
     fn of(a: &RekeyArgs) -> CliResult<Self> {
         let signers = crate::keys::load_signing_keys(&a.sign)?;
-        let mut trusted = crate::keys::policy_of(&a.trust)?;
-        if a.trust.signers.is_empty() {
+        // Built here from rekey's own flags: unlike verify and decode,
+        // rekey reads no trusted key from the environment, since what it
+        // trusts decides what it signs.
+        let mut trusted = crate::keys::policy_of(&crate::args::TrustArgs {
+            signers: a.signers.clone(),
+            name: a.name.clone(),
+            min_version: a.min_version,
+        })?;
+        if a.signers.is_empty() {
             for k in &signers {
                 trusted.trust(k.public_key());
             }
-        }
-        if (a.sign_unsigned_input || !a.trust.signers.is_empty()) && signers.is_empty() {
-            return Err(Failure::usage(
-                "--sign-unsigned-input and --signer say what rekey --sign may re-sign: give --sign KEY",
-            ));
         }
         Ok(Self {
             signers,
@@ -118,12 +120,14 @@ fn refusal(path: &Path, e: ava3_format::Error) -> Failure {
 /// is checked before any block is decoded, and every block is compared
 /// with its signed tag. Fails unless the plaintext decoded is the one the
 /// old file recorded. Returns the old header and the new file's summary.
+#[allow(clippy::too_many_arguments)]
 fn rekey_stream(
     input: File,
     path: &Path,
     keys: &[MasterKey],
     new_key: &MasterKey,
     signing: &Signing,
+    listed: Option<&Entry>,
     w: &mut (dyn Write + Send),
     quiet: bool,
 ) -> CliResult<(Header, EncodeSummary)> {
@@ -134,6 +138,22 @@ fn rekey_stream(
         .and_then(|u| u.random_access(input))
         .map_err(|e| refusal(path, e))?;
     let header = ra.header().clone();
+    if let Some(e) = listed {
+        // The file must be the one the (verified) manifest lists: a file
+        // swapped for another genuine one, or for an older release of
+        // itself, is not carried into a manifest signed anew.
+        let same = e.output_keyless_sha256 == hex32(&ra.keyless_sha256())
+            && e.plaintext_sha256 == hex32(&ra.recorded_plaintext_sha256())
+            && e.size == header.plaintext_len()
+            && e.model_version == header.metadata().version;
+        if !same {
+            return Err(Failure::bad(format!(
+                "{}: not the file the release manifest lists (its digests or version differ): \
+                 not rekeyed",
+                path.display()
+            )));
+        }
+    }
     let bar = bytes_bar(header.plaintext_len(), quiet, "rekeying");
     let opts = EncodeOptions {
         block_size: header.block_size(),
@@ -225,15 +245,19 @@ fn run_folder(
                 std::fs::create_dir_all(dir)
                     .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
             }
-            let input = File::open(path)
-                .map_err(|e| Failure::usage(format!("cannot open {}: {e}", path.display())))?;
+            let input = File::open(path).map_err(|e| {
+                Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(path)))
+            })?;
             let mut out = AtomicFile::create(&dest)?;
             let mut w = Sha256Writer {
                 inner: out.writer(),
                 sha: Sha256::new(),
             };
+            let listed = manifest
+                .as_ref()
+                .and_then(|(m, _)| m.files.iter().find(|e| e.output == rel));
             let (header, summary) =
-                rekey_stream(input, path, keys, new_key, signing, &mut w, true)?;
+                rekey_stream(input, path, keys, new_key, signing, listed, &mut w, true)?;
             let sha: [u8; 32] = w.sha.finalize().into();
             out.commit(a.force)?;
             Ok((header, summary, sha))
@@ -244,6 +268,8 @@ fn run_folder(
                 if let Some((m, kept)) = manifest.as_mut() {
                     for e in m.files.iter_mut().filter(|e| e.output == rel) {
                         kept.push(e.output.clone());
+                        e.plaintext_sha256 = hex32(&summary.plaintext_sha256);
+                        e.model_version = old.metadata().version;
                         e.key_id = new_key.key_id().to_hex();
                         e.output_keyless_sha256 = hex32(&summary.keyless_sha256);
                         e.output_sha256 = Some(hex32(&sha));
@@ -310,8 +336,12 @@ fn old_manifest(root: &Path, signing: &Signing) -> CliResult<Option<(Manifest, V
     if !path.exists() {
         return Ok(None);
     }
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Failure::usage(format!("cannot read manifest {}: {e}", path.display())))?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Failure::usage(format!(
+            "cannot read manifest {}: {e}",
+            crate::keys::shown(&path)
+        ))
+    })?;
     if !signing.signers.is_empty() {
         let sig_path = crate::commands::batch::manifest_signature_path(&path);
         match std::fs::read(&sig_path) {
@@ -344,15 +374,18 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
         check_destination(Some(&a.input), &a.output, a.force)?;
         None
     };
-    let input = File::open(&a.input)
-        .map_err(|e| Failure::usage(format!("cannot open {}: {e}", a.input.display())))?;
+    let input = File::open(&a.input).map_err(|e| {
+        Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(&a.input)))
+    })?;
     let pool = crate::thread_pool(a.jobs)?;
     pool.install(|| {
         let quiet = a.quiet || a.json;
         let (header, summary) = match stdout {
             Some(stdout) => {
                 let mut w = BufWriter::with_capacity(1 << 20, stdout);
-                rekey_stream(input, &a.input, &keys, &new_key, &signing, &mut w, quiet)?;
+                rekey_stream(
+                    input, &a.input, &keys, &new_key, &signing, None, &mut w, quiet,
+                )?;
                 w.flush()?;
                 return Ok(());
             }
@@ -364,6 +397,7 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
                     &keys,
                     &new_key,
                     &signing,
+                    None,
                     out.writer(),
                     quiet,
                 )?;

@@ -41,14 +41,15 @@ fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
 type Checked = Result<Report, (Failure, &'static str)>;
 
 /// Opens a file a manifest lists: a regular file only (a FIFO would block
-/// forever, a device read without end), checked on the open descriptor.
+/// forever, a device read without end), not through a link (two entries
+/// must not be one file), checked on the open descriptor.
 fn open_listed(path: &Path) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
     }
     let file = options.open(path)?;
     if !file.metadata()?.is_file() {
@@ -69,7 +70,7 @@ fn check_one(
 ) -> Checked {
     let cannot_open = |e: std::io::Error| {
         (
-            Failure::usage(format!("cannot open {}: {e}", path.display())),
+            Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(path))),
             "other",
         )
     };
@@ -176,8 +177,7 @@ fn expected_outputs(
     policy: &Policy,
     opens: bool,
 ) -> CliResult<BTreeMap<PathBuf, Listed>> {
-    let bytes = std::fs::read(manifest)
-        .map_err(|e| Failure::usage(format!("cannot read manifest {}: {e}", manifest.display())))?;
+    let bytes = Manifest::read_bytes(manifest)?;
     let signed = policy.requires_signature();
     if signed {
         check_manifest_signature(manifest, &bytes, policy)?;
@@ -198,8 +198,20 @@ fn expected_outputs(
             ))
         })?;
         let p = Manifest::output_path(manifest, e);
+        let resolved = p.canonicalize().unwrap_or_else(|_| p.clone());
+        if let Some(other) = listed.get(&resolved) {
+            let other: &Listed = other;
+            return Err(Failure::bad(format!(
+                "manifest {} lists {:?} and {:?}, which are one file here ({}): a file of the \
+                 release was replaced by a link",
+                manifest.display(),
+                other.output,
+                e.output,
+                resolved.display()
+            )));
+        }
         listed.insert(
-            p.canonicalize().unwrap_or_else(|_| p.clone()),
+            resolved,
             Listed {
                 path: p,
                 output: e.output.clone(),
@@ -367,20 +379,24 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
 /// files and digests is the publisher's.
 fn check_manifest_signature(manifest: &Path, bytes: &[u8], policy: &Policy) -> CliResult<()> {
     let sig_path = crate::commands::batch::manifest_signature_path(manifest);
-    let sigs = std::fs::read(&sig_path).map_err(|_| {
+    let unsigned = || {
         Failure::bad(format!(
             "unsigned: {} has no signature {} (encode --batch --sign writes it), and --signer requires one",
             manifest.display(),
             sig_path.display()
         ))
-    })?;
-    verify_manifest(bytes, &sigs, policy).map(|_| ()).map_err(|e| {
-        Failure::bad(format!(
-            "bad signature: {} is not signed by a trusted key ({}: {e}); the manifest was changed or signed by someone else",
-            manifest.display(),
-            sig_path.display()
-        ))
-    })
+    };
+    let sigs = Manifest::read_signature(manifest)?.ok_or_else(unsigned)?;
+    match verify_manifest(bytes, &sigs, policy) {
+        Ok(_) => Ok(()),
+        Err(Error::Unsigned) => Err(unsigned()),
+        Err(_) => Err(Failure::bad(format!(
+            "bad signature: no signature in {} verifies over {} under a trusted key; the manifest \
+             was changed or signed by someone else",
+            sig_path.display(),
+            manifest.display()
+        ))),
+    }
 }
 
 fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<()> {
@@ -414,7 +430,7 @@ fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<
             if let Some(p) = &rec.plaintext_sha256 {
                 // Keyed: the value the encoder recorded (authenticated, not
                 // recomputed); deep: recomputed from the decoded model.
-                if rec.level == "deep" {
+                if rec.level.starts_with("deep") {
                     line.push_str(&format!(", plaintext sha256 {p} (recomputed)"));
                 } else {
                     line.push_str(&format!(
