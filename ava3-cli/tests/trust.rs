@@ -104,6 +104,21 @@ impl Release {
             .assert()
             .success();
     }
+    /// `rekey INPUT --new-key-file new.key --sign pub.key -o OUT` with the
+    /// development key as the old one.
+    fn rekey_signed(&self, input: &str, out: &str) -> Command {
+        let mut c = self.keyed();
+        c.args([
+            "rekey",
+            input,
+            "--new-key-file",
+            "new.key",
+            "--sign",
+            "pub.key",
+        ])
+        .args(["-o", out]);
+        c
+    }
     fn manifest(&self, p: &str) -> serde_json::Value {
         serde_json::from_slice(&fs::read(self.path(p)).unwrap()).unwrap()
     }
@@ -123,19 +138,7 @@ fn rekey_never_signs_a_planted_file() {
     entry["output"] = "planted.amg.ava3".into();
     m["files"].as_array_mut().unwrap().push(entry);
     r.write("rel/ava3-manifest.json", m.to_string().as_bytes());
-    let out = r
-        .keyed()
-        .args([
-            "rekey",
-            "rel",
-            "--new-key-file",
-            "new.key",
-            "--sign",
-            "pub.key",
-        ])
-        .args(["-o", "rot"])
-        .output()
-        .unwrap();
+    let out = r.rekey_signed("rel", "rot").output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ava3-manifest.json"), "{err}");
@@ -152,19 +155,7 @@ fn rekey_re_signs_only_what_a_trusted_key_signed() {
     let r = Release::new();
     r.signed_release();
     r.plant("rel/planted.amg.ava3");
-    let out = r
-        .keyed()
-        .args([
-            "rekey",
-            "rel",
-            "--new-key-file",
-            "new.key",
-            "--sign",
-            "pub.key",
-        ])
-        .args(["-o", "rot2"])
-        .output()
-        .unwrap();
+    let out = r.rekey_signed("rel", "rot2").output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -776,16 +767,8 @@ fn a_folder_rekey_refuses_a_file_that_is_not_the_one_listed() {
     let r = Release::new();
     r.signed_release();
     fs::copy(r.path("rel/sub/b.amg.ava3"), r.path("rel/a.amg.ava3")).unwrap();
-    r.keyed()
-        .args([
-            "rekey",
-            "rel",
-            "--new-key-file",
-            "new.key",
-            "--sign",
-            "pub.key",
-        ])
-        .args(["-o", "rot", "-q"])
+    r.rekey_signed("rel", "rot")
+        .arg("-q")
         .assert()
         .code(1)
         .stderr(predicates::str::contains(
