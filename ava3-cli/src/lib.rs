@@ -68,26 +68,69 @@ fn run(cli: &Cli) -> CliResult<()> {
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP end the process after removing the temporary
-/// files being written (partial outputs, partial plaintext), with the
+/// A panic hook, as `std::panic::take_hook` returns it.
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// The process-wide setup of one run of the command, undone when dropped:
+/// a panic hook that reports a panic as one line, and a thread that, on
+/// SIGINT, SIGTERM or SIGHUP, removes the temporary files being written
+/// (partial outputs, partial plaintext) and ends the process with the
 /// shell's status for a death by that signal (128 + its number). A thread
 /// of signal-hook's receives them, so no work happens in a signal handler.
-#[cfg(unix)]
-fn on_signals_remove_temporaries() {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
-        return;
-    };
-    std::thread::spawn(move || {
-        if let Some(sig) = signals.forever().next() {
-            output::remove_live();
-            std::process::exit(128 + sig);
-        }
-    });
+/// Once the run is over, the previous panic hook is back and the signals
+/// go where they went before (the handlers of a Python interpreter that ran
+/// the command in its own process, say), instead of ending the process.
+struct RunScope {
+    previous_hook: Option<PanicHook>,
+    #[cfg(unix)]
+    signals: Option<(signal_hook::iterator::Handle, std::thread::JoinHandle<()>)>,
 }
 
-#[cfg(not(unix))]
-fn on_signals_remove_temporaries() {}
+impl RunScope {
+    fn enter() -> Self {
+        let previous_hook = Some(std::panic::take_hook());
+        // A panic is a bug: report it as one line, exit 2, and let the
+        // temporary outputs be cleaned up as the stack unwinds.
+        std::panic::set_hook(Box::new(|info| {
+            eprintln!("ava3: error: internal error (please report it): {info}");
+        }));
+        Self {
+            previous_hook,
+            #[cfg(unix)]
+            signals: Self::on_signals_remove_temporaries(),
+        }
+    }
+
+    #[cfg(unix)]
+    fn on_signals_remove_temporaries(
+    ) -> Option<(signal_hook::iterator::Handle, std::thread::JoinHandle<()>)> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok()?;
+        let handle = signals.handle();
+        let thread = std::thread::spawn(move || {
+            // Ends when the handle is closed; dropping `signals` then
+            // unregisters its handlers.
+            if let Some(sig) = signals.forever().next() {
+                output::remove_live();
+                std::process::exit(128 + sig);
+            }
+        });
+        Some((handle, thread))
+    }
+}
+
+impl Drop for RunScope {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some((handle, thread)) = self.signals.take() {
+            handle.close();
+            let _ = thread.join();
+        }
+        if let Some(hook) = self.previous_hook.take() {
+            std::panic::set_hook(hook);
+        }
+    }
+}
 
 /// A clap usage error as one line, like every other error: what is wrong
 /// (with the arguments it names, which clap puts on the lines below) and
@@ -149,20 +192,15 @@ fn without_key_material(mut line: String, args: &[std::ffi::OsString]) -> String
 
 /// Runs the `ava3` command on `args` (the first one is the program's name,
 /// as in `std::env::args_os()`), printing what the command prints, and
-/// returns its exit status (0, 1, 2, 3; README.md). It installs the
-/// process's panic hook and signal handlers: call it once, as a process's
-/// main.
+/// returns its exit status (0, 1, 2, 3; README.md). For the length of the
+/// run it owns the process's panic hook and SIGINT, SIGTERM and SIGHUP
+/// (a `RunScope`); both are given back when it returns.
 pub fn run_from<I, T>(args: I) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    // A panic is a bug: report it as one line, exit 2, and let the
-    // temporary outputs be cleaned up as the stack unwinds.
-    std::panic::set_hook(Box::new(|info| {
-        eprintln!("ava3: error: internal error (please report it): {info}");
-    }));
-    on_signals_remove_temporaries();
+    let _scope = RunScope::enter();
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let first_arg = args.get(1).map(|a| a.to_string_lossy().into_owned());
     let cli = match Cli::try_parse_from(&args) {

@@ -500,3 +500,27 @@ def test_a_signed_model_is_checked_with_the_public_key(ava3, tmp_path):
         ava3.verify(signed, name="m")
     with pytest.raises(ValueError):
         ava3.verify(signed, signers=b"not a key")
+
+
+def test_running_the_command_in_process_gives_ctrl_c_back_to_python(tmp_path, samples):
+    """The command run inside a Python process (the manual's entry point's
+    main(), or run_cli) owns SIGINT only while it runs: afterwards Ctrl-C is
+    Python's KeyboardInterrupt again, not an exit with status 130."""
+    import subprocess
+
+    model = tmp_path / "m.amg"
+    model.write_bytes(samples["gguf"].read_bytes())
+    script = f"""
+import os, signal, time
+from ava_toolchain._native import run_cli
+assert run_cli(["ava3", "inspect", "--json", {str(model)!r}]) == 1  # not an AVA3 file
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(2)
+    print("no KeyboardInterrupt")
+except KeyboardInterrupt:
+    print("KeyboardInterrupt")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stdout.strip().endswith("KeyboardInterrupt"), done.stdout
