@@ -114,7 +114,7 @@ pub enum Outcome {
     Success,
     /// The input does not start with the AVA3 magic.
     NotAva3,
-    /// The format version is not 1.
+    /// The format version is neither 1 nor 2.
     UnsupportedVersion,
     /// A header field is invalid, a flag is unknown, or the header MAC fails.
     HeaderFailure,
