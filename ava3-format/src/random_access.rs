@@ -277,18 +277,58 @@ impl<S: ReadAt> RandomAccessReader<S> {
     }
 
     /// Reads plaintext at `offset` into `buf`; returns the bytes read (fewer
-    /// than `buf.len()` only at the end of the plaintext). No byte of a block
-    /// that fails authentication is written to `buf`.
+    /// than `buf.len()` only at the end of the plaintext). The whole blocks
+    /// inside the range are decoded in parallel on the current rayon pool,
+    /// the partial ones at its edges alone. On failure the bytes of `buf`
+    /// that the read covers are wiped: nothing partial is returned. Every
+    /// front end's range read is this one (the C ABI's `read_at`, the
+    /// Python reader's `read_at` and `readinto`).
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
-        let layout = *self.layout();
-        let len = layout.plaintext_len();
+        let len = self.len();
         if offset >= len || buf.is_empty() {
             return Ok(0);
         }
         let n = buf
             .len()
-            .min((len - offset).min(usize::MAX as u64) as usize);
+            .min(usize::try_from(len - offset).unwrap_or(usize::MAX));
+        let out = &mut buf[..n];
+        let result = self.read_span(out, offset);
+        if result.is_err() {
+            zeroize::Zeroize::zeroize(out);
+        }
+        result.map(|()| n)
+    }
+
+    /// Fills `out` (inside the plaintext) from `offset`: the edges block by
+    /// block, the whole blocks between them in parallel.
+    fn read_span(&self, out: &mut [u8], offset: u64) -> Result<()> {
+        let bs = self.layout().block_size();
+        let n = out.len();
+        let head = usize::try_from((bs - offset % bs) % bs)
+            .unwrap_or(usize::MAX)
+            .min(n);
+        self.read_blocks_one_by_one(&mut out[..head], offset)?;
+        let pos = offset + head as u64;
+        let rest = &mut out[head..];
+        let whole = if pos + rest.len() as u64 == self.len() {
+            rest.len()
+        } else {
+            rest.len() - rest.len() % bs as usize
+        };
+        if whole as u64 > bs {
+            self.decode_blocks_into(pos / bs, &mut rest[..whole])?;
+        } else {
+            self.read_blocks_one_by_one(&mut rest[..whole], pos)?;
+        }
+        self.read_blocks_one_by_one(&mut rest[whole..], pos + whole as u64)
+    }
+
+    /// Fills `out` (inside the plaintext) from `offset`, one block at a
+    /// time on this thread.
+    fn read_blocks_one_by_one(&self, out: &mut [u8], offset: u64) -> Result<()> {
+        let layout = *self.layout();
         let bs = layout.block_size();
+        let n = out.len();
         let mut done = 0usize;
         let mut scratch: Option<Zeroizing<Vec<u8>>> = None;
         while done < n {
@@ -298,15 +338,15 @@ impl<S: ReadAt> RandomAccessReader<S> {
             let blen = layout.block_len(index);
             let take = (blen - within).min(n - done);
             if within == 0 && take == blen {
-                self.read_block(index, &mut buf[done..done + blen])?;
+                self.read_block(index, &mut out[done..done + blen])?;
             } else {
                 let s = scratch.get_or_insert_with(|| Zeroizing::new(vec![0u8; bs as usize]));
                 self.read_block(index, &mut s[..blen])?;
-                buf[done..done + take].copy_from_slice(&s[within..within + take]);
+                out[done..done + take].copy_from_slice(&s[within..within + take]);
             }
             done += take;
         }
-        Ok(n)
+        Ok(())
     }
 
     /// Fills `buf` from `offset`, failing when the plaintext is shorter.

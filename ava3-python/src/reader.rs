@@ -15,41 +15,11 @@ use crate::source::Source;
 
 type Reader = RandomAccessReader<Source>;
 
-/// Reads `out.len()` bytes (fewer at the end) at `offset`: the whole blocks
-/// inside the range on all cores, the partial ones at its edges alone. On
-/// failure `out` is wiped: nothing partial is returned.
+/// Reads `out.len()` bytes (fewer at the end) at `offset`: the core's
+/// range read (whole blocks on all cores, the edges alone; `out` wiped on
+/// failure), the same as the C ABI's.
 fn read_range(r: &Reader, out: &mut [u8], offset: u64) -> CoreResult<usize> {
-    let len = r.len();
-    if offset >= len || out.is_empty() {
-        return Ok(0);
-    }
-    let n = out
-        .len()
-        .min(usize::try_from(len - offset).unwrap_or(usize::MAX));
-    let out = &mut out[..n];
-    let result = (|| {
-        let bs = r.layout().block_size();
-        let head = usize::try_from((bs - offset % bs) % bs).unwrap_or(0).min(n);
-        r.read_exact_at(&mut out[..head], offset)?;
-        let pos = offset + head as u64;
-        let rest = &mut out[head..];
-        let whole = if pos + rest.len() as u64 == len {
-            rest.len()
-        } else {
-            rest.len() - rest.len() % bs as usize
-        };
-        if whole as u64 > bs {
-            r.decode_blocks_into(pos / bs, &mut rest[..whole])?;
-        } else {
-            r.read_exact_at(&mut rest[..whole], pos)?;
-        }
-        r.read_exact_at(&mut rest[whole..], pos + whole as u64)?;
-        Ok(n)
-    })();
-    if result.is_err() {
-        zeroize::Zeroize::zeroize(out);
-    }
-    result
+    r.read_at(out, offset)
 }
 
 /// An open protected model (`ava_toolchain.ava3.open` wraps it in a
