@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python package (issue 13): `pip install ./ava3-python` (maturin as the
+# The Python package: `pip install ./ava3-python` (maturin as the
 # PEP 517 backend, one abi3 wheel) into a virtualenv, then
 #   1. the team manual's command lines, verbatim, with AVA3_KEY_FILE;
 #   2. the Python API (ava3-python/tests, pytest) against the installed

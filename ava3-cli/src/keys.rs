@@ -15,7 +15,7 @@ pub const KEY_SOURCES: &str = "--key-file PATH, AVA3_KEY_FILE=PATH or AVA3_KEY=<
 /// when the value looks like key material (PEM armour, a line break, a
 /// long run of hex digits), a note that it is not shown. Every message of
 /// every command and of the Python API that names a key, signing-key or
-/// public-key file goes through here (issue 21, item 5).
+/// public-key file goes through here.
 pub fn shown(path: &Path) -> String {
     if looks_like_key_material(&path.as_os_str().to_string_lossy()) {
         "(a value that looks like key material, not a file name: not shown)".to_string()

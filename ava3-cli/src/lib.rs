@@ -165,7 +165,7 @@ fn usage_error_line(e: &clap::Error, first_arg: Option<String>) -> String {
 
 /// A usage error quotes the argument it could not place; one that holds
 /// key material (a PEM key after `--sign`, which clap takes for a flag) is
-/// replaced, line by line, by a note (issue 21, item 5).
+/// replaced, line by line, by a note.
 fn without_key_material(mut line: String, args: &[std::ffi::OsString]) -> String {
     for a in args {
         let a = a.to_string_lossy();

@@ -160,7 +160,7 @@ impl VerifyRecord {
 mod tests {
     use super::{json, printable};
 
-    /// Issue 21, item 9: every control character, DEL and the C1 range
+    /// Every control character, DEL and the C1 range
     /// included, gives JSON that parses back to the same string and holds
     /// no raw control character.
     #[test]

@@ -405,7 +405,7 @@ fn verify_levels_and_exit_statuses() {
                 "plaintext sha256 {digest} (recomputed)"
             ))),
         );
-    // Issue 10, item 8: a release check can demand a level; a missing key
+    // A release check can demand a level; a missing key
     // is then an error (exit 2), by flag or by environment.
     for require in [
         vec!["verify", "--require", "keyed", "m.amg.ava3"],
@@ -612,7 +612,7 @@ fn stdin_and_stdout() {
     let _ = big;
 }
 
-/// Issue 11: a batch lists what it does not encode, with the reason
+/// A batch lists what it does not encode, with the reason
 /// (links to files and folders, which are never followed; FIFOs; other
 /// files), and reports an unreadable folder as a failure while it encodes
 /// the rest of the tree. The CLI runs as an unprivileged user (root can
@@ -713,7 +713,7 @@ fn batch_lists_what_it_skips_and_goes_on_past_an_unreadable_folder() {
     );
 }
 
-/// Issue 11: a release check in the manner of `sha256sum -c`: `verify -c
+/// A release check in the manner of `sha256sum -c`: `verify -c
 /// MANIFEST` alone checks every file the manifest lists, `--ignore-missing`
 /// lets absent ones pass, and the manifest records each output's plain
 /// SHA-256, which standard tools reproduce.
@@ -793,7 +793,7 @@ fn verify_c_checks_a_release_set_like_sha256sum() {
         .code(2);
 }
 
-/// Issue 11: key rotation for a whole release: `rekey DIR -o OUTDIR`
+/// Key rotation for a whole release: `rekey DIR -o OUTDIR`
 /// rekeys every `.ava3` file and rewrites the batch manifest for the new
 /// files, which then pass `verify -c` under the new key only.
 #[test]
@@ -862,7 +862,7 @@ fn rekey_of_a_folder_rewrites_its_manifest() {
         .code(2);
 }
 
-/// Issue 11: shell completions and a man page generated from the flags.
+/// Shell completions and a man page generated from the flags.
 #[test]
 fn completions_and_man_page_come_from_the_flags() {
     let env = Env::new();
@@ -884,7 +884,7 @@ fn completions_and_man_page_come_from_the_flags() {
     env.cmd().args(["completions", "tcsh"]).assert().code(2);
 }
 
-/// Issue 11: the messages of a first hour's usual mistakes name what the
+/// The messages of a first hour's usual mistakes name what the
 /// user gave and say what is expected.
 #[test]
 fn usual_mistakes_get_messages_that_say_what_to_do() {
@@ -935,7 +935,7 @@ fn usual_mistakes_get_messages_that_say_what_to_do() {
     no_temp_files(env.dir.path());
 }
 
-/// Issue 11: usage errors from the flag parser follow the one-line rule of
+/// Usage errors from the flag parser follow the one-line rule of
 /// every other error, name what is wrong and point at the right --help.
 #[test]
 fn usage_errors_are_one_line_with_a_help_hint() {
@@ -985,7 +985,7 @@ fn usage_errors_are_one_line_with_a_help_hint() {
     }
 }
 
-/// Issue 11: `-` and `--json` mean the same in every command, or are
+/// `-` and `--json` mean the same in every command, or are
 /// refused with a clear error: nothing writes a file named `-`, and no
 /// `--json` prints plain text.
 #[test]
@@ -1100,7 +1100,7 @@ fn dash_and_json_mean_the_same_in_every_command() {
         .stderr(predicate::str::contains("truncated"));
 }
 
-/// Issue 11: on a terminal, decode refuses before it decodes anything or
+/// On a terminal, decode refuses before it decodes anything or
 /// draws a progress bar (a real pseudo-terminal, through `script`).
 #[cfg(target_os = "linux")]
 #[test]
@@ -1495,7 +1495,7 @@ fn batch_resumes_after_being_killed() {
     no_temp_files(&env.path("out"));
 }
 
-/// Issue 10, item 5: a key pasted where a key file's path belongs is never
+/// A key pasted where a key file's path belongs is never
 /// echoed, through --key-file or AVA3_KEY_FILE.
 #[test]
 fn a_key_given_as_a_path_is_never_echoed() {
@@ -1529,7 +1529,7 @@ fn a_key_given_as_a_path_is_never_echoed() {
         .stderr(predicate::str::contains("missing.key"));
 }
 
-/// Issue 10, item 6: a file name with control characters cannot write
+/// A file name with control characters cannot write
 /// escape sequences to the terminal; human output shows them escaped.
 #[test]
 fn control_characters_in_file_names_are_escaped() {
@@ -1579,7 +1579,7 @@ fn control_characters_in_file_names_are_escaped() {
     assert!(String::from_utf8_lossy(&json.stdout).contains("evil\\u001b]0;owned\\u0007"));
 }
 
-/// Issue 10, item 4: a FIFO (as `<(cat model.amg)` gives) is read to its
+/// A FIFO (as `<(cat model.amg)` gives) is read to its
 /// end like standard input, never encoded as an empty model.
 #[cfg(unix)]
 #[test]
@@ -1612,7 +1612,7 @@ fn a_fifo_input_is_read_to_its_end() {
     assert_eq!(fs::read(env.path("back.amg")).unwrap(), model);
 }
 
-/// Issue 10, item 1: a model swapped for a link to the key file after the
+/// A model swapped for a link to the key file after the
 /// batch walked the folder is refused; the key reaches no output and no
 /// manifest entry.
 #[cfg(unix)]
@@ -1656,7 +1656,7 @@ fn batch_refuses_a_link_swapped_in_after_the_walk() {
     );
 }
 
-/// Issue 10, item 2 (modes): decoded plaintext is 0600 whatever the umask,
+/// Decoded plaintext is 0600 whatever the umask,
 /// and a file it replaces never becomes more readable; `.ava3` outputs
 /// honour the umask.
 #[cfg(unix)]
@@ -1693,7 +1693,7 @@ fn decoded_plaintext_is_private_and_ava3_outputs_honour_the_umask() {
     assert_eq!(fs::read(env.path("locked.amg")).unwrap(), sample_gguf());
 }
 
-/// Issue 10, item 2 (signals): SIGINT, SIGTERM and SIGHUP during encode,
+/// SIGINT, SIGTERM and SIGHUP during encode,
 /// batch, decode and rekey remove the temporary file before the process
 /// exits: no partial output, no partial plaintext.
 #[cfg(unix)]
@@ -1775,7 +1775,7 @@ fn wait_until_writing(child: &mut std::process::Child, dir: &Path, what: &[&str]
     }
 }
 
-/// Issue 10, item 2: on Linux a decode writes its plaintext to an unnamed
+/// On Linux a decode writes its plaintext to an unnamed
 /// file (`O_TMPFILE`) linked in only once complete, so even `SIGKILL`,
 /// which no handler sees, leaves no plaintext at all; an existing output
 /// replaced with `--force` stays whole until the new one is complete.
@@ -1831,7 +1831,7 @@ fn a_killed_decode_leaves_no_plaintext_file() {
     no_temp_files(&env.path("out"));
 }
 
-/// Issue 10, item 3: a batch replaces or skips only outputs its manifest
+/// A batch replaces or skips only outputs its manifest
 /// lists (anything else needs --force), and "up to date" is not fooled by a
 /// same-size source whose times were set back (`cp -p`, `touch -r`).
 #[cfg(unix)]
@@ -1956,7 +1956,7 @@ fn batch_trusts_only_its_manifest_and_not_modification_times() {
         .success();
 }
 
-/// Issue 10, item 7: a manifest written outside the output folder lists
+/// A manifest written outside the output folder lists
 /// each output relative to its own folder, and `verify --manifest` finds
 /// every file from any working directory.
 #[test]
@@ -2042,7 +2042,7 @@ fn help_has_an_example_for_every_command() {
         .code(2);
 }
 
-/// Publisher signatures through real processes (issue 12): a key pair from
+/// Publisher signatures through real processes: a key pair from
 /// keygen, signed encodes, public-key-only verification, and a forgery made
 /// with the master key alone refused wherever a signer is required.
 #[test]

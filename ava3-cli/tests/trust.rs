@@ -1,4 +1,4 @@
-//! Issue 21: where the command decides trust. Each test is a finding of the
+//! Where the command decides trust. Each test is a finding of the
 //! second outside review, reproduced with the real `ava3` binary on real
 //! files: a signing oracle in `rekey`, plaintext before the signature, key
 //! text echoed, a manifest read twice, a previous manifest trusted, JSON
@@ -124,7 +124,7 @@ impl Release {
     }
 }
 
-/// Item 1: `rekey --sign` re-signs only what a trusted key signed. A file
+/// `rekey --sign` re-signs only what a trusted key signed. A file
 /// planted beside a signed release (and listed in its manifest) is not
 /// turned into a publisher-signed one during the rotation.
 #[test]
@@ -146,7 +146,7 @@ fn rekey_never_signs_a_planted_file() {
     assert!(!r.path("rot/ava3-manifest.json").exists());
 }
 
-/// Item 1, folder mode: the manifest untouched, a file alone planted:
+/// The manifest untouched, a file alone planted:
 /// every genuine file is rotated, the planted one refused, and the new
 /// manifest lists only what was re-signed. One file is refused unless the
 /// risk is named; a file signed by another key never is re-signed.
@@ -217,7 +217,7 @@ fn rekey_re_signs_only_what_a_trusted_key_signed() {
     assert!(!r.path("m2.ava3").exists());
 }
 
-/// Item 1: the environment never switches signing on in `rekey`.
+/// The environment never switches signing on in `rekey`.
 #[test]
 fn rekey_takes_no_signing_key_from_the_environment() {
     let r = Release::new();
@@ -257,7 +257,7 @@ fn rekey_takes_no_signing_key_from_the_environment() {
         .stdout(predicates::str::contains("unsigned"));
 }
 
-/// Item 2: `decode --signer -o -` writes nothing of a file whose signature
+/// `decode --signer -o -` writes nothing of a file whose signature
 /// fails, and refuses an input that cannot seek before reading it.
 #[test]
 fn decode_under_a_signer_writes_nothing_before_the_signature() {
@@ -321,7 +321,7 @@ fn decode_under_a_signer_writes_nothing_before_the_signature() {
     assert_eq!(out.stdout, model(300_000, 3));
 }
 
-/// Item 5: no argument or variable that names a key file is ever printed
+/// No argument or variable that names a key file is ever printed
 /// when it holds key material: every key-file argument of every command,
 /// and every such variable, given a PEM private key and a 64-hex key.
 #[test]
@@ -458,7 +458,7 @@ fn key_text_given_where_a_key_file_belongs_is_never_printed() {
     assert_eq!(checked, 4 * (2 * flagged.len() + envs.len()));
 }
 
-/// Item 6: `verify -c MANIFEST --signer` reads the manifest once and checks
+/// `verify -c MANIFEST --signer` reads the manifest once and checks
 /// and parses the same bytes: a manifest that can be read only once (a
 /// FIFO) verifies, where reading it twice would block.
 #[test]
@@ -492,7 +492,7 @@ fn a_signed_manifest_is_read_once() {
     writer.join().unwrap();
 }
 
-/// Item 6 and the manifest label: the signature file holds Ed25519
+/// The signature file holds Ed25519
 /// signatures over "AVA3-manifest-v1" NUL and the manifest, which OpenSSL
 /// checks; the raw manifest bytes' signature (the old scheme) is refused.
 #[test]
@@ -544,7 +544,7 @@ fn the_manifest_signature_is_labelled_and_openssl_checks_it() {
         .stderr(predicates::str::contains("bad signature"));
 }
 
-/// Item 7: `encode --batch --sign` rebuilds what it carries over from the
+/// `encode --batch --sign` rebuilds what it carries over from the
 /// output files; values edited into the previous manifest are not signed.
 #[test]
 fn a_rerun_does_not_sign_what_the_old_manifest_claims() {
@@ -602,7 +602,7 @@ fn a_rerun_does_not_sign_what_the_old_manifest_claims() {
     );
 }
 
-/// Item 9: `--json` is JSON whatever a name or a path holds: DEL, the C1
+/// `--json` is JSON whatever a name or a path holds: DEL, the C1
 /// controls, every C0 control, a path that is not UTF-8.
 #[test]
 fn json_output_is_json_for_every_control_character() {
@@ -644,7 +644,7 @@ fn json_output_is_json_for_every_control_character() {
     assert_eq!(v["path"].as_str(), Some("m\u{fffd}\u{fffd}.ava3"));
 }
 
-/// Item 10: a manifest no trusted key signed lists only files of its
+/// A manifest no trusted key signed lists only files of its
 /// release: an absolute path or a `..` escape is refused, and a FIFO entry
 /// is refused without blocking.
 #[test]
@@ -678,7 +678,7 @@ fn an_unsigned_manifest_opens_only_regular_files_of_its_release() {
         .stdout(predicates::str::contains("not a regular file"));
 }
 
-/// Item 10, weak trust anchors: a master key file, and the identity point,
+/// A master key file, and the identity point,
 /// are refused as trusted signers when given, not only when a file fails.
 #[test]
 fn weak_or_mistaken_trust_anchors_are_refused_when_given() {
@@ -736,7 +736,7 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
-/// From the cold review of this issue's change: a listed file replaced by
+/// A listed file replaced by
 /// a link to another listed file (or a folder link that makes two entries
 /// one file) made `verify -c --signer` check one file for both and pass.
 #[test]
@@ -760,7 +760,7 @@ fn a_listed_file_replaced_by_a_link_fails_the_release_check() {
         .stderr(predicates::str::contains("replaced by a link"));
 }
 
-/// From the cold review: a folder rekey re-signed a manifest whose files
+/// A folder rekey re-signed a manifest whose files
 /// had been swapped (each a genuine signed file, at the other's path).
 #[test]
 fn a_folder_rekey_refuses_a_file_that_is_not_the_one_listed() {
@@ -779,7 +779,7 @@ fn a_folder_rekey_refuses_a_file_that_is_not_the_one_listed() {
     assert_eq!(m["files"].as_array().unwrap().len(), 1);
 }
 
-/// From the cold review: `AVA3_SIGNER_FILE` replaced rekey's trust set, so
+/// `AVA3_SIGNER_FILE` replaced rekey's trust set, so
 /// a file signed by someone else came out signed by the publisher.
 #[test]
 fn rekey_takes_no_trusted_key_from_the_environment() {
@@ -814,7 +814,7 @@ fn rekey_takes_no_trusted_key_from_the_environment() {
     assert!(!r.path("out.ava3").exists());
 }
 
-/// From the cold review: a re-run of `encode --batch --sign` took "up to
+/// A re-run of `encode --batch --sign` took "up to
 /// date" from an edited manifest (an older signed output put back, its
 /// digest written into the manifest) and signed the stale output as
 /// current. A manifest this run's keys did not sign vouches for nothing.
@@ -855,7 +855,7 @@ fn a_signed_batch_rerun_trusts_only_a_manifest_it_signed() {
     assert_eq!(out.stdout, model(5_000, 2), "the stale output was kept");
 }
 
-/// From the cold review: a FIFO (or a device) where the manifest's
+/// A FIFO (or a device) where the manifest's
 /// signature file belongs blocked `verify -c --signer` forever.
 #[test]
 fn a_signature_file_that_is_not_a_regular_file_is_refused() {

@@ -242,7 +242,7 @@ fn core(c: &mut Criterion) {
     }
 }
 
-/// Issue 10, item 10: what a forged 128-byte header costs a keyed reader
+/// What a forged 128-byte header costs a keyed reader
 /// (right key id, wrong MAC, the largest block size and a 1 TiB model),
 /// next to a genuine header of the same shape (same run), whose unlock
 /// builds the 16 MiB pad and shuffle tables before the trailer is read.

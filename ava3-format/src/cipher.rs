@@ -494,7 +494,7 @@ mod tests {
     }
 
     /// Every type that holds key material of a file wipes itself on drop
-    /// (issue 10, item 12). An HMAC (`MacKey`, and the PRK state inside
+    ///. An HMAC (`MacKey`, and the PRK state inside
     /// HKDF) is two SHA-256 midstates of the key plus a block buffer: the
     /// midstate type and the buffered hasher must wipe themselves; so must
     /// the AES key schedule of each `AesKey` (a CTR instance only borrows

@@ -556,7 +556,7 @@ mod tests {
         Ok(tags.map_or(0, |t| t.len()))
     }
 
-    /// Issue 21, item 4: past the one-pass limit the tags are hashed twice,
+    /// Past the one-pass limit the tags are hashed twice,
     /// the table kept only after the signature verified, and a tag that
     /// changes between the passes is refused.
     #[test]

@@ -118,7 +118,7 @@ fn read_batch<R: Read>(
     } else {
         // The buffer grows as bytes arrive (doubling from 64 KiB), so a
         // forged 128-byte header that announces 16 MiB blocks costs memory
-        // for the bytes that exist, not for the ones it claims (issue 21).
+        // for the bytes that exist, not for the ones it claims.
         let mut got = 0;
         while got < want {
             let target = want.min((got * 2).max(1 << 16));

@@ -1,4 +1,4 @@
-//! Issue 21: what a forged header can make a keyless verifier allocate.
+//! What a forged header can make a keyless verifier allocate.
 //! A counting allocator (this test binary's own) records the largest
 //! single allocation while the check runs.
 

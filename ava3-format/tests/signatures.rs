@@ -222,7 +222,7 @@ fn a_random_access_reader_refuses_a_block_the_publisher_did_not_sign() {
     assert_eq!(buf, pt[..4096]);
 }
 
-/// Issue 21, item 2: a streaming decoder never releases plaintext before
+/// A streaming decoder never releases plaintext before
 /// the signature is checked; a master-key holder's forgery (a block
 /// re-sealed, the rest signed) gives out nothing, through any constructor.
 #[test]

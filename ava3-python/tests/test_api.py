@@ -72,7 +72,7 @@ def test_a_key_is_never_shown_or_pickled(ava3, dev_key):
 
 
 def test_key_text_given_as_a_path_is_never_shown(ava3, tmp_path, big):
-    """Issue 21, item 5: a PEM private key or a key's hex given where the
+    """A PEM private key or a key's hex given where the
     path of a key file belongs (Key.from_file, signers=) is never echoed."""
     hex_key = "7dcd0d969bfb71a480cd1c075878464dc9678de1ed782c2da25b6683d31322ed"
     pem = (
@@ -460,7 +460,7 @@ def test_to_memfd_is_sealed_read_only_plaintext(ava3, dev_key, big):
         os.close(fd)
 
 
-# ---- publisher signatures (issue 12) ----------------------------------------
+# ---- publisher signatures ----------------------------------------
 
 
 def test_a_signed_model_is_checked_with_the_public_key(ava3, tmp_path):

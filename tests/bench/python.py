@@ -1,5 +1,5 @@
-"""The Python package against the C ABI and the ava3 binary, in one run
-(issue 13's targets). Run by tests/bench/python.sh, which builds and
+"""The Python package against the C ABI and the ava3 binary, in one run.
+Run by tests/bench/python.sh, which builds and
 installs everything:
 
 1. decode a SIZE MiB model into a preallocated numpy buffer:

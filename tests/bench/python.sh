@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python package against the C ABI and the ava3 binary (issue 13), in
+# The Python package against the C ABI and the ava3 binary, in
 # one run, on a SIZE_MIB model (tests/bench/python.py says what is timed):
 #   bash tests/bench/python.sh [SIZE_MIB] [RUNS]     (default 1024 MiB, 7 runs)
 set -euo pipefail

@@ -81,8 +81,7 @@ fn up_to_date(
     }
     // The entry carried into the new (signed) manifest is rebuilt from the
     // output itself, authenticated under the key (and the signature): an
-    // earlier manifest or journal is trusted for nothing but "which file"
-    // (issue 21, item 7).
+    // earlier manifest or journal is trusted for nothing but "which file".
     let output_sha256 = {
         use sha2::{Digest, Sha256};
         use std::io::Read;
@@ -269,7 +268,7 @@ struct Previous {
     /// Unsigned runs: always. With `--sign`: only an entry of a manifest
     /// whose signature verifies under this run's keys (over the bytes then
     /// parsed); never a journal's line, which anyone who can write the
-    /// output folder could have written (issue 21, item 7).
+    /// output folder could have written.
     vouched: bool,
 }
 

@@ -27,8 +27,8 @@ use crate::progress::{bytes_bar, files_bar};
 use crate::report::{emit, hex32, printable, DecodeRecord};
 
 /// How the new files are signed, and what an input must carry to be
-/// re-signed (issue 21, item 1: a rotation must never turn a file that a
-/// master-key holder planted into a publisher-signed one).
+/// re-signed: a rotation must never turn a file that a master-key holder
+/// planted into a publisher-signed one.
 pub struct Signing {
     /// The keys that sign the new files (`--sign`; never from the
     /// environment).

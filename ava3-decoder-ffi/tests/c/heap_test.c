@@ -2,9 +2,9 @@
  * What the library leaves in the heap and takes from it:
  *
  *   1. key material does not survive ava3_decoder_free (ava3.h: "Frees a
- *      decoder, wiping its key material"; issue 10, item 12);
+ *      decoder, wiping its key material");
  *   2. a forged header is refused before anything large is allocated
- *      (issue 10, item 10: under 1 MiB, whatever block size it claims).
+ *      (under 1 MiB, whatever block size it claims).
  *
  *   heap_test VECTOR_FILE
  *
