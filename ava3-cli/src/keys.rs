@@ -244,7 +244,7 @@ pub fn policy_of(t: &crate::args::TrustArgs) -> CliResult<Policy> {
         p.expect_name(n);
     }
     if let Some(v) = t.min_version {
-        p.min_version(v);
+        p.require_min_version(v);
     }
     Ok(p)
 }

@@ -7,7 +7,7 @@
 //! the buffer is too small).
 //!
 //! The key and the requirements of a decoder are fixed once it has handed
-//! out plaintext or a reader (`handle::Decoder`): later `set_key`,
+//! out plaintext or a reader (`handle::DecoderState`): later `set_key`,
 //! `trust_signer`, `require_name` and `require_min_version` calls return
 //! `AVA3_RESULT_REQUIREMENTS_LOCKED`.
 //!
@@ -18,7 +18,7 @@
 use std::ffi::{c_char, c_int};
 
 use crate::boundary::{boundary, guarded};
-use crate::handle::{self, AlignedBuffer, Decoder, Source};
+use crate::handle::{self, AlignedBuffer, DecoderState, Source};
 use crate::ptr;
 use crate::result::Ava3Result;
 
@@ -27,7 +27,7 @@ use crate::result::Ava3Result;
 /// same time as any other call on the same decoder.
 #[derive(Debug)]
 pub struct Ava3Decoder {
-    pub(crate) inner: Decoder,
+    pub(crate) inner: DecoderState,
 }
 
 /// A page-aligned plaintext buffer owned by the library (opaque).
@@ -86,7 +86,7 @@ pub unsafe extern "C" fn ava3_result_message(result: u32, buf: *mut c_char, len:
 }
 
 fn finish_open(
-    d: Result<Decoder, ava3_format::Error>,
+    d: Result<DecoderState, ava3_format::Error>,
     out: *mut *mut Ava3Decoder,
 ) -> Result<(), Ava3Result> {
     ptr::give_decoder(out, d.map_err(|e| Ava3Result::from(&e))?)
@@ -111,7 +111,7 @@ pub unsafe extern "C" fn ava3_decoder_open_path(
         let path = ptr::c_str(path)?
             .to_str()
             .map_err(|_| Ava3Result::InvalidParameter)?;
-        finish_open(Decoder::open_path(std::path::Path::new(path)), out)
+        finish_open(DecoderState::open_path(std::path::Path::new(path)), out)
     })
 }
 
@@ -138,7 +138,7 @@ pub unsafe extern "C" fn ava3_decoder_open_fd(
         {
             let file = ptr::dup_fd(fd).map_err(|_| Ava3Result::Io)?;
             let range = ava3_format::FileRange::new(file, offset, length);
-            finish_open(Decoder::open(Source::File(range)), out)
+            finish_open(DecoderState::open(Source::File(range)), out)
         }
         #[cfg(not(unix))]
         {
@@ -167,7 +167,7 @@ pub unsafe extern "C" fn ava3_decoder_open_buffer(
             return Err(Ava3Result::NullParameter);
         }
         let bytes = ptr::BorrowedBytes::new(data, len)?;
-        finish_open(Decoder::open(Source::Borrowed(bytes)), out)
+        finish_open(DecoderState::open(Source::Borrowed(bytes)), out)
     })
 }
 

@@ -64,7 +64,7 @@ pub(crate) const NO_BLOCK: u64 = u64::MAX;
 /// refused (`RequirementsLocked`) and changes nothing, so that no caller
 /// can believe a requirement reaches a reader it cannot reach.
 #[derive(Debug)]
-pub struct Decoder {
+pub struct DecoderState {
     source: Arc<Source>,
     /// The header, read once at open; `set_key` unlocks it.
     sealed: Sealed,
@@ -85,7 +85,7 @@ pub struct Decoder {
 
 /// What `stream` needs for its whole duration, owned: its callback may
 /// call back into the decoder (a `set_key` or a requirement is refused,
-/// see [`Decoder`]), and nothing it does can free the reader in use.
+/// see [`DecoderState`]), and nothing it does can free the reader in use.
 #[derive(Debug)]
 pub struct StreamParts {
     reader: Arc<Reader>,
@@ -93,7 +93,7 @@ pub struct StreamParts {
     handed_out: Arc<AtomicBool>,
 }
 
-impl Decoder {
+impl DecoderState {
     /// Reads and checks the header; no key yet.
     pub fn open(source: Source) -> Result<Self, Error> {
         let sealed = Sealed::read_at(&source)?;
@@ -189,7 +189,7 @@ impl Decoder {
     /// Requires at least model version `min` (refused as `trust_signer`).
     pub fn require_min_version(&mut self, min: u64) -> Result<(), Ava3Result> {
         self.check_not_handed_out()?;
-        self.policy.min_version(min);
+        self.policy.require_min_version(min);
         self.reopen()
     }
 
@@ -327,7 +327,7 @@ impl AlignedBuffer {
 }
 
 /// Decodes everything into a new page-aligned buffer.
-pub fn decode_aligned(d: &Decoder) -> Result<AlignedBuffer, Ava3Result> {
+pub fn decode_aligned(d: &DecoderState) -> Result<AlignedBuffer, Ava3Result> {
     let len = usize::try_from(d.reader()?.len()).map_err(|_| Ava3Result::InvalidParameter)?;
     let mut buf = AlignedBuffer::new(len)?;
     d.decode_into(buf.as_mut_slice())?;
@@ -368,7 +368,7 @@ impl std::fmt::Debug for FileCookie {
 impl FileCookie {
     /// `buffer_size` above [`MAX_STDIO_BUFFER`] is an invalid argument; a
     /// buffer that cannot be allocated is `OutOfMemory`, never an abort.
-    pub fn new(d: &Decoder, buffer_size: usize) -> Result<Self, Ava3Result> {
+    pub fn new(d: &DecoderState, buffer_size: usize) -> Result<Self, Ava3Result> {
         let bs = d.header().block_size() as usize;
         if buffer_size > MAX_STDIO_BUFFER {
             return Err(Ava3Result::InvalidParameter);
@@ -560,7 +560,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.ava3");
         std::fs::write(&path, &file).unwrap();
-        let mut d = Decoder::open_path(&path).unwrap();
+        let mut d = DecoderState::open_path(&path).unwrap();
         d.set_key(&[7; 32]).unwrap();
         let mut out = Vec::new();
         let mut refused = 0;

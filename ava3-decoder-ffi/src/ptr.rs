@@ -13,23 +13,26 @@ use std::fs::File;
 use std::io;
 
 use crate::exports::{Ava3Buffer, Ava3Decoder};
-use crate::handle::{AlignedBuffer, Decoder};
+use crate::handle::{AlignedBuffer, DecoderState};
 use crate::result::Ava3Result;
 
 /// The decoder behind a `const Ava3Decoder *` (shared: calls on it may run
 /// concurrently).
-pub(crate) fn decoder<'a>(d: *const Ava3Decoder) -> Result<&'a Decoder, Ava3Result> {
+pub(crate) fn decoder<'a>(d: *const Ava3Decoder) -> Result<&'a DecoderState, Ava3Result> {
     as_ref(d).map(|d| &d.inner)
 }
 
 /// The decoder behind an `Ava3Decoder *` (exclusive for the call).
-pub(crate) fn decoder_mut<'a>(d: *mut Ava3Decoder) -> Result<&'a mut Decoder, Ava3Result> {
+pub(crate) fn decoder_mut<'a>(d: *mut Ava3Decoder) -> Result<&'a mut DecoderState, Ava3Result> {
     as_mut(d).map(|d| &mut d.inner)
 }
 
 /// Hands a new decoder to the caller through `out`, who owns it until
 /// `ava3_decoder_free`.
-pub(crate) fn give_decoder(out: *mut *mut Ava3Decoder, inner: Decoder) -> Result<(), Ava3Result> {
+pub(crate) fn give_decoder(
+    out: *mut *mut Ava3Decoder,
+    inner: DecoderState,
+) -> Result<(), Ava3Result> {
     if out.is_null() {
         return Err(Ava3Result::NullParameter);
     }

@@ -369,7 +369,7 @@ impl Policy {
 
     /// Requires the file's authenticated model version to be at least
     /// `version` (a file without a version has version 0).
-    pub fn min_version(&mut self, version: u64) -> &mut Self {
+    pub fn require_min_version(&mut self, version: u64) -> &mut Self {
         self.min_version = Some(version);
         self
     }

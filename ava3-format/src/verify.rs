@@ -42,6 +42,20 @@ impl Level {
             Self::Deep => "deep",
         }
     }
+
+    /// The one name of what a check proves, for every front end (the
+    /// CLI's JSON and lines, Python's `VerifyReport.level`): this level,
+    /// and with a publisher signature required and checked, `signed`
+    /// (public keys only: keyless structure plus the signature),
+    /// `keyed+signed` or `deep+signed`.
+    pub fn name(self, signed: bool) -> &'static str {
+        match (self, signed) {
+            (Self::Keyless, true) => "signed",
+            (Self::Keyed, true) => "keyed+signed",
+            (Self::Deep, true) => "deep+signed",
+            (l, false) => l.as_str(),
+        }
+    }
 }
 
 /// What a successful verification established.
@@ -326,7 +340,7 @@ mod tests {
         let (file, _) = signed_file();
         for policy in [
             Policy::default().expect_name("m").clone(),
-            Policy::default().min_version(1).clone(),
+            Policy::default().require_min_version(1).clone(),
         ] {
             let mut input = &file[..];
             let sealed = Sealed::read(&mut input).unwrap();
@@ -350,7 +364,7 @@ mod tests {
         };
         file[at] ^= 1;
         let mut policy = Policy::default();
-        policy.trust(signer.public_key()).min_version(4);
+        policy.trust(signer.public_key()).require_min_version(4);
         let mut input = &file[..];
         let sealed = Sealed::read(&mut input).unwrap();
         let signed = sealed

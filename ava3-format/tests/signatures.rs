@@ -73,7 +73,7 @@ fn a_signed_file_reads_everywhere_and_reports_its_signer() {
     assert_eq!(summary.header.version(), 2);
     assert_eq!(summary.file_len, file.len() as u64);
     let mut policy = trusting(&publisher());
-    policy.expect_name("assistant-1b").min_version(5);
+    policy.expect_name("assistant-1b").require_min_version(5);
     assert_eq!(stream(&file, &policy).unwrap(), pt);
     let ra = open(&file, &policy).unwrap();
     assert_eq!(ra.signer(), Some(publisher().signer_id()));
@@ -137,7 +137,7 @@ fn an_older_version_is_refused_where_a_minimum_is_set() {
     let pt = plaintext(10_000);
     let (v4, _) = encode_to_vec(&key(), &pt, &options(vec![publisher()], 4)).unwrap();
     let mut policy = trusting(&publisher());
-    policy.min_version(5);
+    policy.require_min_version(5);
     assert_eq!(open(&v4, &policy).unwrap_err().outcome(), Outcome::Rollback);
     assert_eq!(
         stream(&v4, &policy).unwrap_err().outcome(),

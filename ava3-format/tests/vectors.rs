@@ -63,7 +63,7 @@ fn parse(name: &str, bytes: &[u8]) -> Case {
                 case.policy.expect_name(v);
             }
             "require-min-version" => {
-                case.policy.min_version(v.parse().expect("version"));
+                case.policy.require_min_version(v.parse().expect("version"));
             }
             "comment" => {}
             other => panic!("unknown vector line {other}"),

@@ -202,7 +202,7 @@ pub fn policy(
         p.expect_name(&n);
     }
     if let Some(v) = min_version {
-        p.min_version(v);
+        p.require_min_version(v);
     }
     Ok(p)
 }

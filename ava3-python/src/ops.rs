@@ -322,7 +322,7 @@ pub fn verify(
     let h = &report.header;
     Ok(VerifyReport {
         name,
-        level: report.level.as_str(),
+        level: report.level.name(report.signer.is_some()),
         format_version: h.version(),
         payload_kind: h.payload_kind().as_str(),
         plaintext_size: h.plaintext_len(),

@@ -285,7 +285,7 @@ def test_every_vector_raises_its_outcome(ava3, path):
     if req["signers"] is not None:
         # With the public key only, the same outcome (spec 7.5).
         if expect == "success":
-            assert ava3.verify(body, **req).level == "keyless"
+            assert ava3.verify(body, **req).level == "signed"
         else:
             with pytest.raises(getattr(ava3, OUTCOME_CLASS[expect])):
                 ava3.verify(body, **req)
@@ -484,7 +484,7 @@ def test_a_signed_model_is_checked_with_the_public_key(ava3, tmp_path):
     signed = tmp_path / "m.amm.ava3"
     pub = tmp_path / "pub.key.pub"
     report = ava3.verify(signed, signers=pub, name="m", min_version=4)
-    assert (report.level, report.model_name, report.model_version) == ("keyless", "m", 4)
+    assert (report.level, report.model_name, report.model_version) == ("signed", "m", 4)
     assert report.signer is not None and len(report.signer) == 32
     with ava3.open(signed, keys=key, signers=[pub.read_bytes()], name="m") as r:
         assert r.read() == data

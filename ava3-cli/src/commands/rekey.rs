@@ -86,7 +86,7 @@ impl Signing {
                 p.expect_name(n);
             }
             if let Some(v) = self.trusted.minimum_version() {
-                p.min_version(v);
+                p.require_min_version(v);
             }
             return Ok(p);
         }

@@ -112,12 +112,7 @@ fn check_one(
 /// The name of what a check proves: the core's level, `signed` for a
 /// signature checked with public keys only, `+signed` beside a key.
 fn level_name(level: Level, policy: &Policy) -> &'static str {
-    match (level, policy.requires_signature()) {
-        (Level::Keyless, true) => "signed",
-        (Level::Keyed, true) => "keyed+signed",
-        (Level::Deep, true) => "deep+signed",
-        (l, _) => l.as_str(),
-    }
+    level.name(policy.requires_signature())
 }
 
 /// What the keys given allow, refused early when it falls short of
