@@ -70,4 +70,4 @@ flock target/.ava3-wheel.lock \
   "$VENV/bin/pip" wheel --quiet --disable-pip-version-check --no-deps -w "$W/wheel" ./ava3-python
 bash tests/python39.sh "$(ls "$W"/wheel/*.whl)"
 
-AVA3_TEST_BIN=$VENV/bin/ava3 cargo test --locked -q -p ava3-cli --test cli --test transcripts --test trust
+AVA3_TEST_BIN=$VENV/bin/ava3 cargo test --locked -q -p ava3-cli --test cli --test transcripts --test trust --test first_hour

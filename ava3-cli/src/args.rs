@@ -16,7 +16,13 @@ the keys given). Over several files the worst wins: 2, then 1, then 3.";
 
 /// Protect ML model files (.amm, .amg, .amr) with the AVA3 format.
 #[derive(Debug, Parser)]
-#[command(name = "ava3", version, about, after_help = KEY_HELP)]
+#[command(
+    name = "ava3",
+    version,
+    about,
+    after_help = KEY_HELP,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

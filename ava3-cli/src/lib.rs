@@ -144,13 +144,23 @@ fn usage_error_line(e: &clap::Error, first_arg: Option<String>) -> String {
         .trim_start_matches("error: ")
         .trim_end_matches(':')
         .to_string();
-    let named: Vec<&str> = lines
-        .take_while(|l| !l.trim().is_empty())
+    let rest: Vec<&str> = lines.take_while(|l| !l.trim().is_empty()).collect();
+    let named: Vec<&str> = rest
+        .iter()
         .filter(|l| l.starts_with("  ") && !l.trim_start().starts_with("tip:"))
-        .map(str::trim)
+        .map(|l| l.trim())
         .collect();
     if !named.is_empty() {
         what = format!("{what}: {}", named.join(" "));
+    }
+    // clap's "did you mean" (a similar subcommand or flag exists).
+    // (Only that tip: the others repeat the argument, which may be a key.)
+    for tip in text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .filter(|t| t.contains("similar"))
+    {
+        what = format!("{what}; {tip}");
     }
     let sub = first_arg.filter(|a| {
         <Cli as clap::CommandFactory>::command()
@@ -209,6 +219,11 @@ where
         Err(e) if !e.use_stderr() => {
             let _ = e.print();
             return 0;
+        }
+        // `ava3` alone: the commands, then exit 2 as for any usage error.
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return error::EXIT_USAGE;
         }
         Err(e) => {
             let line = without_key_material(usage_error_line(&e, first_arg), &args);

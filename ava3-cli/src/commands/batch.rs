@@ -459,6 +459,30 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> CliResult<TreeRun> {
         )));
     }
     let out_root = p.out_root;
+    if out_root.canonicalize().ok() == root.canonicalize().ok() {
+        return Err(Failure::usage(format!(
+            "the output folder is the input folder ({}): encode into another folder (-o OUTDIR)",
+            root.display()
+        )));
+    }
+    let Walk {
+        jobs,
+        skipped,
+        unreadable,
+    } = collect(root, out_root);
+    if jobs.is_empty() && unreadable.is_empty() {
+        // Nothing to encode is a mistake (a wrong folder, a wrong -o), not a
+        // release: no empty manifest is written that a later check trusts.
+        return Err(Failure::usage(format!(
+            "no .amm, .amg or .amr file below {}{}",
+            root.display(),
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} other entries skipped)", skipped.len())
+            }
+        )));
+    }
     std::fs::create_dir_all(out_root)
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", out_root.display())))?;
     let manifest_path = p
@@ -479,12 +503,6 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> CliResult<TreeRun> {
             .open(&journal_path)
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", journal_path.display())))?,
     );
-
-    let Walk {
-        jobs,
-        skipped,
-        unreadable,
-    } = collect(root, out_root);
 
     let pool = crate::thread_pool(p.jobs)?;
     let bar = files_bar(jobs.len() as u64, settings.quiet);

@@ -1,0 +1,98 @@
+//! What a new user meets in a first hour that used to pass silently or
+//! say too little: a batch with nothing to encode, the output folder given
+//! as the input, `ava3` alone, a mistyped command or flag.
+
+use std::fs;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+fn ava3_bin() -> PathBuf {
+    std::env::var_os("AVA3_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("ava3"))
+}
+
+fn cmd(dir: &TempDir) -> Command {
+    let mut c = Command::new(ava3_bin());
+    c.current_dir(dir.path())
+        .env_remove("AVA3_KEY")
+        .env_remove("AVA3_SIGNING_KEY_FILE")
+        .env("AVA3_KEY_FILE", dir.path().join("dev.key"));
+    c
+}
+
+fn folder() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    let key = dir.path().join("dev.key");
+    fs::write(
+        &key,
+        "7dcd0d969bfb71a480cd1c075878464dc9678de1ed782c2da25b6683d31322ed\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+    dir
+}
+
+/// `encode models/ --batch -o models/` encoded nothing and exited 0 with an
+/// empty manifest, and so did an input folder without a model: a release
+/// step "passed" and only a later `verify -c` failed.
+#[test]
+fn a_batch_with_nothing_to_encode_is_an_error() {
+    let dir = folder();
+    fs::create_dir_all(dir.path().join("models")).unwrap();
+    fs::write(dir.path().join("models/m.amg"), b"GGUF\x03\0\0\0 weights").unwrap();
+    cmd(&dir)
+        .args(["encode", "models", "--batch", "-o", "models"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the output folder is the input folder",
+        ));
+    assert!(!dir.path().join("models/ava3-manifest.json").exists());
+    fs::create_dir_all(dir.path().join("empty")).unwrap();
+    fs::write(dir.path().join("empty/readme.txt"), b"no model here").unwrap();
+    cmd(&dir)
+        .args(["encode", "empty", "--batch", "-o", "out"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no .amm, .amg or .amr file below empty (1 other entries skipped)",
+        ));
+    assert!(
+        !dir.path().join("out").exists(),
+        "no output folder, no empty manifest"
+    );
+    // A folder with a model still encodes.
+    cmd(&dir)
+        .args(["encode", "models", "--batch", "-o", "out", "-q"])
+        .assert()
+        .success();
+    assert!(dir.path().join("out/ava3-manifest.json").exists());
+}
+
+/// `ava3` alone listed no command; a mistyped command or flag lost clap's
+/// "did you mean" in the one-line error.
+#[test]
+fn ava3_alone_lists_the_commands_and_typos_get_a_suggestion() {
+    let dir = folder();
+    cmd(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Commands:").and(predicate::str::contains("encode")));
+    cmd(&dir)
+        .arg("encdoe")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("'encode'").and(predicate::str::contains("similar")));
+    cmd(&dir)
+        .args(["verify", "--requre", "keyed", "x.ava3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "a similar argument exists: '--require'",
+        ));
+}
