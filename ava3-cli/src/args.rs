@@ -66,9 +66,20 @@ Examples:
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Example:\n  ava3 completions bash > /etc/bash_completion.d/ava3")]
     Completions(CompletionsArgs),
-    /// Print the man page (roff), generated from these flags.
-    #[command(after_help = "Example:\n  ava3 manpage > /usr/local/share/man/man1/ava3.1")]
-    Manpage,
+    /// Print the man page (roff), generated from these flags; with --dir,
+    /// write it and one page per command (ava3-encode.1, ...) there.
+    #[command(
+        after_help = "Examples:\n  ava3 manpage > /usr/local/share/man/man1/ava3.1\n  ava3 manpage --dir /usr/local/share/man/man1"
+    )]
+    Manpage(ManpageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManpageArgs {
+    /// Write ava3.1 and a page for each command (ava3-encode.1, ...) into
+    /// this existing folder instead of printing the top page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +208,11 @@ pub struct VerifyArgs {
     /// With a manifest: a listed file that is missing is not a failure.
     #[arg(long, requires = "manifest")]
     pub ignore_missing: bool,
+    /// Do not fail a file whose decoded content does not look like the
+    /// payload kind its header records (what `encode --allow-mismatch`
+    /// wrote on purpose).
+    #[arg(long)]
+    pub allow_mismatch: bool,
     /// Fail (exit 2) unless at least this level is checked: a release check
     /// whose key did not reach the job must not pass on a keyless check.
     /// `deep` turns on --deep; `signed` needs --signer.

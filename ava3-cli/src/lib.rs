@@ -59,7 +59,16 @@ fn run(cli: &Cli) -> CliResult<()> {
             std::io::Write::write_all(&mut std::io::stdout().lock(), &out)?;
             Ok(())
         }
-        Command::Manpage => {
+        Command::Manpage(args::ManpageArgs { dir: Some(dir) }) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::generate_to(cmd, dir).map_err(|e| {
+                Failure::usage(format!(
+                    "cannot write the man pages into {}: {e}",
+                    dir.display()
+                ))
+            })
+        }
+        Command::Manpage(_) => {
             let mut out = Vec::new();
             clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
             std::io::Write::write_all(&mut std::io::stdout().lock(), &out)?;

@@ -96,3 +96,52 @@ fn ava3_alone_lists_the_commands_and_typos_get_a_suggestion() {
             "a similar argument exists: '--require'",
         ));
 }
+
+/// `ava3 manpage` wrote only the top page, which refers to `ava3-encode(1)`
+/// and the other per-command pages.
+#[test]
+fn manpage_dir_writes_a_page_per_command() {
+    let dir = folder();
+    fs::create_dir_all(dir.path().join("man")).unwrap();
+    cmd(&dir)
+        .args(["manpage", "--dir", "man"])
+        .assert()
+        .success();
+    for page in [
+        "ava3",
+        "ava3-encode",
+        "ava3-verify",
+        "ava3-inspect",
+        "ava3-decode",
+        "ava3-keygen",
+        "ava3-rekey",
+    ] {
+        let text = fs::read_to_string(dir.path().join(format!("man/{page}.1"))).unwrap();
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH"),
+            "{page}: {text}"
+        );
+    }
+}
+
+/// `encode --allow-mismatch` exited 0 silently, and the file then failed
+/// every keyed `verify` with no flag to accept it.
+#[test]
+fn allow_mismatch_is_said_at_encode_and_accepted_by_verify() {
+    let dir = folder();
+    fs::write(dir.path().join("m.amg"), vec![7u8; 5000]).unwrap();
+    cmd(&dir)
+        .args(["encode", "m.amg", "-o", "m.ava3", "--allow-mismatch", "-q"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning").and(predicate::str::contains("kind mismatch")));
+    cmd(&dir)
+        .args(["verify", "m.ava3"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("--allow-mismatch"));
+    cmd(&dir)
+        .args(["verify", "-q", "m.ava3", "--allow-mismatch"])
+        .assert()
+        .success();
+}

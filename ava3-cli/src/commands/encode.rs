@@ -113,11 +113,22 @@ pub fn decide_kind(
         KindArg::Litert => PayloadKind::LiteRt,
         KindArg::Unknown => PayloadKind::Unknown,
     };
-    if !allow_mismatch && !content.fits(kind) {
-        return Err(Failure::bad(format!(
-            "the payload kind is {kind} but the bytes look like {}; use --allow-mismatch to encode it anyway",
+    if !content.fits(kind) {
+        if !allow_mismatch {
+            return Err(Failure::bad(format!(
+                "the payload kind is {kind} but the bytes look like {}; use --allow-mismatch to encode it anyway",
+                content.describe()
+            )));
+        }
+        // Encoded as asked, but said: `verify` checks the same thing.
+        eprintln!(
+            "ava3: warning: {}the payload kind is {kind} but the bytes look like {}: encoded as \
+             asked; `ava3 verify` with a key reports `kind mismatch` for it unless given \
+             --allow-mismatch",
+            path.map(|p| format!("{}: ", crate::report::printable(&p.display().to_string())))
+                .unwrap_or_default(),
             content.describe()
-        )));
+        );
     }
     Ok(kind)
 }
