@@ -149,23 +149,42 @@ impl Manifest {
     }
 }
 
-/// Reads at most `max` bytes of a file; with `regular_only`, of a regular
-/// file only, opened without blocking (a FIFO would) and checked on the
-/// open descriptor.
-fn read_limited(path: &Path, max: u64, regular_only: bool) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
+/// Opens a regular file for reading without blocking (a FIFO would) and
+/// checks it on the open descriptor; with `follow_links` false, a link is
+/// refused too. The files a manifest names and its signature file are
+/// opened so.
+pub fn open_regular(path: &Path, follow_links: bool) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
-    if regular_only {
+    {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
+        let nofollow = if follow_links { 0 } else { libc::O_NOFOLLOW };
+        options.custom_flags(libc::O_NONBLOCK | nofollow);
     }
     let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads at most `max` bytes of a file; with `regular_only`, of a regular
+/// file only ([`open_regular`]).
+fn read_limited(path: &Path, max: u64, regular_only: bool) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = if regular_only {
+        open_regular(path, true)?
+    } else {
+        std::fs::File::open(path)?
+    };
     let meta = file.metadata()?;
     let invalid =
         |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string());
-    if meta.is_dir() || (regular_only && !meta.is_file()) {
+    if meta.is_dir() {
         return Err(invalid("not a regular file"));
     }
     if regular_only && meta.len() > max {

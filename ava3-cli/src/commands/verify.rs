@@ -40,27 +40,6 @@ fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
 /// A failure and its outcome name (the spec's, or `kind mismatch`, `other`).
 type Checked = Result<Report, (Failure, &'static str)>;
 
-/// Opens a file a manifest lists: a regular file only (a FIFO would block
-/// forever, a device read without end), not through a link (two entries
-/// must not be one file), checked on the open descriptor.
-fn open_listed(path: &Path) -> std::io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
-    }
-    let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    Ok(file)
-}
-
 fn check_one(
     path: &Path,
     listed_only: bool,
@@ -78,7 +57,9 @@ fn check_one(
     let file: Box<dyn Read + Send> = if is_dash(path) {
         Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
     } else if listed_only {
-        Box::new(open_listed(path).map_err(cannot_open)?)
+        // A regular file only, not through a link (two entries must not
+        // be one file).
+        Box::new(crate::manifest::open_regular(path, false).map_err(cannot_open)?)
     } else {
         Box::new(File::open(path).map_err(cannot_open)?)
     };
