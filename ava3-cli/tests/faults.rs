@@ -307,7 +307,8 @@ fn a_model_over_4_gib() {
     assert_eq!(v["size_check"], "complete");
     let r = ava3_format::RandomAccessReader::open(
         fs::File::open(&enc).unwrap(),
-        &ava3_format::MasterKey::from_hex(KEY_HEX).unwrap(),
+        &[&ava3_format::MasterKey::from_hex(KEY_HEX).unwrap()],
+        &ava3_format::Policy::NONE,
     )
     .unwrap();
     assert_eq!(r.len(), len);

@@ -15,7 +15,12 @@ fn main() {
     for _ in 0..runs {
         let f = std::fs::File::open(&args[1]).unwrap();
         let t = Instant::now();
-        let r = RandomAccessReader::open(FileRange::whole(f).unwrap(), &key).unwrap();
+        let r = RandomAccessReader::open(
+            FileRange::whole(f).unwrap(),
+            &[&key],
+            &ava3_format::Policy::NONE,
+        )
+        .unwrap();
         let mut out = vec![0u8; r.len() as usize];
         r.decode_all_into(&mut out).unwrap();
         let s = t.elapsed().as_secs_f64();
@@ -35,7 +40,12 @@ fn main() {
     for _ in 0..runs {
         let f = std::fs::File::open(&args[1]).unwrap();
         let t = Instant::now();
-        let r = RandomAccessReader::open(FileRange::whole(f).unwrap(), &key).unwrap();
+        let r = RandomAccessReader::open(
+            FileRange::whole(f).unwrap(),
+            &[&key],
+            &ava3_format::Policy::NONE,
+        )
+        .unwrap();
         let mut out = vec![0u8; r.len() as usize];
         let mut off = 0usize;
         while off < out.len() {

@@ -12,10 +12,9 @@
  *
  * Order: set the requirements (ava3_decoder_trust_signer, _require_name,
  * _require_min_version), then ava3_decoder_set_key, then make readers.
- * Once a decoder has handed out plaintext or a reader (a FILE*, a stream
- * block, a successful read or decode), its key and requirements are fixed:
- * set_key and the requirement functions return
- * AVA3_RESULT_REQUIREMENTS_LOCKED and change nothing.
+ * A successful set_key unlocks the file under the key and the requirements
+ * set so far and fixes both: set_key and the requirement functions then
+ * return AVA3_RESULT_REQUIREMENTS_LOCKED and change nothing.
  */
 
 #ifndef AVA3_H
@@ -137,9 +136,8 @@ enum Ava3Result
   AVA3_RESULT_ROLLBACK = 21,
   /*
    `ava3_decoder_set_key`, `_trust_signer`, `_require_name` or
-   `_require_min_version` after the decoder handed out plaintext or a
-   reader (a FILE*, a stream, a read, a decode): the key and the
-   requirements are fixed by then; nothing was changed.
+   `_require_min_version` after a successful `set_key`, which fixed
+   the key and the requirements; nothing was changed.
    */
   AVA3_RESULT_REQUIREMENTS_LOCKED = 22,
 };
@@ -289,14 +287,14 @@ Ava3Result ava3_decoder_block_size(const Ava3Decoder *d,
 /*
  Sets the 32-byte master key: checks its key id (AVA3_RESULT_WRONG_KEY),
  authenticates the header, checks the file length and authenticates the
- trailer, under the requirements set so far. The key is copied; the
- caller may wipe its copy afterwards. It may be called again (after a
- wrong key, say) until the decoder hands out plaintext or a reader
- (`ava3_decoder_fopen`, `_stream`, `_read`, `_read_at`,
- `_decode_to_buffer`, `_decode_aligned`, `_decode_to_memfd` succeeding);
- from then on it is refused with AVA3_RESULT_REQUIREMENTS_LOCKED and
- changes nothing: the key of an open decoder never changes under what it
- handed out. Not thread-safe on the same decoder.
+ trailer, under the requirements set before it (trusted signers: the
+ signature over every tag; name; minimum version). The key is copied;
+ the caller may wipe its copy afterwards. A refused key changes nothing:
+ call it again with another. Once it succeeded, the key and the
+ requirements are fixed: `set_key`, `_trust_signer`, `_require_name` and
+ `_require_min_version` are refused with AVA3_RESULT_REQUIREMENTS_LOCKED
+ and change nothing, so no reader is ever made under other requirements
+ than the caller believes. Not thread-safe on the same decoder.
 
  # Safety
 
@@ -313,18 +311,12 @@ Ava3Result ava3_decoder_set_key(Ava3Decoder *d,
  64 hex digits. From then on the file must carry a valid signature by a
  trusted key (AVA3_RESULT_UNSIGNED, _UNKNOWN_SIGNER, _BAD_SIGNATURE), and
  the random-access reads compare each block's tag with the signed one.
- Call it several times to trust several keys. Before `set_key` it takes
- effect there; after it, the file is checked again at once (reading its
- tags), and on failure the decoder has no key until `set_key` succeeds.
+ Call it several times to trust several keys.
 
- Requirements are fixed before anything is handed out: set them, then
- `set_key`, then make readers. Once the decoder has handed out plaintext
- or a reader (`ava3_decoder_fopen`, `_stream` from its first block,
- `_read`, `_read_at`, `_decode_to_buffer`, `_decode_aligned`,
- `_decode_to_memfd` succeeding), this call is refused with
- AVA3_RESULT_REQUIREMENTS_LOCKED and changes nothing: a FILE* already
- made keeps the requirements it was made under, and a requirement must
- never seem to reach it. Not thread-safe on the same decoder.
+ Requirements come first: set them, then `set_key` (which checks them),
+ then make readers. After a successful `set_key` this call is refused
+ with AVA3_RESULT_REQUIREMENTS_LOCKED and changes nothing. Not
+ thread-safe on the same decoder.
 
  # Safety
 
@@ -338,9 +330,8 @@ Ava3Result ava3_decoder_trust_signer(Ava3Decoder *d,
 /*
  Requires the file's authenticated model name to be the `name_len` bytes
  at `name` (UTF-8, no NUL needed): AVA3_RESULT_NAME_MISMATCH otherwise.
- Before or after `set_key`, as `ava3_decoder_trust_signer`, and like it
- refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing changed) once the
- decoder has handed out plaintext or a reader.
+ Before `set_key`, as `ava3_decoder_trust_signer`; after it, refused with
+ AVA3_RESULT_REQUIREMENTS_LOCKED (nothing changed).
 
  # Safety
 
@@ -354,9 +345,8 @@ Ava3Result ava3_decoder_require_name(Ava3Decoder *d,
 /*
  Requires the file's authenticated model version to be at least `min`
  (a file without a version has version 0): AVA3_RESULT_ROLLBACK
- otherwise. Before or after `set_key`, as `ava3_decoder_trust_signer`,
- and like it refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing
- changed) once the decoder has handed out plaintext or a reader.
+ otherwise. Before `set_key`, as `ava3_decoder_trust_signer`; after it,
+ refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing changed).
 
  # Safety
 
@@ -485,8 +475,7 @@ Ava3Result ava3_decoder_seek(Ava3Decoder *d,
  stream keeps its own reference to the reader for its whole duration:
  a callback that calls back into the same decoder cannot free it (and
  `set_key` or a requirement is refused there with
- AVA3_RESULT_REQUIREMENTS_LOCKED, the first block having been handed
- out).
+ AVA3_RESULT_REQUIREMENTS_LOCKED, as after any successful `set_key`).
 
  # Safety
 

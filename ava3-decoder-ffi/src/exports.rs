@@ -6,8 +6,9 @@
 //! documented exception: `ava3_decoder_model_name` gives `*out_len` when
 //! the buffer is too small).
 //!
-//! The key and the requirements of a decoder are fixed once it has handed
-//! out plaintext or a reader (`handle::DecoderState`): later `set_key`,
+//! A decoder's requirements are set first, then `set_key` unlocks the file
+//! under the key and those requirements, as the core's `Sealed::unlock`
+//! does, and fixes both (`handle::DecoderState`): later `set_key`,
 //! `trust_signer`, `require_name` and `require_min_version` calls return
 //! `AVA3_RESULT_REQUIREMENTS_LOCKED`.
 //!
@@ -232,14 +233,14 @@ pub unsafe extern "C" fn ava3_decoder_block_size(
 
 /// Sets the 32-byte master key: checks its key id (AVA3_RESULT_WRONG_KEY),
 /// authenticates the header, checks the file length and authenticates the
-/// trailer, under the requirements set so far. The key is copied; the
-/// caller may wipe its copy afterwards. It may be called again (after a
-/// wrong key, say) until the decoder hands out plaintext or a reader
-/// (`ava3_decoder_fopen`, `_stream`, `_read`, `_read_at`,
-/// `_decode_to_buffer`, `_decode_aligned`, `_decode_to_memfd` succeeding);
-/// from then on it is refused with AVA3_RESULT_REQUIREMENTS_LOCKED and
-/// changes nothing: the key of an open decoder never changes under what it
-/// handed out. Not thread-safe on the same decoder.
+/// trailer, under the requirements set before it (trusted signers: the
+/// signature over every tag; name; minimum version). The key is copied;
+/// the caller may wipe its copy afterwards. A refused key changes nothing:
+/// call it again with another. Once it succeeded, the key and the
+/// requirements are fixed: `set_key`, `_trust_signer`, `_require_name` and
+/// `_require_min_version` are refused with AVA3_RESULT_REQUIREMENTS_LOCKED
+/// and change nothing, so no reader is ever made under other requirements
+/// than the caller believes. Not thread-safe on the same decoder.
 ///
 /// # Safety
 ///
@@ -264,18 +265,12 @@ pub unsafe extern "C" fn ava3_decoder_set_key(
 /// 64 hex digits. From then on the file must carry a valid signature by a
 /// trusted key (AVA3_RESULT_UNSIGNED, _UNKNOWN_SIGNER, _BAD_SIGNATURE), and
 /// the random-access reads compare each block's tag with the signed one.
-/// Call it several times to trust several keys. Before `set_key` it takes
-/// effect there; after it, the file is checked again at once (reading its
-/// tags), and on failure the decoder has no key until `set_key` succeeds.
+/// Call it several times to trust several keys.
 ///
-/// Requirements are fixed before anything is handed out: set them, then
-/// `set_key`, then make readers. Once the decoder has handed out plaintext
-/// or a reader (`ava3_decoder_fopen`, `_stream` from its first block,
-/// `_read`, `_read_at`, `_decode_to_buffer`, `_decode_aligned`,
-/// `_decode_to_memfd` succeeding), this call is refused with
-/// AVA3_RESULT_REQUIREMENTS_LOCKED and changes nothing: a FILE* already
-/// made keeps the requirements it was made under, and a requirement must
-/// never seem to reach it. Not thread-safe on the same decoder.
+/// Requirements come first: set them, then `set_key` (which checks them),
+/// then make readers. After a successful `set_key` this call is refused
+/// with AVA3_RESULT_REQUIREMENTS_LOCKED and changes nothing. Not
+/// thread-safe on the same decoder.
 ///
 /// # Safety
 ///
@@ -296,9 +291,8 @@ pub unsafe extern "C" fn ava3_decoder_trust_signer(
 
 /// Requires the file's authenticated model name to be the `name_len` bytes
 /// at `name` (UTF-8, no NUL needed): AVA3_RESULT_NAME_MISMATCH otherwise.
-/// Before or after `set_key`, as `ava3_decoder_trust_signer`, and like it
-/// refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing changed) once the
-/// decoder has handed out plaintext or a reader.
+/// Before `set_key`, as `ava3_decoder_trust_signer`; after it, refused with
+/// AVA3_RESULT_REQUIREMENTS_LOCKED (nothing changed).
 ///
 /// # Safety
 ///
@@ -320,9 +314,8 @@ pub unsafe extern "C" fn ava3_decoder_require_name(
 
 /// Requires the file's authenticated model version to be at least `min`
 /// (a file without a version has version 0): AVA3_RESULT_ROLLBACK
-/// otherwise. Before or after `set_key`, as `ava3_decoder_trust_signer`,
-/// and like it refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing
-/// changed) once the decoder has handed out plaintext or a reader.
+/// otherwise. Before `set_key`, as `ava3_decoder_trust_signer`; after it,
+/// refused with AVA3_RESULT_REQUIREMENTS_LOCKED (nothing changed).
 ///
 /// # Safety
 ///
@@ -549,8 +542,7 @@ pub unsafe extern "C" fn ava3_decoder_seek(d: *mut Ava3Decoder, position: u64) -
 /// stream keeps its own reference to the reader for its whole duration:
 /// a callback that calls back into the same decoder cannot free it (and
 /// `set_key` or a requirement is refused there with
-/// AVA3_RESULT_REQUIREMENTS_LOCKED, the first block having been handed
-/// out).
+/// AVA3_RESULT_REQUIREMENTS_LOCKED, as after any successful `set_key`).
 ///
 /// # Safety
 ///
@@ -675,9 +667,7 @@ pub unsafe extern "C" fn ava3_decoder_decode_to_memfd(
                 ava3_format::Error::Io(_) => Ava3Result::Io,
                 e => d.fail(&e),
             })?;
-            ptr::write(out_fd, crate::memfd::into_raw_fd(file))?;
-            d.mark_handed_out();
-            Ok(())
+            ptr::write(out_fd, crate::memfd::into_raw_fd(file))
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         {
@@ -717,9 +707,7 @@ pub unsafe extern "C" fn ava3_decoder_fopen(
         if file.is_null() {
             return Err(Ava3Result::Unsupported);
         }
-        ptr::write(out, file)?;
-        d.mark_handed_out();
-        Ok(())
+        ptr::write(out, file)
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ava3_format::{
@@ -54,43 +54,34 @@ pub struct CacheCounters {
 /// No block failed.
 pub(crate) const NO_BLOCK: u64 = u64::MAX;
 
-/// The state behind an `Ava3Decoder*`.
-///
-/// The key and the requirements (trusted signers, name, minimum version)
-/// are fixed once the decoder has handed out plaintext or a reader: a
-/// `FILE*`, a block of `stream`, a successful read or decode. Whatever was
-/// handed out was made under the policy in force, and keeps it; a later
-/// `set_key`, `trust_signer`, `require_name` or `require_min_version` is
-/// refused (`RequirementsLocked`) and changes nothing, so that no caller
-/// can believe a requirement reaches a reader it cannot reach.
+/// The state behind an `Ava3Decoder*`: the header read at open, the
+/// requirements gathered before `set_key`, and, once `set_key` unlocked the
+/// file under the key and those requirements (the core's
+/// `Sealed::unlock`), the reader. The unlock fixes both: afterwards
+/// `set_key`, `trust_signer`, `require_name` and `require_min_version`
+/// are refused (`RequirementsLocked`) and change nothing, so that no
+/// caller can believe a requirement reaches a reader it cannot reach. A
+/// refused key leaves the decoder as it was, ready for another.
 #[derive(Debug)]
 pub struct DecoderState {
     source: Arc<Source>,
     /// The header, read once at open; `set_key` unlocks it.
     sealed: Sealed,
     reader: Option<Arc<Reader>>,
-    /// The key of `set_key` (wiped on drop), kept so that a requirement
-    /// added afterwards (before anything is handed out) re-opens the file
-    /// under it.
-    key: Option<MasterKey>,
     /// What the device requires: trusted signers, name, minimum version.
     policy: Policy,
     pos: u64,
     failed_block: Arc<AtomicU64>,
     cache: Arc<CacheCounters>,
-    /// Set once plaintext or a reader was handed out (see above). Shared
-    /// with a running `stream`, which holds no reference to the decoder.
-    handed_out: Arc<AtomicBool>,
 }
 
 /// What `stream` needs for its whole duration, owned: its callback may
-/// call back into the decoder (a `set_key` or a requirement is refused,
-/// see [`DecoderState`]), and nothing it does can free the reader in use.
+/// call back into the decoder, and nothing it does can free the reader in
+/// use.
 #[derive(Debug)]
 pub struct StreamParts {
     reader: Arc<Reader>,
     failed_block: Arc<AtomicU64>,
-    handed_out: Arc<AtomicBool>,
 }
 
 impl DecoderState {
@@ -101,12 +92,10 @@ impl DecoderState {
             source: Arc::new(source),
             sealed,
             reader: None,
-            key: None,
             policy: Policy::default(),
             pos: 0,
             failed_block: Arc::new(AtomicU64::new(NO_BLOCK)),
             cache: Arc::new(CacheCounters::default()),
-            handed_out: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -119,47 +108,26 @@ impl DecoderState {
         self.sealed.header()
     }
 
-    /// `RequirementsLocked` once plaintext or a reader was handed out.
-    fn check_not_handed_out(&self) -> Result<(), Ava3Result> {
-        if self.handed_out.load(Ordering::Acquire) {
+    /// `RequirementsLocked` once `set_key` unlocked the file.
+    fn check_not_unlocked(&self) -> Result<(), Ava3Result> {
+        if self.reader.is_some() {
             Err(Ava3Result::RequirementsLocked)
         } else {
             Ok(())
         }
     }
 
-    /// Records that plaintext or a reader was handed out: from now on the
-    /// key and the requirements are fixed.
-    pub fn mark_handed_out(&self) {
-        self.handed_out.store(true, Ordering::Release);
-    }
-
-    /// Selects the key: checks its id, authenticates the header, the file
-    /// length and the trailer. The key bytes are copied into a buffer that
-    /// is wiped when dropped. Refused, changing nothing, once plaintext or
-    /// a reader was handed out.
+    /// Unlocks the file under `key` and the requirements given so far
+    /// (spec 8.3 steps 1-4: key id, header MAC, name, version, file
+    /// length, trailer, signature over every tag). The key bytes are
+    /// copied into a buffer that is wiped when dropped. A refused key
+    /// changes nothing.
     pub fn set_key(&mut self, key: &[u8]) -> Result<(), Ava3Result> {
-        self.check_not_handed_out()?;
-        self.key = Some(MasterKey::from_slice(key).map_err(|e| Ava3Result::from(&e))?);
-        let opened = self.reopen();
-        if opened.is_err() {
-            // A key the file refused is not kept for later requirements.
-            self.key = None;
-        }
-        opened
-    }
-
-    /// Unlocks under the key with the current policy (spec 8.3 steps 1-4:
-    /// name, version, signature over every tag), replacing the reader; on
-    /// failure no reader is left.
-    fn reopen(&mut self) -> Result<(), Ava3Result> {
-        self.reader = None;
-        let Some(key) = &self.key else {
-            return Ok(());
-        };
+        self.check_not_unlocked()?;
+        let key = MasterKey::from_slice(key).map_err(|e| Ava3Result::from(&e))?;
         let reader = self
             .sealed
-            .unlock_with(std::slice::from_ref(key), &self.policy)
+            .unlock(&[&key], &self.policy)
             .and_then(|u| u.random_access(self.source.clone()))
             .map_err(|e| Ava3Result::from(&e))?;
         self.reader = Some(Arc::new(reader));
@@ -168,34 +136,29 @@ impl DecoderState {
     }
 
     /// Trusts a publisher key (32 bytes, PEM or hex text): a valid
-    /// signature by a trusted key is then required. After `set_key`, the
-    /// file is checked again at once. Refused, changing nothing, once
-    /// plaintext or a reader was handed out.
+    /// signature by a trusted key is then required. Only before `set_key`.
     pub fn trust_signer(&mut self, key: &[u8]) -> Result<(), Ava3Result> {
-        self.check_not_handed_out()?;
+        self.check_not_unlocked()?;
         let key = PublicKey::parse(key).map_err(|e| Ava3Result::from(&e))?;
         self.policy.trust(key);
-        self.reopen()
+        Ok(())
     }
 
-    /// Requires the authenticated model name `name` (refused as
-    /// `trust_signer`).
+    /// Requires the authenticated model name `name`. Only before `set_key`.
     pub fn require_name(&mut self, name: &str) -> Result<(), Ava3Result> {
-        self.check_not_handed_out()?;
+        self.check_not_unlocked()?;
         self.policy.expect_name(name);
-        self.reopen()
+        Ok(())
     }
 
-    /// Requires at least model version `min` (refused as `trust_signer`).
+    /// Requires at least model version `min`. Only before `set_key`.
     pub fn require_min_version(&mut self, min: u64) -> Result<(), Ava3Result> {
-        self.check_not_handed_out()?;
+        self.check_not_unlocked()?;
         self.policy.require_min_version(min);
-        self.reopen()
+        Ok(())
     }
 
-    /// The reader, or `InvalidParameter` before `set_key`. Only for what
-    /// is not plaintext (sizes, metadata, digests); plaintext goes through
-    /// the functions below, which mark the decoder as having handed out.
+    /// The reader, or `InvalidParameter` before `set_key`.
     pub fn reader(&self) -> Result<&Arc<Reader>, Ava3Result> {
         self.reader.as_ref().ok_or(Ava3Result::InvalidParameter)
     }
@@ -216,12 +179,10 @@ impl DecoderState {
     /// Random access; on failure `buf` is wiped.
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, Ava3Result> {
         let r = self.reader()?;
-        let n = r.read_at(buf, offset).map_err(|e| {
+        r.read_at(buf, offset).map_err(|e| {
             buf.zeroize();
             self.fail(&e)
-        })?;
-        self.mark_handed_out();
-        Ok(n)
+        })
     }
 
     /// Sequential read from the current position.
@@ -243,7 +204,6 @@ impl DecoderState {
         Ok(StreamParts {
             reader: self.reader()?.clone(),
             failed_block: self.failed_block.clone(),
-            handed_out: self.handed_out.clone(),
         })
     }
 
@@ -254,9 +214,7 @@ impl DecoderState {
         if out.len() as u64 != r.len() {
             return Err(Ava3Result::InvalidParameter);
         }
-        r.decode_all_into(out).map_err(|e| self.fail(&e))?;
-        self.mark_handed_out();
-        Ok(())
+        r.decode_all_into(out).map_err(|e| self.fail(&e))
     }
 }
 
@@ -272,7 +230,6 @@ fn fail(failed_block: &AtomicU64, e: &Error) -> Ava3Result {
 /// Calls `f(offset, plaintext)` for every block in order; the block buffer
 /// is wiped afterwards. `f` returns false to stop. Works on its own
 /// references only (`parts`): `f` may call into the decoder it came from.
-/// The decoder counts as having handed out from the first block passed.
 pub fn stream(parts: StreamParts, mut f: impl FnMut(u64, &[u8]) -> bool) -> Result<(), Ava3Result> {
     let r = &parts.reader;
     let layout = *r.layout();
@@ -281,7 +238,6 @@ pub fn stream(parts: StreamParts, mut f: impl FnMut(u64, &[u8]) -> bool) -> Resu
         let len = layout.block_len(i);
         r.read_block(i, &mut block[..len])
             .map_err(|e| fail(&parts.failed_block, &e))?;
-        parts.handed_out.store(true, Ordering::Release);
         if !f(layout.plaintext_offset(i), &block[..len]) {
             return Err(Ava3Result::Cancelled);
         }
@@ -566,20 +522,23 @@ mod tests {
         let mut refused = 0;
         // The callback borrows the decoder mutably: it compiles only
         // because the stream holds no reference to the decoder.
-        stream(d.stream_parts().unwrap(), |_, data| {
-            if d.set_key(&[7; 32]) == Err(Ava3Result::RequirementsLocked)
-                && d.require_min_version(9) == Err(Ava3Result::RequirementsLocked)
-            {
-                refused += 1;
+        stream(d.stream_parts().unwrap(), |offset, data| {
+            if offset == 0 {
+                // Unlocked: the key and the requirements are fixed.
+                if d.set_key(&[7; 32]) == Err(Ava3Result::RequirementsLocked)
+                    && d.require_min_version(9) == Err(Ava3Result::RequirementsLocked)
+                {
+                    refused += 1;
+                }
+                // What no C caller can do: drop the decoder's reader. The
+                // stream reads on with its own.
+                d.reader = None;
             }
-            // What a callback could do but for the lock: drop the
-            // decoder's reader. The stream reads on with its own.
-            d.reader = None;
             out.extend_from_slice(data);
             true
         })
         .unwrap();
-        assert_eq!(refused, 4);
+        assert_eq!(refused, 1);
         assert_eq!(out, pt);
     }
 }

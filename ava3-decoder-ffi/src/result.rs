@@ -54,9 +54,8 @@ pub enum Ava3Result {
     /// The file's authenticated model version is below the minimum.
     Rollback = 21,
     /// `ava3_decoder_set_key`, `_trust_signer`, `_require_name` or
-    /// `_require_min_version` after the decoder handed out plaintext or a
-    /// reader (a FILE*, a stream, a read, a decode): the key and the
-    /// requirements are fixed by then; nothing was changed.
+    /// `_require_min_version` after a successful `set_key`, which fixed
+    /// the key and the requirements; nothing was changed.
     RequirementsLocked = 22,
 }
 
@@ -87,7 +86,7 @@ impl Ava3Result {
             Self::NameMismatch => "name mismatch: the file holds another model",
             Self::Rollback => "rollback: the file's model version is below the minimum",
             Self::RequirementsLocked => {
-                "requirements locked: the key and requirements cannot change once plaintext or a reader was handed out"
+                "requirements locked: the key and requirements are fixed once set_key succeeded; set requirements before the key"
             }
         }
     }

@@ -17,8 +17,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use ava3_format::{
-    DecodeOptions, EncodeOptions, Encoder, MasterKey, Metadata, Policy, RandomAccessReader, Sealed,
-    SigningKey,
+    Check, DecodeOptions, EncodeOptions, Encoder, MasterKey, Metadata, Policy, RandomAccessReader,
+    Sealed, SigningKey,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -66,19 +66,19 @@ fn open(c: &mut Criterion) {
     g.bench_function("unsigned", |b| {
         b.iter(|| {
             let f = std::fs::File::open(unsigned.path()).expect("open");
-            black_box(RandomAccessReader::open(f, &key).expect("reader"));
+            black_box(RandomAccessReader::open(f, &[&key], &Policy::NONE).expect("reader"));
         })
     });
     g.bench_function("signed_not_required", |b| {
         b.iter(|| {
             let f = std::fs::File::open(signed.path()).expect("open");
-            black_box(RandomAccessReader::open(f, &key).expect("reader"));
+            black_box(RandomAccessReader::open(f, &[&key], &Policy::NONE).expect("reader"));
         })
     });
     g.bench_function("signed_required", |b| {
         b.iter(|| {
             let f = std::fs::File::open(signed.path()).expect("open");
-            let r = RandomAccessReader::open_with_policy(f, std::slice::from_ref(&key), &trust);
+            let r = RandomAccessReader::open(f, &[&key], &trust);
             black_box(r.expect("reader"));
         })
     });
@@ -116,14 +116,19 @@ fn encode_and_verify(c: &mut Criterion) {
         b.iter(|| {
             let mut input = &signed[..];
             let s = Sealed::read(&mut input).expect("header");
-            black_box(s.verify_keyless(input, &opts).expect("keyless"));
+            black_box(s.verify(input, &Check::KEYLESS, &opts).expect("keyless"));
         })
     });
     g.bench_function("signed_public_key_only", |b| {
         b.iter(|| {
             let mut input = &signed[..];
             let s = Sealed::read(&mut input).expect("header");
-            black_box(s.verify_signed(input, &trust, &opts).expect("signed"));
+            let check = Check {
+                keys: &[],
+                policy: &trust,
+                deep: false,
+            };
+            black_box(s.verify(input, &check, &opts).expect("signed"));
         })
     });
     g.finish();

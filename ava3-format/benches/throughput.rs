@@ -12,12 +12,27 @@ use std::io::Read;
 use aes::Aes256;
 use ava3_format::bench_internals::Obfuscator;
 use ava3_format::{
-    encode_at, verify_keyed, DecodeOptions, Decoder, EncodeOptions, Encoder, MasterKey, PayloadKind,
+    encode_at, DecodeOptions, Decoder, EncodeOptions, Encoder, MasterKey, PayloadKind, Policy,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ctr::cipher::{KeyIvInit, StreamCipher};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+
+/// Verifies the whole file `input` through the one entry.
+fn verify(
+    mut input: &[u8],
+    keys: &[&MasterKey],
+    deep: bool,
+    opts: &DecodeOptions,
+) -> ava3_format::Result<ava3_format::Report> {
+    let check = ava3_format::Check {
+        keys,
+        policy: &Policy::NONE,
+        deep,
+    };
+    ava3_format::Sealed::read(&mut input)?.verify(input, &check, opts)
+}
 
 const LEN: usize = 32 << 20;
 const BS: usize = 1 << 16;
@@ -44,8 +59,7 @@ fn encode(key: &MasterKey, pt: &[u8], parallel: bool, out: &mut Vec<u8>) {
 }
 
 fn decode(key: &MasterKey, file: &[u8], parallel: bool, out: &mut [u8]) {
-    let mut d = Decoder::with_options(file, std::slice::from_ref(key), &DecodeOptions { parallel })
-        .unwrap();
+    let mut d = Decoder::open(file, &[key], &Policy::NONE, &DecodeOptions { parallel }).unwrap();
     d.read_exact(out).unwrap();
     assert_eq!(d.read(&mut [0u8; 1]).unwrap(), 0);
 }
@@ -228,13 +242,7 @@ fn core(c: &mut Criterion) {
         g.bench_function("verify_keyed", |b| {
             b.iter(|| {
                 pool.install(|| {
-                    verify_keyed(
-                        &file[..],
-                        std::slice::from_ref(&key),
-                        false,
-                        &DecodeOptions { parallel },
-                    )
-                    .unwrap()
+                    verify(&file[..], &[&key], false, &DecodeOptions { parallel }).unwrap()
                 })
             })
         });
@@ -248,7 +256,7 @@ fn core(c: &mut Criterion) {
 /// builds the 16 MiB pad and shuffle tables before the trailer is read.
 fn forged_header(c: &mut Criterion) {
     let key = MasterKey::from_bytes([9; 32]);
-    let keys = std::slice::from_ref(&key);
+    let keys: &[&MasterKey] = &[&key];
     let opts = EncodeOptions {
         block_size: 1 << 24,
         payload_kind: PayloadKind::Gguf,
@@ -267,13 +275,13 @@ fn forged_header(c: &mut Criterion) {
     let mut g = c.benchmark_group("forged_header_16MiB_blocks");
     g.bench_function("verify_keyed_forged", |b| {
         b.iter(|| {
-            let e = verify_keyed(&forged[..], keys, false, &dec).unwrap_err();
+            let e = verify(&forged[..], keys, false, &dec).unwrap_err();
             black_box(e)
         })
     });
     g.bench_function("verify_keyed_genuine_header_then_truncated", |b| {
         b.iter(|| {
-            let e = verify_keyed(&genuine[..], keys, false, &dec).unwrap_err();
+            let e = verify(&genuine[..], keys, false, &dec).unwrap_err();
             black_box(e)
         })
     });

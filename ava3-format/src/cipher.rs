@@ -195,7 +195,7 @@ impl FileCipher {
     /// shuffles built (tens of MiB for large blocks). A forged header
     /// costs a handful of HMAC-SHA256 computations and no allocation: its
     /// `K_mac` and HMAC state live on a stack that is then overwritten.
-    pub(crate) fn unlock(header: &Header, raw: &[u8], keys: &[MasterKey]) -> Result<Self> {
+    pub(crate) fn unlock(header: &Header, raw: &[u8], keys: &[&MasterKey]) -> Result<Self> {
         let key = select_key(header, keys)?;
         let layout = header.layout();
         scrubbed(|| {
@@ -531,7 +531,7 @@ mod tests {
         .unwrap();
         header.mac = [0xAA; 32];
         let raw = header.to_bytes();
-        let err = FileCipher::unlock(&header, &raw, std::slice::from_ref(&key)).unwrap_err();
+        let err = FileCipher::unlock(&header, &raw, &[&key]).unwrap_err();
         assert!(
             matches!(err, Error::CorruptHeader(HeaderProblem::Mac)),
             "{err}"
@@ -541,7 +541,7 @@ mod tests {
         let mut k_mac = [0u8; 32];
         key.derive_mac(&header.salt, &mut k_mac);
         good.mac = MacKey::new(&k_mac).header_mac(&raw);
-        let c = FileCipher::unlock(&good, &good.to_bytes(), std::slice::from_ref(&key)).unwrap();
+        let c = FileCipher::unlock(&good, &good.to_bytes(), &[&key]).unwrap();
         assert_eq!(c.pad.len(), crate::header::MAX_BLOCK_SIZE as usize);
     }
 

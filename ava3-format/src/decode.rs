@@ -124,37 +124,22 @@ impl Unlocked {
 }
 
 impl<R: Read + Send> Decoder<R> {
-    /// Reads the header, selects the key and checks the header MAC.
-    pub fn new(inner: R, key: &MasterKey) -> Result<Self> {
-        Self::with_options(inner, std::slice::from_ref(key), &DecodeOptions::default())
-    }
-
-    /// Like [`Decoder::new`] with a key ring (the key is picked by key id).
-    pub fn new_with_keys(inner: R, keys: &[MasterKey]) -> Result<Self> {
-        Self::with_options(inner, keys, &DecodeOptions::default())
-    }
-
-    /// Like [`Decoder::new`] with a key ring (the key is picked by key id)
-    /// and options.
-    pub fn with_options(inner: R, keys: &[MasterKey], options: &DecodeOptions) -> Result<Self> {
-        Self::with_policy(inner, keys, &Policy::default(), options)
-    }
-
-    /// Like [`Decoder::with_options`], requiring what `policy` says of the
-    /// file: name and version at once. A policy that requires a signature
-    /// is refused here (`Error::InvalidParameter`): a stream cannot check
-    /// it before releasing plaintext; use [`crate::RandomAccessReader`].
-    pub fn with_policy(
-        mut inner: R,
-        keys: &[MasterKey],
+    /// The one path in one call: [`Sealed::read`], [`Sealed::unlock`] with
+    /// `keys` and `policy`, [`Unlocked::decoder`].
+    pub fn open(
+        mut input: R,
+        keys: &[&MasterKey],
         policy: &Policy,
         options: &DecodeOptions,
     ) -> Result<Self> {
-        if policy.requires_signature() {
-            return Err(Error::InvalidParameter(SIGNED_NEEDS_RANDOM_ACCESS));
-        }
-        let unlocked = Sealed::read(&mut inner)?.unlock_with(keys, policy)?;
-        Ok(unlocked.decoder(inner, options))
+        let unlocked = Sealed::read(&mut input)?.unlock(keys, policy)?;
+        Ok(unlocked.decoder(input, options))
+    }
+
+    /// Whether the policy this decoder was made under requires a
+    /// signature (then checked at the end, for a verification only).
+    pub(crate) fn requires_signature(&self) -> bool {
+        self.policy.requires_signature()
     }
 
     /// The authenticated header.
@@ -421,7 +406,7 @@ fn open_blocks(
 
 /// Decodes a whole AVA3 file held in memory.
 pub fn decode_to_vec(key: &MasterKey, file: &[u8]) -> Result<Vec<u8>> {
-    let mut d = Decoder::new(file, key)?;
+    let mut d = Decoder::open(file, &[key], &Policy::NONE, &DecodeOptions::default())?;
     let mut out = Vec::with_capacity(d.layout().plaintext_len().min(1 << 30) as usize);
     d.read_to_end(&mut out).map_err(Error::from_io)?;
     Ok(out)

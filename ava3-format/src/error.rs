@@ -290,6 +290,10 @@ pub enum Error {
     /// A parameter given to the API is invalid (not a property of a file).
     #[error("invalid parameter: {0}")]
     InvalidParameter(&'static str),
+    /// A verification was asked for what it cannot check, whatever the
+    /// file (decided before any file is read).
+    #[error("{0}")]
+    Unverifiable(#[from] crate::verify::Unverifiable),
     /// A buffer whose size a file decides could not be allocated (every
     /// such allocation is fallible: a forged size is an error, never an
     /// abort).
@@ -322,6 +326,7 @@ impl Error {
             Self::Rollback { .. } => Outcome::Rollback,
             Self::LengthMismatch { .. }
             | Self::InvalidParameter(_)
+            | Self::Unverifiable(_)
             | Self::OutOfMemory(_)
             | Self::Io(_) => Outcome::Other,
         }

@@ -32,27 +32,34 @@
 //!   every encoder.
 //! - [`EncodeSummary`]: the header written and the digests recorded.
 //!
-//! **Open, unlock, read**
+//! **Open, unlock, read**: one path, `Sealed::read` (or `read_at`), then
+//! `Sealed::unlock(keys, policy)`, then a reader; the two readers differ
+//! only by I/O.
 //! - [`Sealed`]: a file's header read and validated, no key needed (key id,
-//!   payload kind, sizes); keyless verification starts here.
-//! - [`Unlocked`]: the header authenticated under the key ring's key;
-//!   every reader below is built from it.
-//! - [`Header`]: the fields of a header, read-only; [`Metadata`]: the
-//!   model name and version a version 2 header records.
+//!   payload kind, sizes, signer ids).
+//! - [`Unlocked`]: the header authenticated under the key ring's key (keys
+//!   are borrowed: `&[&MasterKey]`), with the requirements of a [`Policy`]
+//!   fixed at that moment; every reader below is built from it.
 //! - [`Policy`]: what a reader requires of a file: trusted signers, a
 //!   model name, a minimum version.
+//! - [`Header`]: the fields of a header, read-only; [`Metadata`]: the
+//!   model name and version a version 2 header records.
 //! - [`Layout`]: sizes and offsets of a file's blocks and trailer.
-//! - [`Decoder`]: the streaming decoder (`Read`, and `Seek` over a seekable
-//!   input).
-//! - [`decode_to_vec`]: a whole file in memory to its plaintext.
+//! - [`Decoder`] (`Unlocked::decoder`): the streaming reader (`Read`, and
+//!   `Seek` over a seekable input); it releases nothing when a signature
+//!   is required, since a stream can check it only at its end.
+//! - [`RandomAccessReader`] (`Unlocked::random_access`): authenticated
+//!   `read_at` from many threads, whole blocks in parallel;
+//!   [`PlaintextReader`] (`RandomAccessReader::reader`): its plaintext in
+//!   order (`Read`, `Seek`), the way a signed file is streamed.
 //! - [`DecodeOptions`]: whether the readers use the rayon pool.
-//! - [`RandomAccessReader`]: authenticated `read_at` from many threads;
-//!   [`PlaintextReader`]: its plaintext in order (`Read`, `Seek`), the way
-//!   a signed file is streamed.
-//! - [`verify_keyless`], [`verify_keyed`]: open (and unlock) and verify in
-//!   one call.
-//! - [`Report`]: what a verification established; [`Level`]: keyless,
-//!   keyed or deep.
+//! - [`decode_to_vec`]: the same path for a whole file in memory.
+//! - [`Check`]: what a verification checks (keys, requirements, depth);
+//!   [`Sealed::verify`] runs it, the one verification entry;
+//!   [`Unverifiable`]: a check that cannot be made whatever the file.
+//! - [`Report`]: what a verification established; [`Level`]: the level it
+//!   reached, one name per level for every front end (`keyless`, `signed`,
+//!   `keyed`, `keyed+signed`, `deep`, `deep+signed`).
 //!
 //! **Bytes in and out**
 //! - [`ReadAt`]: a source read by offset through a shared reference.
@@ -140,7 +147,7 @@ pub use manifest::{
 pub use random_access::{PlaintextReader, RandomAccessReader};
 pub use sealed::{Sealed, Unlocked};
 pub use signature::{Policy, PublicKey, SignerId, SigningKey, MAX_SIGNATURES};
-pub use verify::{verify_keyed, verify_keyless, Level, Report};
+pub use verify::{Check, Level, Report, Unverifiable};
 
 /// Internals exposed for the benchmarks only; not a stable API.
 #[doc(hidden)]

@@ -183,26 +183,11 @@ impl<S: ReadAt> RandomAccessReader<S> {
 }
 
 impl<S: ReadAt> RandomAccessReader<S> {
-    /// Opens `source` with one key.
-    pub fn open(source: S, key: &MasterKey) -> Result<Self> {
-        Self::open_with_keys(source, std::slice::from_ref(key))
-    }
-
-    /// Opens `source`, picking the key by key id. Authenticates the header,
-    /// checks the file length against it (truncated or trailing data) and
-    /// authenticates the trailer, so the plaintext length and the recorded
-    /// digest are trustworthy before any block is read.
-    pub fn open_with_keys(source: S, keys: &[MasterKey]) -> Result<Self> {
-        Self::open_with_policy(source, keys, &Policy::default())
-    }
-
-    /// Opens `source` like [`RandomAccessReader::open_with_keys`] and
-    /// requires what `policy` says: name and version, and, with trusted
-    /// signers, a valid signature over every tag (read at open: 32 bytes
-    /// per block), each block's tag then compared with the signed one.
-    pub fn open_with_policy(source: S, keys: &[MasterKey], policy: &Policy) -> Result<Self> {
+    /// The one path in one call: [`Sealed::read_at`], [`Sealed::unlock`]
+    /// with `keys` and `policy`, [`Unlocked::random_access`].
+    pub fn open(source: S, keys: &[&MasterKey], policy: &Policy) -> Result<Self> {
         Sealed::read_at(&source)?
-            .unlock_with(keys, policy)?
+            .unlock(keys, policy)?
             .random_access(source)
     }
 
@@ -549,7 +534,7 @@ mod tests {
     fn check(source: &Changing, key: &MasterKey, policy: &Policy, limit: usize) -> Result<usize> {
         let sealed = Sealed::read_at(source)?;
         let layout = sealed.layout();
-        sealed.unlock_with(std::slice::from_ref(key), policy)?;
+        sealed.unlock(&[key], policy)?;
         let mut t = [0u8; TRAILER_LEN];
         source.read_exact_at(&mut t, layout.trailer_offset())?;
         let (tags, _) = check_signatures(source, &sealed, policy, &t, limit)?;

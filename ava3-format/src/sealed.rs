@@ -5,10 +5,12 @@
 //!    and the sizes; keyless verification needs nothing more.
 //! 2. [`Unlocked`]: the header authenticated under the key ring's key for
 //!    that id (only `K_mac` is derived before the header MAC passes), with
-//!    the file's subkeys. The streaming decoder ([`Unlocked::decoder`]),
-//!    keyed and deep verification ([`Unlocked::verify`]) and the
-//!    random-access reader ([`Unlocked::random_access`]) are all built from
-//!    it, and so is the C ABI's `set_key`.
+//!    the file's subkeys, and the requirements ([`Policy`]: trusted signers,
+//!    model name, minimum version) fixed with the key. The two readers,
+//!    which differ only by I/O, are built from it: the streaming decoder
+//!    ([`Unlocked::decoder`]) and the random-access reader
+//!    ([`Unlocked::random_access`]). Verification ([`Sealed::verify`],
+//!    with a [`crate::Check`]) unlocks the same way when given a key.
 //!
 //! ```
 //! use ava3_format::{encode_to_vec, EncodeOptions, MasterKey, Sealed};
@@ -17,7 +19,7 @@
 //! let mut input = &file[..];
 //! let sealed = Sealed::read(&mut input).unwrap();
 //! assert_eq!(sealed.header().key_id(), key.key_id());
-//! let unlocked = sealed.unlock(std::slice::from_ref(&key)).unwrap();
+//! let unlocked = sealed.unlock(&[&key], &Default::default()).unwrap();
 //! let plain = std::io::read_to_string(unlocked.decoder(input, &Default::default())).unwrap();
 //! assert_eq!(plain, "weights");
 //! ```
@@ -135,22 +137,21 @@ impl Sealed {
     /// Picks the key whose id the header records and authenticates the
     /// header with it (spec 7.1 steps 5 and 6); only then are the other
     /// subkeys derived and the pad and shuffles built. A forged header costs
-    /// a few HMAC computations and allocates nothing.
-    pub fn unlock(&self, keys: &[MasterKey]) -> Result<Unlocked> {
+    /// a few HMAC computations and allocates nothing. Then applies `policy`
+    /// to the authenticated header (spec 7.1 step 7): the model name, the
+    /// minimum version, and whether the file is signed when a signature is
+    /// required. The keys and the requirements are fixed here: every reader
+    /// built from the result checks the signature the policy requires, and
+    /// nothing can change them afterwards.
+    pub fn unlock(&self, keys: &[&MasterKey], policy: &Policy) -> Result<Unlocked> {
         let cipher = FileCipher::unlock(&self.header, &self.raw, keys)?;
+        policy.check_binding(&self.header)?;
+        policy.check_signed(&self.header)?;
         Ok(Unlocked {
             sealed: self.clone(),
             cipher,
-            policy: Policy::default(),
+            policy: policy.clone(),
         })
-    }
-
-    /// Like [`Sealed::unlock`], then applies `policy` to the authenticated
-    /// header (spec 7.1 step 7): the model name, the minimum version, and
-    /// whether the file is signed when a signature is required. The readers
-    /// built from the result check the signatures too.
-    pub fn unlock_with(&self, keys: &[MasterKey], policy: &Policy) -> Result<Unlocked> {
-        self.unlock(keys)?.require(policy)
     }
 }
 
@@ -181,18 +182,8 @@ impl Unlocked {
         self.cipher.layout()
     }
 
-    /// Applies `policy` to the authenticated header (spec 7.1 step 7:
-    /// name mismatch, rollback, unsigned); the readers built from the
-    /// result also check the signatures (spec 7.5).
-    pub fn require(mut self, policy: &Policy) -> Result<Self> {
-        policy.check_binding(self.header())?;
-        policy.check_signed(self.header())?;
-        self.policy = policy.clone();
-        Ok(self)
-    }
-
     /// What the readers built from this file require of it.
-    pub fn policy(&self) -> &Policy {
+    pub(crate) fn policy(&self) -> &Policy {
         &self.policy
     }
 

@@ -352,6 +352,13 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The policy that requires nothing (a `const`, for [`crate::Check`]).
+    pub const NONE: Policy = Policy {
+        signers: Vec::new(),
+        name: None,
+        min_version: None,
+    };
+
     /// Trusts `key`: from then on a file must carry a valid signature by
     /// one of the trusted keys.
     pub fn trust(&mut self, key: PublicKey) -> &mut Self {

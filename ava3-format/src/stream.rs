@@ -31,11 +31,12 @@ pub(crate) fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> io::Resu
 }
 
 /// Picks the key whose id the header records (spec 7.1 step 5).
-pub(crate) fn select_key<'k>(header: &Header, keys: &'k [MasterKey]) -> Result<&'k MasterKey> {
+pub(crate) fn select_key<'k>(header: &Header, keys: &[&'k MasterKey]) -> Result<&'k MasterKey> {
     if keys.is_empty() {
         return Err(Error::InvalidParameter("no key supplied"));
     }
     keys.iter()
+        .copied()
         .find(|k| k.key_id() == header.key_id)
         .ok_or_else(|| Error::WrongKey {
             file: header.key_id,

@@ -3,6 +3,7 @@
 //! decryption but the first block) and deep (a full decode that recomputes
 //! the plaintext SHA-256).
 
+use std::fmt;
 use std::io::Read;
 
 use rayon::prelude::*;
@@ -20,41 +21,137 @@ use crate::sealed::{Sealed, Unlocked};
 use crate::signature::{Policy, SignerId};
 use crate::stream::{Batch, FileEnd, StoredReader};
 
-/// The level a verification reached.
+/// The level a verification reached, one name per level for every front
+/// end (the CLI's lines and JSON, Python's `VerifyReport.level`):
+///
+/// | level          | name           | what it proves                                              |
+/// |----------------|----------------|-------------------------------------------------------------|
+/// | `Keyless`      | `keyless`      | structure and keyless SHA-256: no transfer corruption       |
+/// | `Signed`       | `signed`       | keyless, and a trusted publisher's signature (public keys)  |
+/// | `Keyed`        | `keyed`        | every MAC and tag under the key                             |
+/// | `KeyedSigned`  | `keyed+signed` | keyed, and a trusted publisher's signature                  |
+/// | `Deep`         | `deep`         | keyed, and the plaintext SHA-256 recomputed by a decode     |
+/// | `DeepSigned`   | `deep+signed`  | deep, and a trusted publisher's signature                   |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Level {
     /// Structure and keyless SHA-256: no transfer corruption.
     Keyless,
+    /// Keyless, and a valid signature by a trusted publisher key over the
+    /// header, trailer and tags; no master key needed.
+    Signed,
     /// Every MAC and tag checked with the key: decoding yields exactly the
     /// bytes whose SHA-256 is recorded.
     Keyed,
+    /// Keyed, and a valid signature by a trusted publisher key.
+    KeyedSigned,
     /// Keyed, and the plaintext SHA-256 recomputed from a full decode.
     Deep,
+    /// Deep, and a valid signature by a trusted publisher key.
+    DeepSigned,
 }
 
 impl Level {
-    /// Stable name: `keyless`, `keyed`, `deep`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Keyless => "keyless",
-            Self::Keyed => "keyed",
-            Self::Deep => "deep",
+    /// The level of a check with or without a key, `deep` or not, and a
+    /// required signature or not.
+    pub(crate) fn of(keyed: bool, deep: bool, signed: bool) -> Self {
+        match (keyed, deep, signed) {
+            (false, _, false) => Self::Keyless,
+            (false, _, true) => Self::Signed,
+            (true, false, false) => Self::Keyed,
+            (true, false, true) => Self::KeyedSigned,
+            (true, true, false) => Self::Deep,
+            (true, true, true) => Self::DeepSigned,
         }
     }
 
-    /// The one name of what a check proves, for every front end (the
-    /// CLI's JSON and lines, Python's `VerifyReport.level`): this level,
-    /// and with a publisher signature required and checked, `signed`
-    /// (public keys only: keyless structure plus the signature),
-    /// `keyed+signed` or `deep+signed`.
-    pub fn name(self, signed: bool) -> &'static str {
-        match (self, signed) {
-            (Self::Keyless, true) => "signed",
-            (Self::Keyed, true) => "keyed+signed",
-            (Self::Deep, true) => "deep+signed",
-            (l, false) => l.as_str(),
+    /// The stable name (see the table above).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keyless => "keyless",
+            Self::Signed => "signed",
+            Self::Keyed => "keyed",
+            Self::KeyedSigned => "keyed+signed",
+            Self::Deep => "deep",
+            Self::DeepSigned => "deep+signed",
         }
+    }
+
+    /// Whether the master key checked every MAC and tag.
+    pub fn is_keyed(self) -> bool {
+        !matches!(self, Self::Keyless | Self::Signed)
+    }
+
+    /// Whether the plaintext SHA-256 was recomputed.
+    pub fn is_deep(self) -> bool {
+        matches!(self, Self::Deep | Self::DeepSigned)
+    }
+
+    /// Whether a trusted publisher's signature verified.
+    pub fn is_signed(self) -> bool {
+        matches!(self, Self::Signed | Self::KeyedSigned | Self::DeepSigned)
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a verification is asked to check (spec 7.4-7.6): the master keys
+/// it may use (none: keyless, or signed with trusted signers), what it
+/// requires of the file (trusted signers, a model name, a minimum
+/// version), and whether to decode everything.
+#[derive(Clone, Copy, Debug)]
+pub struct Check<'a> {
+    /// The key ring; the key is picked by the header's key id.
+    pub keys: &'a [&'a MasterKey],
+    /// What the file must satisfy.
+    pub policy: &'a Policy,
+    /// Decode everything and recompute the plaintext SHA-256 (needs a key).
+    pub deep: bool,
+}
+
+/// Why a [`Check`] cannot be made, whatever the file: decided before any
+/// file is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unverifiable {
+    /// A deep verification decodes the model, which needs a key.
+    #[error("a deep verification decodes the model, which needs a key")]
+    DeepNeedsKey,
+    /// A required model name or minimum version with neither a key nor a
+    /// trusted signer: nothing would authenticate what the header says.
+    #[error(
+        "a required model name or minimum version needs something that authenticates it: \
+         a key or a trusted signer"
+    )]
+    RequirementUnauthenticated,
+}
+
+impl Check<'static> {
+    /// Keyless verification: no key, no requirement.
+    pub const KEYLESS: Check<'static> = Check {
+        keys: &[],
+        policy: &Policy::NONE,
+        deep: false,
+    };
+}
+
+impl Check<'_> {
+    /// The level a file that passes this check reaches, or why the check
+    /// cannot be made at all.
+    pub fn level(&self) -> std::result::Result<Level, Unverifiable> {
+        let keyed = !self.keys.is_empty();
+        let signed = self.policy.requires_signature();
+        if self.deep && !keyed {
+            return Err(Unverifiable::DeepNeedsKey);
+        }
+        if !keyed && !signed && !self.policy.is_empty() {
+            return Err(Unverifiable::RequirementUnauthenticated);
+        }
+        Ok(Level::of(keyed, self.deep, signed))
     }
 }
 
@@ -83,22 +180,26 @@ impl Report {
     }
 }
 
-/// Keyless verification: structure, lengths, and the keyless SHA-256 over
-/// the stored bytes. Proves the file is the one the encoder wrote, unless
-/// someone recomputed the digest on purpose; proves nothing about who wrote it.
-pub fn verify_keyless<R: Read + Send>(mut input: R, options: &DecodeOptions) -> Result<Report> {
-    Sealed::read(&mut input)?.verify_keyless(input, options)
-}
-
 impl Sealed {
-    /// Keyless verification of this file (spec 7.4, last paragraph), the
-    /// blocks read from `rest`: the input just after the header.
-    pub fn verify_keyless<R: Read + Send>(
+    /// Verifies this file, the blocks read from `rest` (the input just
+    /// after the header), as `check` asks: with no key, keyless (spec 7.4,
+    /// last paragraph) or, with trusted signers, signed (spec 7.5); with a
+    /// key, keyed or deep (spec 7.4). The requirements come right after the
+    /// header, before any block (spec 7.6). The report names the level
+    /// reached, the one [`Check::level`] announced.
+    pub fn verify<R: Read + Send>(
         self,
         rest: R,
+        check: &Check<'_>,
         options: &DecodeOptions,
     ) -> Result<Report> {
-        self.verify_signed(rest, &Policy::default(), options)
+        check.level().map_err(Error::Unverifiable)?;
+        if check.keys.is_empty() {
+            self.verify_signed(rest, check.policy, options)
+        } else {
+            self.unlock(check.keys, check.policy)?
+                .verify(rest, check.deep, options)
+        }
     }
 
     /// Keyless verification that also proves authenticity with public keys
@@ -114,17 +215,12 @@ impl Sealed {
     /// verified. A name or minimum version without a trusted signer is a
     /// caller error (`Error::InvalidParameter`, outcome `other`), refused
     /// before anything else: nothing would authenticate them.
-    pub fn verify_signed<R: Read + Send>(
+    fn verify_signed<R: Read + Send>(
         self,
         rest: R,
         policy: &Policy,
         options: &DecodeOptions,
     ) -> Result<Report> {
-        if !policy.requires_signature() && !policy.is_empty() {
-            return Err(Error::InvalidParameter(
-                "a required name or minimum version needs a key or a trusted signer",
-            ));
-        }
         policy.check_binding(self.header())?;
         policy.check_signed(self.header())?;
         let layout = self.layout();
@@ -150,7 +246,7 @@ impl Sealed {
             Some(keyless),
         )?;
         Ok(Report {
-            level: Level::Keyless,
+            level: Level::of(false, false, policy.requires_signature()),
             header: self.header().clone(),
             keyless_sha256: end.trailer.keyless_sha256,
             plaintext_sha256: None,
@@ -191,21 +287,6 @@ fn leaves_of<R: Read + Send>(
     })
 }
 
-/// Keyed verification: the header MAC, every block tag, the trailer MAC and
-/// the keyless digest, in one SHA-256 pass over the stored bytes; only the
-/// first block is decrypted, to report what the payload looks like.
-/// With `deep`, decodes everything and recomputes the plaintext SHA-256.
-pub fn verify_keyed<R: Read + Send>(
-    mut input: R,
-    keys: &[MasterKey],
-    deep: bool,
-    options: &DecodeOptions,
-) -> Result<Report> {
-    Sealed::read(&mut input)?
-        .unlock(keys)?
-        .verify(input, deep, options)
-}
-
 impl Unlocked {
     /// Keyed verification of this file, the blocks read from `rest` (the
     /// input just after the header): every tag, the trailer MAC and the
@@ -213,7 +294,7 @@ impl Unlocked {
     /// only the first block to report what the payload looks like. With
     /// `deep`, a full decode that recomputes the plaintext SHA-256 and
     /// compares it with `D` last (spec 7.3 step 6).
-    pub fn verify<R: Read + Send>(
+    pub(crate) fn verify<R: Read + Send>(
         self,
         rest: R,
         deep: bool,
@@ -259,7 +340,7 @@ impl Unlocked {
             Some(keyless),
         )?;
         Ok(Report {
-            level: Level::Keyed,
+            level: Level::of(true, false, self.policy().requires_signature()),
             header: self.header().clone(),
             keyless_sha256: end.trailer.keyless_sha256,
             plaintext_sha256: end.digest,
@@ -270,6 +351,7 @@ impl Unlocked {
 }
 
 fn verify_deep<R: Read + Send>(mut dec: Decoder<R>) -> Result<Report> {
+    let signed = dec.requires_signature();
     let header = dec.header().clone();
     let mut hasher = Sha256::new();
     let mut buf = Zeroizing::new(vec![0u8; 1 << 20]);
@@ -297,7 +379,7 @@ fn verify_deep<R: Read + Send>(mut dec: Decoder<R>) -> Result<Report> {
     }
     let keyless = dec.keyless_sha256().unwrap_or_default();
     Ok(Report {
-        level: Level::Deep,
+        level: Level::of(true, true, signed),
         header,
         keyless_sha256: keyless,
         plaintext_sha256: Some(recorded),
@@ -345,10 +427,21 @@ mod tests {
             let mut input = &file[..];
             let sealed = Sealed::read(&mut input).unwrap();
             // The rest of the input is not even read: an empty one will do.
+            let check = Check {
+                keys: &[],
+                policy: &policy,
+                deep: false,
+            };
             let e = sealed
-                .verify_signed(&[][..], &policy, &DecodeOptions::default())
+                .verify(&[][..], &check, &DecodeOptions::default())
                 .unwrap_err();
-            assert!(matches!(e, Error::InvalidParameter(_)), "{e:?}");
+            assert!(
+                matches!(
+                    e,
+                    Error::Unverifiable(Unverifiable::RequirementUnauthenticated)
+                ),
+                "{e:?}"
+            );
             assert_eq!(e.outcome(), Outcome::Other);
         }
     }
@@ -372,7 +465,7 @@ mod tests {
             .verify_signed(input, &policy, &DecodeOptions::default())
             .unwrap_err();
         let keyed = sealed
-            .unlock_with(&[MasterKey::from_bytes([7; 32])], &policy)
+            .unlock(&[&MasterKey::from_bytes([7; 32])], &policy)
             .unwrap_err();
         assert_eq!(signed.outcome(), Outcome::Rollback);
         assert_eq!(keyed.outcome(), Outcome::Rollback);

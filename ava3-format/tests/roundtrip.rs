@@ -4,10 +4,25 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use ava3_format::{
-    decode_to_vec, verify_keyed, verify_keyless, DecodeOptions, Decoder, EncodeOptions, Encoder,
-    Level, MasterKey, PayloadKind, RandomAccessReader,
+    decode_to_vec, DecodeOptions, Decoder, EncodeOptions, Encoder, Level, MasterKey, PayloadKind,
+    RandomAccessReader,
 };
 use proptest::prelude::*;
+
+/// Verifies the whole file `input` through the one entry.
+fn verify(
+    mut input: &[u8],
+    keys: &[&MasterKey],
+    deep: bool,
+    opts: &DecodeOptions,
+) -> ava3_format::Result<ava3_format::Report> {
+    let check = ava3_format::Check {
+        keys,
+        policy: &ava3_format::Policy::NONE,
+        deep,
+    };
+    ava3_format::Sealed::read(&mut input)?.verify(input, &check, opts)
+}
 
 fn key() -> MasterKey {
     MasterKey::from_bytes([0x11; 32])
@@ -52,12 +67,12 @@ proptest! {
         // Sequential output is byte-identical to the parallel one.
         prop_assert_eq!(encode_with(&pt, 1 << bs_log, false, [seed; 32]), file.clone());
         // Sequential decode gives the same plaintext.
-        let mut d = Decoder::with_options(&file[..], &[key()], &DecodeOptions { parallel: false }).unwrap();
+        let mut d = Decoder::open(&file[..], &[&key()], &ava3_format::Policy::NONE, &DecodeOptions { parallel: false }).unwrap();
         let mut out = Vec::new();
         d.read_to_end(&mut out).unwrap();
         prop_assert_eq!(&out, &pt);
-        let keyed = verify_keyed(&file[..], &[key()], false, &DecodeOptions::default()).unwrap();
-        let keyless = verify_keyless(&file[..], &DecodeOptions::default()).unwrap();
+        let keyed = verify(&file[..], &[&key()], false, &DecodeOptions::default()).unwrap();
+        let keyless = verify(&file[..], &[], false, &DecodeOptions::default()).unwrap();
         prop_assert_eq!(keyed.keyless_sha256, keyless.keyless_sha256);
         prop_assert_eq!(keyed.level, Level::Keyed);
     }
@@ -66,7 +81,7 @@ proptest! {
     fn read_at_matches_slices(len in 1usize..200_000, a in any::<u32>(), b in any::<u32>(), seed: u8) {
         let pt = plaintext(len, seed);
         let file = encode_with(&pt, 4096, true, [seed; 32]);
-        let r = RandomAccessReader::open(file, &key()).unwrap();
+        let r = RandomAccessReader::open(file, &[&key()], &ava3_format::Policy::NONE).unwrap();
         prop_assert_eq!(r.len(), len as u64);
         let start = a as usize % len;
         let want = b as usize % (len - start + 100);
@@ -81,7 +96,7 @@ proptest! {
     fn seek_then_read_matches(len in 1usize..100_000, a in any::<u32>(), seed: u8) {
         let pt = plaintext(len, seed);
         let file = encode_with(&pt, 4096, true, [seed; 32]);
-        let mut d = Decoder::new(std::io::Cursor::new(file), &key()).unwrap();
+        let mut d = Decoder::open(std::io::Cursor::new(file), &[&key()], &ava3_format::Policy::NONE, &Default::default()).unwrap();
         let start = a as usize % len;
         prop_assert_eq!(d.seek(SeekFrom::Start(start as u64)).unwrap(), start as u64);
         let mut out = Vec::new();
@@ -101,7 +116,7 @@ fn edge_sizes_round_trip() {
         let pt = plaintext(len, 3);
         let file = encode_with(&pt, 65536, true, [1; 32]);
         assert_eq!(decode_to_vec(&key(), &file).unwrap(), pt, "len {len}");
-        let r = RandomAccessReader::open(&file[..], &key()).unwrap();
+        let r = RandomAccessReader::open(&file[..], &[&key()], &ava3_format::Policy::NONE).unwrap();
         let mut all = vec![0u8; len];
         r.decode_all_into(&mut all).unwrap();
         assert_eq!(all, pt);
@@ -141,7 +156,7 @@ fn file_backed_random_access_from_threads() {
     let mut tmp = tempfile::tempfile().unwrap();
     tmp.write_all(&file).unwrap();
     tmp.seek(SeekFrom::Start(0)).unwrap();
-    let r = RandomAccessReader::open(tmp, &key()).unwrap();
+    let r = RandomAccessReader::open(tmp, &[&key()], &ava3_format::Policy::NONE).unwrap();
     std::thread::scope(|s| {
         for t in 0..8u64 {
             let (r, pt) = (&r, &pt);

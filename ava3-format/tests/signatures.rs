@@ -7,7 +7,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use ava3_format::{
-    encode_at, encode_to_vec, DecodeOptions, Decoder, EncodeOptions, Error, MasterKey, Metadata,
+    encode_at, encode_to_vec, Check, DecodeOptions, EncodeOptions, Error, MasterKey, Metadata,
     Outcome, Policy, RandomAccessReader, Sealed, SigningKey,
 };
 
@@ -42,7 +42,10 @@ fn trusting(k: &SigningKey) -> Policy {
 }
 
 fn open<'a>(file: &'a [u8], policy: &Policy) -> Result<RandomAccessReader<&'a [u8]>, Error> {
-    RandomAccessReader::open_with_policy(file, &[key()], policy)
+    let k = key();
+    Sealed::read_at(&file)?
+        .unlock(&[&k], policy)?
+        .random_access(file)
 }
 
 /// The plaintext in order: the streaming decoder, or under a signature
@@ -54,15 +57,23 @@ fn stream(file: &[u8], policy: &Policy) -> Result<Vec<u8>, Error> {
         ra.reader().read_to_end(&mut out).map_err(Error::from_io)?;
         return Ok(out);
     }
-    let mut d = Decoder::with_policy(file, &[key()], policy, &DecodeOptions::default())?;
+    let mut input = file;
+    let mut d = Sealed::read(&mut input)?
+        .unlock(&[&key()], policy)?
+        .decoder(input, &DecodeOptions::default());
     d.read_to_end(&mut out).map_err(Error::from_io)?;
     Ok(out)
 }
 
 fn public_only(file: &[u8], policy: &Policy) -> Result<(), Error> {
     let mut input = file;
+    let check = Check {
+        keys: &[],
+        policy,
+        deep: false,
+    };
     Sealed::read(&mut input)?
-        .verify_signed(input, policy, &DecodeOptions::default())
+        .verify(input, &check, &DecodeOptions::default())
         .map(|_| ())
 }
 
@@ -211,7 +222,10 @@ fn a_random_access_reader_refuses_a_block_the_publisher_did_not_sign() {
     // Swapped under a reader that checked the signature at open: block 2
     // no longer carries its signed tag and is refused; block 0 still reads.
     let source = Swappable(std::sync::RwLock::new(file.clone()));
-    let ra = RandomAccessReader::open_with_policy(&source, &[key()], &policy).unwrap();
+    let ra = Sealed::read_at(&source)
+        .and_then(|s| s.unlock(&[&key()], &policy))
+        .and_then(|u| u.random_access(&source))
+        .unwrap();
     *source.0.write().unwrap() = spliced;
     assert!(source.size().unwrap() > 0);
     assert!(matches!(
@@ -224,19 +238,16 @@ fn a_random_access_reader_refuses_a_block_the_publisher_did_not_sign() {
 
 /// A streaming decoder never releases plaintext before
 /// the signature is checked; a master-key holder's forgery (a block
-/// re-sealed, the rest signed) gives out nothing, through any constructor.
+/// re-sealed, the rest signed) gives out nothing.
 #[test]
 fn a_streaming_decoder_releases_nothing_under_a_signature_requirement() {
     let pt = plaintext(200_000);
     let (file, _) = encode_to_vec(&key(), &pt, &options(vec![publisher()], 1)).unwrap();
     let policy = trusting(&publisher());
-    let e =
-        Decoder::with_policy(&file[..], &[key()], &policy, &DecodeOptions::default()).unwrap_err();
-    assert!(matches!(e, Error::InvalidParameter(_)), "{e:?}");
     let mut input = &file[..];
     let unlocked = Sealed::read(&mut input)
         .unwrap()
-        .unlock_with(&[key()], &policy)
+        .unlock(&[&key()], &policy)
         .unwrap();
     let mut d = unlocked.decoder(input, &DecodeOptions::default());
     let mut buf = vec![0u8; 1 << 20];

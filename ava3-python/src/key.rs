@@ -2,9 +2,10 @@
 //! never printed, never pickled; and the key rings the functions take.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ava3_format::MasterKey;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyUserWarning};
+use pyo3::exceptions::{PyTypeError, PyUserWarning};
 use pyo3::prelude::*;
 
 use crate::errors;
@@ -14,19 +15,15 @@ use crate::errors;
 #[derive(Debug)]
 #[pyclass(module = "ava_toolchain.ava3", frozen)]
 pub struct Key {
-    key: MasterKey,
+    /// Shared, never copied: a key ring handed to the core borrows it.
+    key: Arc<MasterKey>,
 }
 
 impl Key {
-    /// A copy for a key ring passed to the core (both copies are wiped
-    /// when dropped).
-    pub fn copy(&self) -> PyResult<MasterKey> {
-        // Through the hex form, which is itself wiped on drop: MasterKey
-        // is deliberately not Clone. A key's own hex always parses; were
-        // it not to, the call fails rather than use another key.
-        let hex = self.key.to_hex();
-        MasterKey::from_hex(&hex)
-            .map_err(|_| PyRuntimeError::new_err("internal error: a key did not copy"))
+    /// The key itself, shared (for a ring that outlives the Python call's
+    /// borrow of this object, on another thread).
+    pub fn shared(&self) -> Arc<MasterKey> {
+        self.key.clone()
     }
 
     pub fn master(&self) -> &MasterKey {
@@ -34,7 +31,19 @@ impl Key {
     }
 
     pub fn wrap(key: MasterKey) -> Self {
-        Self { key }
+        Self { key: Arc::new(key) }
+    }
+}
+
+/// The keys a call was given, shared with their `Key` objects (no copy of
+/// their bytes); [`Ring::keys`] lends them to the core.
+#[derive(Debug, Default)]
+pub struct Ring(Vec<Arc<MasterKey>>);
+
+impl Ring {
+    /// The key ring as the core takes it.
+    pub fn keys(&self) -> Vec<&MasterKey> {
+        self.0.iter().map(|k| &**k).collect()
     }
 }
 
@@ -111,12 +120,12 @@ impl Key {
 
 /// The keys of `keys`: a `Key`, or any iterable of them (a `KeyRing`, a
 /// list). `None` is an empty ring.
-pub fn ring(keys: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<MasterKey>> {
+pub fn ring(keys: Option<&Bound<'_, PyAny>>) -> PyResult<Ring> {
     let Some(keys) = keys.filter(|k| !k.is_none()) else {
-        return Ok(Vec::new());
+        return Ok(Ring::default());
     };
     if let Ok(k) = keys.cast::<Key>() {
-        return Ok(vec![k.get().copy()?]);
+        return Ok(Ring(vec![k.get().shared()]));
     }
     let mut out = Vec::new();
     for item in keys.try_iter().map_err(|_| {
@@ -126,9 +135,9 @@ pub fn ring(keys: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<MasterKey>> {
         let k = item
             .cast::<Key>()
             .map_err(|_| PyTypeError::new_err("every key of a key ring must be a Key"))?;
-        out.push(k.get().copy()?);
+        out.push(k.get().shared());
     }
-    Ok(out)
+    Ok(Ring(out))
 }
 
 /// The one key an encode takes.

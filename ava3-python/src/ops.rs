@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use ava3_cli::api::{self, EncodeParams};
-use ava3_format::{DecodeOptions, PayloadKind, ReadAt, Report, Result as CoreResult, Sealed};
+use ava3_format::{
+    Check, DecodeOptions, PayloadKind, ReadAt, Report, Result as CoreResult, Sealed, Unverifiable,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -290,39 +292,35 @@ pub fn verify(
 ) -> PyResult<VerifyReport> {
     let ring = key::ring(keys)?;
     let policy = key::policy(signers, name, min_version)?;
-    if ring.is_empty() && !policy.requires_signature() && !policy.is_empty() {
-        return Err(errors::failure(
-            py,
-            api::Failure::usage(
-                "name= and min_version= need something that authenticates them: keys= or signers=",
-            ),
-        ));
-    }
-    if deep && ring.is_empty() {
-        return Err(errors::failure(
-            py,
-            api::Failure::usage("a deep verification needs a key: give keys="),
-        ));
+    let keys = ring.keys();
+    let check = Check {
+        keys: &keys,
+        policy: &policy,
+        deep,
+    };
+    // The core decides what can be checked; this names the arguments.
+    if let Err(u) = check.level() {
+        let message = match u {
+            Unverifiable::RequirementUnauthenticated => {
+                "name= and min_version= need something that authenticates them: keys= or signers="
+                    .to_string()
+            }
+            Unverifiable::DeepNeedsKey => "a deep verification needs a key: give keys=".to_string(),
+            other => other.to_string(),
+        };
+        return Err(errors::failure(py, api::Failure::usage(message)));
     }
     let (source, name) = Source::from_py(source)?;
     let report = py
         .detach(|| -> CoreResult<Report> {
             let mut input = Cursor::new(&source)?;
-            let sealed = Sealed::read(&mut input)?;
-            let opts = DecodeOptions::default();
-            if ring.is_empty() {
-                sealed.verify_signed(input, &policy, &opts)
-            } else {
-                sealed
-                    .unlock_with(&ring, &policy)?
-                    .verify(input, deep, &opts)
-            }
+            Sealed::read(&mut input)?.verify(input, &check, &DecodeOptions::default())
         })
         .map_err(|e| errors::core_error(py, &name, e))?;
     let h = &report.header;
     Ok(VerifyReport {
         name,
-        level: report.level.name(report.signer.is_some()),
+        level: report.level.as_str(),
         format_version: h.version(),
         payload_kind: h.payload_kind().as_str(),
         plaintext_size: h.plaintext_len(),

@@ -63,7 +63,7 @@ impl NativeReader {
         let reader = py
             .detach(|| -> CoreResult<Reader> {
                 Sealed::read_at(&source)?
-                    .unlock_with(&ring, &policy)?
+                    .unlock(&ring.keys(), &policy)?
                     .random_access(source)
             })
             .map_err(|e| errors::core_error(py, &name, e))?;

@@ -9,7 +9,8 @@
 use std::io::{Read, Write};
 
 use ava3_format::{
-    verify_keyed, DecodeOptions, Decoder, EncodeOptions, Encoder, Error, Outcome, SigningKey,
+    Check, DecodeOptions, Decoder, EncodeOptions, Encoder, Error, Outcome, Policy, Sealed,
+    SigningKey,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -21,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let opts = DecodeOptions {
         parallel: data.len() % 2 == 0,
     };
-    let mut d = match Decoder::with_options(data, std::slice::from_ref(&key), &opts) {
+    let mut d = match Decoder::open(data, &[&key], &ava3_format::Policy::NONE, &opts) {
         Ok(d) => d,
         Err(e) => return common::assert_documented(&e),
     };
@@ -54,7 +55,13 @@ fuzz_target!(|data: &[u8]| {
             // A key holder can re-seal a block under the file's own salt
             // (vector forged_block_keyless_recomputed): such a file decodes,
             // is refused by deep verification, and by a required signature.
-            match verify_keyed(data, std::slice::from_ref(&key), true, &opts) {
+            let check = Check {
+                keys: &[&key],
+                policy: &Policy::NONE,
+                deep: true,
+            };
+            let mut input = data;
+            match Sealed::read(&mut input).and_then(|s| s.verify(input, &check, &opts)) {
                 Ok(_) => {}
                 Err(e) if e.outcome() == Outcome::IntegrityFailure => return,
                 Err(e) => panic!("a file that decodes fails deep verification: {e}"),

@@ -41,7 +41,7 @@ unsafe fn check(data: &[u8]) {
         return;
     }
     let r = ava3_decoder_set_key(d, key.as_ptr(), 32);
-    let core = RandomAccessReader::open(data, &common::key());
+    let core = RandomAccessReader::open(data, &[&common::key()], &ava3_format::Policy::NONE);
     assert_eq!(r == Ava3Result::Ok, core.is_ok());
     if r == Ava3Result::Ok {
         let core = core.unwrap();

@@ -15,7 +15,7 @@ fuzz_target!(|input: &[u8]| {
     let offset = u64::from_le_bytes(input[..8].try_into().unwrap());
     let len = u32::from_le_bytes(input[8..12].try_into().unwrap()) as usize % (1 << 20);
     let file = &input[12..];
-    let r = match RandomAccessReader::open(file, &common::key()) {
+    let r = match RandomAccessReader::open(file, &[&common::key()], &ava3_format::Policy::NONE) {
         Ok(r) => r,
         Err(e) => return common::assert_documented(&e),
     };

@@ -61,12 +61,7 @@ fn up_to_date(
     for k in &settings.signers {
         policy.trust(k.public_key());
     }
-    let reader = RandomAccessReader::open_with_policy(
-        File::open(&job.output).ok()?,
-        std::slice::from_ref(key),
-        &policy,
-    )
-    .ok()?;
+    let reader = RandomAccessReader::open(File::open(&job.output).ok()?, &[key], &policy).ok()?;
     let header = reader.header();
     if usize::from(header.signature_count()) != settings.signers.len()
         || header.metadata().version != settings.metadata.version

@@ -109,6 +109,7 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
         check_destination(input_path, &a.output, a.force)?;
         None
     };
+    let ring: Vec<&ava3_format::MasterKey> = keys.iter().collect();
     let pool = crate::thread_pool(a.jobs)?;
     pool.install(|| {
         if policy.requires_signature() {
@@ -116,16 +117,16 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
             // each block is then compared with its signed tag as it is read.
             let file = seekable_input(&a.input)?;
             let ra = Sealed::read_at(&file)
-                .and_then(|s| s.unlock_with(&keys, &policy))
+                .and_then(|s| s.unlock(&ring, &policy))
                 .and_then(|u| u.random_access(file))
                 .map_err(|e| Failure::from_core(a.input.display(), e))?;
             let header = ra.header().clone();
             return deliver(a, stdout, &mut ra.reader(), &header);
         }
         let input = open_input(&a.input)?;
-        let mut dec = Decoder::with_policy(
+        let mut dec = Decoder::open(
             BufReader::with_capacity(1 << 16, input),
-            &keys,
+            &ring,
             &policy,
             &DecodeOptions { parallel: true },
         )

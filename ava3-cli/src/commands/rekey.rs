@@ -134,7 +134,7 @@ fn rekey_stream(
     let sealed = Sealed::read_at(&input).map_err(|e| Failure::from_core(path.display(), e))?;
     let policy = signing.policy_for(sealed.header(), path)?;
     let ra = sealed
-        .unlock_with(keys, &policy)
+        .unlock(&keys.iter().collect::<Vec<_>>(), &policy)
         .and_then(|u| u.random_access(input))
         .map_err(|e| refusal(path, e))?;
     let header = ra.header().clone();

@@ -7,8 +7,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use ava3_format::{
-    check_manifest_path, verify_manifest, DecodeOptions, Error, Level, ManifestPaths, MasterKey,
-    Policy, Report, Sealed,
+    check_manifest_path, verify_manifest, Check, DecodeOptions, Error, Level, ManifestPaths,
+    MasterKey, Policy, Report, Sealed, Unverifiable,
 };
 
 use crate::args::{RequireArg, VerifyArgs};
@@ -40,14 +40,7 @@ fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
 /// A failure and its outcome name (the spec's, or `kind mismatch`, `other`).
 type Checked = Result<Report, (Failure, &'static str)>;
 
-fn check_one(
-    path: &Path,
-    listed_only: bool,
-    allow_mismatch: bool,
-    keys: &[MasterKey],
-    deep: bool,
-    policy: &Policy,
-) -> Checked {
+fn check_one(path: &Path, listed_only: bool, allow_mismatch: bool, check: &Check<'_>) -> Checked {
     let cannot_open = |e: std::io::Error| {
         (
             Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(path))),
@@ -66,13 +59,7 @@ fn check_one(
     let opts = DecodeOptions { parallel: true };
     let mut file = file;
     let report = Sealed::read(&mut file)
-        .and_then(|sealed| {
-            if keys.is_empty() {
-                sealed.verify_signed(file, policy, &opts)
-            } else {
-                sealed.unlock_with(keys, policy)?.verify(file, deep, &opts)
-            }
-        })
+        .and_then(|sealed| sealed.verify(file, check, &opts))
         .map_err(|e: Error| {
             let name = e.outcome().as_str();
             (Failure::from_core(path.display(), e), name)
@@ -92,15 +79,14 @@ fn check_one(
     Ok(report)
 }
 
-/// The name of what a check proves: the core's level, `signed` for a
-/// signature checked with public keys only, `+signed` beside a key.
-fn level_name(level: Level, policy: &Policy) -> &'static str {
-    level.name(policy.requires_signature())
-}
-
-/// What the keys given allow, refused early when it falls short of
-/// `--require` (or `--deep`).
-fn level_of(a: &VerifyArgs, keys: &[MasterKey], policy: &Policy) -> CliResult<(Level, bool)> {
+/// The check the flags ask for and the level a file passing it reaches
+/// (the core decides; this only names the flags), refused early when it
+/// cannot be made or falls short of `--require`.
+fn check_of<'a>(
+    a: &VerifyArgs,
+    keys: &'a [&'a MasterKey],
+    policy: &'a Policy,
+) -> CliResult<(Check<'a>, Level)> {
     let deep = a.deep || a.require == Some(RequireArg::Deep);
     if a.require == Some(RequireArg::Signed) && !policy.requires_signature() {
         return Err(Failure::usage(
@@ -108,31 +94,24 @@ fn level_of(a: &VerifyArgs, keys: &[MasterKey], policy: &Policy) -> CliResult<(L
              public key was given: give --signer PUBKEY (or AVA3_SIGNER_FILE)",
         ));
     }
-    if keys.is_empty() && !policy.requires_signature() && !policy.is_empty() {
-        return Err(Failure::usage(
+    let check = Check { keys, policy, deep };
+    let level = check.level().map_err(|u| match u {
+        Unverifiable::RequirementUnauthenticated => Failure::usage(
             "--name and --min-version need something that authenticates them: a key, or --signer",
-        ));
-    }
-    if deep && keys.is_empty() {
-        return Err(Failure::usage(format!(
+        ),
+        Unverifiable::DeepNeedsKey => Failure::usage(format!(
             "--deep needs a key: give {}",
             crate::keys::KEY_SOURCES
-        )));
-    }
-    if matches!(a.require, Some(RequireArg::Keyed | RequireArg::Deep)) && keys.is_empty() {
+        )),
+        other => Failure::usage(other.to_string()),
+    })?;
+    if matches!(a.require, Some(RequireArg::Keyed | RequireArg::Deep)) && !level.is_keyed() {
         return Err(Failure::usage(format!(
             "a keyed check is required (--require / AVA3_VERIFY_REQUIRE) but no key was given: give {}",
             crate::keys::KEY_SOURCES
         )));
     }
-    let level = if keys.is_empty() {
-        Level::Keyless
-    } else if deep {
-        Level::Deep
-    } else {
-        Level::Keyed
-    };
-    Ok((level, deep))
+    Ok((check, level))
 }
 
 /// What the manifest says of one output.
@@ -270,8 +249,9 @@ fn record_of(
 pub fn run(a: &VerifyArgs) -> CliResult<()> {
     let keys = load_keys(&a.keys.key_files)?;
     let policy = policy_of(&a.trust)?;
-    let (level, deep) = level_of(a, &keys, &policy)?;
-    let level = level_name(level, &policy);
+    let ring: Vec<&MasterKey> = keys.iter().collect();
+    let (check, level) = check_of(a, &ring, &policy)?;
+    let level = level.as_str();
     if keys.is_empty() && !policy.requires_signature() && !a.quiet {
         eprintln!(
             "ava3: note: no key given: keyless check only (structure and keyless SHA-256, which \
@@ -296,8 +276,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
     let pool = crate::thread_pool(a.jobs)?;
     let (mut worst, mut ok, mut failed) = (0u8, 0usize, 0usize);
     for path in &files {
-        let result =
-            pool.install(|| check_one(path, listed_only, a.allow_mismatch, &keys, deep, &policy));
+        let result = pool.install(|| check_one(path, listed_only, a.allow_mismatch, &check));
         let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
         let listed = expected.as_mut().map(|e| e.remove(&canon));
         let (rec, code) = record_of(path, level, &result, listed.as_ref().map(Option::as_ref));

@@ -197,35 +197,26 @@ static Ava3Result keyed(Ava3Result opened, Ava3Decoder **d, const Vector *v) {
     return ava3_decoder_set_key(*d, v->key, 32);
 }
 
-/* The requirements set after the key (spec 8.3: the file is checked again
- * at once) reach the same outcome. */
-static void requirements_after_the_key(const Vector *v, const char *want) {
+/* The requirements are fixed when set_key unlocks the file: set before
+ * it, they reach the vector's outcome (through decode_aligned), and the
+ * authenticated metadata is reported; once the key is set, another
+ * requirement is refused (REQUIREMENTS_LOCKED) and changes nothing. */
+static void requirements_fixed_at_the_key(const Vector *v, const char *want) {
     Ava3Decoder *d = NULL;
     Ava3Result r = ava3_decoder_open_buffer(v->data, v->len, &d);
-    if (r == AVA3_RESULT_OK) r = ava3_decoder_set_key(d, v->key, 32);
     if (r == AVA3_RESULT_OK) r = require(d, v);
+    if (r == AVA3_RESULT_OK) r = ava3_decoder_set_key(d, v->key, 32);
     if (r == AVA3_RESULT_OK) {
+        check(ava3_decoder_require_min_version(d, UINT64_MAX) == AVA3_RESULT_REQUIREMENTS_LOCKED, v->name,
+              "a requirement after set_key is refused");
+        check(ava3_decoder_trust_signer(d, v->key, 32) == AVA3_RESULT_REQUIREMENTS_LOCKED, v->name,
+              "a signer after set_key is refused");
         /* Blocks are checked when read. */
         Ava3Buffer *b = NULL;
         r = ava3_decoder_decode_aligned(d, &b);
         ava3_buffer_free(b);
     }
-    if (v->n_more > 0 && !strcmp(want, "success")) {
-        /* Several trusted keys added one at a time after the key: each
-         * addition is checked at once, with the keys trusted so far, so
-         * the first may be refused before the one that verifies is added
-         * (the vector holds when all are trusted before the key). */
-        check(r == AVA3_RESULT_OK || r == AVA3_RESULT_UNKNOWN_SIGNER, v->name,
-              "requirements after set_key: got %s", outcome(r));
-    } else if (!strncmp(v->name, "two_defects_", 12)) {
-        /* Added one at a time after the key, each requirement is checked
-         * alone at once: which of two defects is named first depends on
-         * the order they are added (the vector's precedence holds when all
-         * are set before the key, as everywhere else here). */
-        check(r != AVA3_RESULT_OK, v->name, "requirements after set_key: got success, want a refusal");
-    } else {
-        check(!strcmp(outcome(r), want), v->name, "requirements after set_key: got %s, want %s", outcome(r), want);
-    }
+    check(!strcmp(outcome(r), want), v->name, "requirements before set_key: got %s, want %s", outcome(r), want);
     if (r == AVA3_RESULT_OK) {
         /* The authenticated name, version, D and signer. */
         char name[300];
@@ -293,7 +284,7 @@ static char tmpdir[256];
 static void run_vector(const Vector *v) {
     const char *want = ra_expect(v);
     int success = !strcmp(want, "success");
-    requirements_after_the_key(v, want);
+    requirements_fixed_at_the_key(v, want);
     uint8_t digest[32];
     uint8_t *plain = NULL;
     uint64_t plen = 0;
@@ -635,9 +626,8 @@ static int on_block_nop(void *user, uint64_t offset, const uint8_t *data, size_t
     return 0;
 }
 
-/* Each call that hands out plaintext or a reader locks the key and the
- * requirements; reading metadata, or a call that failed and gave
- * nothing, does not. After the refusal the decoder is as it was. */
+/* set_key locks the key and the requirements, before and after each call
+ * that hands out plaintext or a reader; a refused call changes nothing. */
 static void lock_after_each_handout(const Vector *v) {
     static const char *const kinds[] = {"fopen", "read_at", "read", "stream", "decode_to_buffer", "decode_aligned",
                                         "decode_to_memfd"};
@@ -652,8 +642,8 @@ static void lock_after_each_handout(const Vector *v) {
             ava3_decoder_free(d);
             continue;
         }
-        /* Before anything is handed out: the key may be set again and
-         * requirements added; metadata and failed calls lock nothing. */
+        /* set_key fixed the key and the requirements; metadata reads and
+         * failed calls work as before. */
         uint64_t size = 0, version = 0, idx = 0;
         size_t nlen = 0;
         char name[300];
@@ -669,10 +659,7 @@ static void lock_after_each_handout(const Vector *v) {
               "order", "%s: metadata", what);
         check(ava3_decoder_decode_to_buffer(d, one, size == 1 ? 0 : 1) == AVA3_RESULT_INVALID_PARAMETER, "order",
               "%s: a wrong-size decode fails", what);
-        check(ava3_decoder_set_key(d, v->key, 32) == AVA3_RESULT_OK, "order", "%s: set_key twice before hand-out",
-              what);
-        check(ava3_decoder_require_min_version(d, 1) == AVA3_RESULT_OK, "order",
-              "%s: a requirement after metadata reads, before hand-out", what);
+        check(locked_everywhere(d, v), "order", "%s: key and requirements not locked by set_key", what);
         uint8_t *out = malloc(size ? size : 1);
         FILE *f = NULL;
         int fd = -1;
@@ -713,11 +700,9 @@ static void lock_after_each_handout(const Vector *v) {
     }
 }
 
-/* A requirement after fopen is refused, and the FILE* works as before: it
- * was made under the policy in force (none), and nothing may seem to
- * reach it. Before this rule, trust_signer returned UNSIGNED on an
- * unsigned file (or BAD_SIGNATURE on a re-sealed one) while the FILE*
- * kept decrypting. */
+/* A requirement after set_key and fopen is refused, and the FILE* works
+ * as before: it was made under the policy fixed at set_key (none), and
+ * nothing may seem to reach it. */
 static void requirement_after_fopen(const Vector *file, const Vector *signed_v) {
     Ava3Decoder *d = NULL;
     Ava3Result r = ava3_decoder_open_buffer(file->data, file->len, &d);
