@@ -663,11 +663,11 @@ pub unsafe extern "C" fn ava3_decoder_decode_to_memfd(
         }
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
-            let file = crate::memfd::decode_to_memfd(d.reader()?).map_err(|e| match e {
+            let file = d.reader()?.decode_to_memfd().map_err(|e| match e {
                 ava3_format::Error::Io(_) => Ava3Result::Io,
                 e => d.fail(&e),
             })?;
-            ptr::write(out_fd, crate::memfd::into_raw_fd(file))
+            ptr::write(out_fd, std::os::fd::IntoRawFd::into_raw_fd(file))
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         {

@@ -51,7 +51,9 @@
 //! - [`RandomAccessReader`] (`Unlocked::random_access`): authenticated
 //!   `read_at` from many threads, whole blocks in parallel;
 //!   [`PlaintextReader`] (`RandomAccessReader::reader`): its plaintext in
-//!   order (`Read`, `Seek`), the way a signed file is streamed.
+//!   order (`Read`, `Seek`), the way a signed file is streamed;
+//!   `RandomAccessReader::decode_to_memfd` (Linux, Android): the whole
+//!   plaintext in a sealed memory file, for path-only loaders.
 //! - [`DecodeOptions`]: whether the readers use the rayon pool.
 //! - [`decode_to_vec`]: the same path for a whole file in memory.
 //! - [`Check`]: what a verification checks (keys, requirements, depth);
@@ -123,6 +125,8 @@ mod io;
 mod keys;
 mod kind;
 mod manifest;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod memfd;
 mod obfuscation;
 mod random_access;
 mod sealed;

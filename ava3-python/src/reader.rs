@@ -91,7 +91,7 @@ impl NativeReader {
         {
             use std::os::fd::IntoRawFd;
             let file = py
-                .detach(|| ava3_decoder::decode_to_memfd(&r))
+                .detach(|| r.decode_to_memfd())
                 .map_err(|e| errors::core_error(py, &self.name, e))?;
             Ok(file.into_raw_fd())
         }
