@@ -106,6 +106,20 @@ pub enum KindArg {
     Unknown,
 }
 
+impl KindArg {
+    /// The kind chosen, or `None` to decide it from the name and content.
+    pub fn chosen(self) -> Option<ava3_format::PayloadKind> {
+        use ava3_format::PayloadKind;
+        match self {
+            Self::Auto => None,
+            Self::Mlc => Some(PayloadKind::Mlc),
+            Self::Gguf => Some(PayloadKind::Gguf),
+            Self::Litert => Some(PayloadKind::LiteRt),
+            Self::Unknown => Some(PayloadKind::Unknown),
+        }
+    }
+}
+
 /// The least a `verify` must check (`--require`, `AVA3_VERIFY_REQUIRE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum RequireArg {

@@ -3,45 +3,26 @@
 //! starting the command (the `ava3` binary, and the Python package's
 //! `python -m ava_toolchain.ava3_encoder`) is the same program.
 //!
-//! Flags are parsed in `args`, keys loaded in `keys`, outputs written in
-//! `output`; the commands in `commands/` only call into `ava3-format`.
-//! [`api`] offers the commands' operations as functions to the Python
-//! package.
+//! Flags are parsed in `args`; `keys` finds the keys a command was given
+//! (flags, environment); each command in `commands/` turns its flags into
+//! the application layer's settings (`ava3-app`: key files, atomic
+//! outputs, encodes, batches, manifests) or the format's (`ava3-format`:
+//! verification, decoding), runs them, and prints the result with
+//! `report`. The Python package shares `ava3-app`, not this crate (beyond
+//! [`run_from`], its `ava3` entry point).
 
 #![forbid(unsafe_code)]
 
-pub mod api;
 mod args;
 mod commands;
 mod error;
 mod keys;
-mod manifest;
-mod output;
-mod progress;
 mod report;
 
 use clap::Parser;
 
 use crate::args::{Cli, Command};
 use crate::error::{CliResult, Failure};
-
-/// The threads `-j` asks for (default: one per core).
-pub(crate) fn threads(jobs: Option<usize>) -> CliResult<usize> {
-    match jobs {
-        Some(0) => Err(Failure::usage("-j needs at least 1 thread")),
-        Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, usize::from)),
-    }
-}
-
-/// A rayon pool of `-j` threads. Files and the blocks of one file share
-/// it, so nested parallelism never oversubscribes.
-pub(crate) fn thread_pool(jobs: Option<usize>) -> CliResult<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads(jobs)?)
-        .build()
-        .map_err(|e| Failure::usage(format!("cannot start threads: {e}")))
-}
 
 fn run(cli: &Cli) -> CliResult<()> {
     match &cli.command {
@@ -62,10 +43,10 @@ fn run(cli: &Cli) -> CliResult<()> {
         Command::Manpage(args::ManpageArgs { dir: Some(dir) }) => {
             let cmd = <Cli as clap::CommandFactory>::command();
             clap_mangen::generate_to(cmd, dir).map_err(|e| {
-                Failure::usage(format!(
-                    "cannot write the man pages into {}: {e}",
-                    dir.display()
-                ))
+                Failure::io_error(
+                    format!("cannot write the man pages into {}: {e}", dir.display()),
+                    &e,
+                )
             })
         }
         Command::Manpage(_) => {
@@ -120,7 +101,7 @@ impl RunScope {
             // Ends when the handle is closed; dropping `signals` then
             // unregisters its handlers.
             if let Some(sig) = signals.forever().next() {
-                output::remove_live();
+                ava3_app::output::remove_live();
                 std::process::exit(128 + sig);
             }
         });
@@ -188,7 +169,7 @@ fn usage_error_line(e: &clap::Error, first_arg: Option<String>) -> String {
 fn without_key_material(mut line: String, args: &[std::ffi::OsString]) -> String {
     for a in args {
         let a = a.to_string_lossy();
-        if !keys::looks_like_key_material(&a) {
+        if !ava3_app::display::looks_like_key_material(&a) {
             continue;
         }
         for part in std::iter::once(a.as_ref())
@@ -201,7 +182,7 @@ fn without_key_material(mut line: String, args: &[std::ffi::OsString]) -> String
             }
         }
     }
-    if keys::looks_like_key_material(&line) {
+    if ava3_app::display::looks_like_key_material(&line) {
         return "an argument holds what looks like key material (not shown): a key is given \
                 as the path of its file"
             .to_string();
@@ -246,7 +227,7 @@ where
         Ok(Err(f)) if f.is_stdout_closed() => 0,
         Ok(Err(f)) => {
             eprintln!("ava3: error: {}", report::printable(&f.message));
-            f.code
+            f.code()
         }
         Err(_) => error::EXIT_USAGE,
     }

@@ -1,6 +1,7 @@
-//! The adversarial corpus of `ava3-format/tests/corpus/mod.rs` through the
-//! C ABI: every entry point refuses every mutation with a documented code,
-//! writes no output on failure and wipes the caller's buffer.
+//! The adversarial corpus of `ava3_testkit::corpus` (`tests/testkit/`)
+//! through the C ABI: every entry point refuses every mutation with a
+//! documented code, writes no output on failure and wipes the caller's
+//! buffer.
 
 // The exports are `unsafe extern "C" fn`s: these tests call them as C does.
 #![allow(unsafe_code)]
@@ -8,10 +9,7 @@
 use std::ptr::null_mut;
 
 use ava3_decoder::*;
-
-#[path = "../../ava3-format/tests/corpus/mod.rs"]
-#[allow(dead_code)]
-mod corpus;
+use ava3_testkit::corpus;
 
 const KEY: [u8; 32] = [0x42; 32];
 

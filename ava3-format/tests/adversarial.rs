@@ -1,15 +1,13 @@
-//! The adversarial corpus (`corpus/mod.rs`) through the core: each case
-//! ends in a documented error (never success) in the streaming decoder,
-//! keyed and keyless verify and random access, releases only authentic
-//! plaintext, and takes bounded time.
+//! The adversarial corpus (`ava3_testkit::corpus`) through the core: each
+//! case ends in a documented error (never success) in the streaming
+//! decoder, keyed and keyless verify and random access, releases only
+//! authentic plaintext, and takes bounded time.
 
 use std::io::Read;
 use std::time::{Duration, Instant};
 
 use ava3_format::{DecodeOptions, Decoder, Error, MasterKey, Outcome, RandomAccessReader};
-
-mod corpus;
-use corpus::{corpus, encode, key, plaintext, Case};
+use ava3_testkit::corpus::{corpus, encode, key, plaintext, Case};
 
 /// Verifies the whole file `input` through the one entry.
 fn verify(

@@ -1,7 +1,7 @@
 //! Runs every vector of `testdata/vectors/` through the streaming decoder
 //! (block by block and in parallel batches), the random-access reader and
 //! keyed verification, and checks that the committed vectors are exactly
-//! what the generator produces.
+//! what the generator (`ava3_testkit::vectors`) produces.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -10,11 +10,8 @@ use ava3_format::{
     Check, DecodeOptions, Decoder, Error, MasterKey, Outcome, Policy, PublicKey,
     RandomAccessReader, Sealed,
 };
+use ava3_testkit::vectors;
 use sha2::{Digest, Sha256};
-
-#[path = "../examples/gen_vectors.rs"]
-#[allow(dead_code)]
-mod gen;
 
 struct Case {
     name: String,
@@ -316,18 +313,18 @@ fn success_plaintexts_are_what_appendix_a_says() {
 #[test]
 fn committed_vectors_are_what_the_generator_writes() {
     let dir = vectors_dir();
-    let generated = gen::all_vectors();
+    let generated = vectors::all_vectors();
     let on_disk = std::fs::read_dir(&dir).unwrap().count();
     assert_eq!(
         on_disk,
         generated.len(),
-        "vector count: regenerate with gen_vectors"
+        "vector count: regenerate with `cargo run -p ava3-testkit --bin gen-vectors -- testdata/vectors`"
     );
     for v in generated {
         let disk = std::fs::read(dir.join(&v.name)).unwrap_or_default();
         assert!(
             disk == v.to_bytes(),
-            "{} differs from the generator: run `cargo run -p ava3-format --example gen_vectors -- testdata/vectors`",
+            "{} differs from the generator: run `cargo run -p ava3-testkit --bin gen-vectors -- testdata/vectors`",
             v.name
         );
     }

@@ -3,8 +3,9 @@
 //! all under `Ava3Error`, with the outcome name, the `ava3` exit status and,
 //! where there is one, the failing block or the file's key id.
 
-use ava3_cli::api::{Failure, EXIT_BAD_FILE, EXIT_NO_KEY, EXIT_USAGE};
+use ava3_app::error::{Failure, Kind, EXIT_BAD_FILE, EXIT_NO_KEY, EXIT_USAGE};
 use ava3_format::{Error, Outcome};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -85,14 +86,30 @@ pub fn core_error(py: Python<'_>, context: &str, e: Error) -> PyErr {
     }
 }
 
-/// A failure of one of the command's operations: by outcome when it is a
-/// core error about a file; else `InvalidInput` (exit status 1: the input
-/// cannot be encoded as asked) or `UsageError` (2: usage, key or I/O).
+/// A failure of an application-layer operation, by its kind: by outcome
+/// when it is a core error about a file; a file that cannot be opened,
+/// read, written or created as Python's own `OSError` subclass for its
+/// errno (`FileNotFoundError`, `FileExistsError`, `PermissionError`...,
+/// as the core's I/O errors), with the message and `code` 2;
+/// `KeyboardInterrupt` when cancelled; else `InvalidInput` (exit status 1:
+/// the input cannot be encoded as asked), `WrongKey` (3) or `UsageError`
+/// (2: usage or key).
 pub fn failure(py: Python<'_>, f: Failure) -> PyErr {
-    let class = match (f.outcome, f.code) {
+    let code = f.code();
+    let class = match (f.outcome, f.kind) {
         (Some(o), _) => class_of(o),
-        (None, EXIT_BAD_FILE) => "InvalidInput",
+        (None, Kind::Io) => {
+            let e = match f.os_error {
+                Some(errno) => PyOSError::new_err((errno, f.message)),
+                None => PyOSError::new_err(f.message),
+            };
+            let _ = e.value(py).setattr("code", code);
+            return e;
+        }
+        (None, Kind::Interrupted) => return PyKeyboardInterrupt::new_err(f.message),
+        (None, Kind::BadFile) => "InvalidInput",
+        (None, Kind::NoKey) => "WrongKey",
         (None, _) => "UsageError",
     };
-    raise(py, class, f.message, f.outcome, f.code, f.block, None)
+    raise(py, class, f.message, f.outcome, code, f.block, None)
 }

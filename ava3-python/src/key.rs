@@ -64,7 +64,7 @@ impl Key {
         MasterKey::from_hex(hex).map(Self::wrap).map_err(|_| {
             errors::failure(
                 py,
-                ava3_cli::api::Failure::usage(
+                ava3_app::Failure::usage(
                     "not a key: a key is exactly 64 hexadecimal digits (the value is not shown)",
                 ),
             )
@@ -77,9 +77,9 @@ impl Key {
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let (key, open_mode) =
-            ava3_cli::api::read_key_file(&path).map_err(|f| errors::failure(py, f))?;
+            ava3_app::keys::load_key_file(&path).map_err(|f| errors::failure(py, f))?;
         if let Some(mode) = open_mode {
-            let msg = ava3_cli::api::key_file_warning(&path, mode);
+            let msg = ava3_app::keys::key_file_warning(&path, mode);
             PyErr::warn(
                 py,
                 &py.get_type::<PyUserWarning>(),
@@ -171,14 +171,14 @@ pub fn policy(
             let bytes = std::fs::read(&path).map_err(|e| {
                 pyo3::exceptions::PyOSError::new_err(format!(
                     "cannot read public key file {}: {e}",
-                    ava3_cli::api::shown_key_path(&path)
+                    ava3_app::display::shown(&path)
                 ))
             })?;
             // A file is judged as the command line judges --signer.
-            return ava3_cli::api::public_key_of(&bytes).map_err(|why| {
+            return ava3_app::keys::public_key_of(&bytes).map_err(|why| {
                 pyo3::exceptions::PyValueError::new_err(format!(
                     "{} {why}",
-                    ava3_cli::api::shown_key_path(&path)
+                    ava3_app::display::shown(&path)
                 ))
             });
         };

@@ -4,9 +4,11 @@
 //!   second implementation, so `python -m ava_toolchain.ava3_encoder ...`
 //!   and `ava3 ...` take the same flags, print the same output and exit
 //!   with the same statuses.
-//! - `ops`: `keygen`, `encode`, `encode_tree` (the command's own code
-//!   through `ava3_cli::api`), `verify`, `inspect`.
+//! - `ops`: `keygen`, `encode`, `encode_tree` (the application layer's
+//!   code, `ava3_app`, which the command runs too), `verify`, `inspect`.
 //! - `reader`: the random-access reader behind `ava_toolchain.ava3.open`.
+//! - `interrupt`: long calls (encode, encode_tree, verify) that Ctrl-C
+//!   stops, leaving nothing behind.
 //! - `key`: the `Key` object; `source`: paths, files, descriptors and
 //!   bytes-like objects as sources; `errors`: core errors as the Python
 //!   exceptions of `ava_toolchain.errors`.
@@ -19,6 +21,7 @@
 
 mod buffer;
 mod errors;
+mod interrupt;
 mod key;
 mod ops;
 mod reader;

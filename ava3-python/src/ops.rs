@@ -1,10 +1,12 @@
 //! The functions of `ava_toolchain.ava3`: `keygen`, `encode`,
-//! `encode_tree` (the `ava3` command's own code, through `ava3_cli::api`),
+//! `encode_tree` (the application layer, `ava3_app`, as the command),
 //! `verify` and `inspect` (the format core), and the records they return.
 
 use std::path::PathBuf;
 
-use ava3_cli::api::{self, EncodeParams};
+use ava3_app::batch::TreeParams;
+use ava3_app::encode::{check_block_size, EncodeSettings, Target};
+use ava3_app::Failure;
 use ava3_format::{
     Check, DecodeOptions, PayloadKind, ReadAt, Report, Result as CoreResult, Sealed, Unverifiable,
 };
@@ -12,6 +14,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::errors;
+use crate::interrupt::interruptible;
 use crate::key::{self, Key};
 use crate::source::{Cursor, Source};
 
@@ -154,13 +157,16 @@ impl TreeReport {
     }
 }
 
-fn params(
+/// The settings of an encode from the Python arguments (`lanes`: the
+/// threads of a one-file encode; `None` for a tree, which shares a pool).
+fn settings(
+    py: Python<'_>,
     kind: Option<&str>,
     block_size: u32,
     force: bool,
     allow_mismatch: bool,
-    threads: Option<usize>,
-) -> PyResult<EncodeParams> {
+    lanes: Option<usize>,
+) -> PyResult<EncodeSettings> {
     let kind = match kind {
         None | Some("auto") => None,
         Some(k) => Some(PayloadKind::parse(k).ok_or_else(|| {
@@ -169,13 +175,17 @@ fn params(
             ))
         })?),
     };
-    Ok(EncodeParams {
+    check_block_size(block_size, "block_size").map_err(|f| errors::failure(py, f))?;
+    Ok(EncodeSettings {
         kind,
         allow_mismatch,
         block_size,
         force,
-        jobs: threads,
-        ..Default::default()
+        quiet: true,
+        lanes,
+        metadata: Default::default(),
+        signers: Vec::new(),
+        cancel: Default::default(),
     })
 }
 
@@ -183,7 +193,7 @@ fn params(
 /// 0600; an existing file is never replaced). Returns the key.
 #[pyfunction]
 pub fn keygen(py: Python<'_>, path: PathBuf) -> PyResult<Key> {
-    py.detach(|| api::keygen(&path))
+    py.detach(|| ava3_app::keys::create_key_file(&path))
         .map(Key::wrap)
         .map_err(|f| errors::failure(py, f))
 }
@@ -204,11 +214,20 @@ pub fn encode(
     threads: Option<usize>,
 ) -> PyResult<EncodeResult> {
     let key = key::one(key)?;
-    let p = params(kind, block_size, force, allow_mismatch, threads)?;
+    let lanes = ava3_app::threads(threads).map_err(|f| errors::failure(py, f))?;
+    let s = settings(py, kind, block_size, force, allow_mismatch, Some(lanes))?;
     let master = key.get().master();
-    let done = py
-        .detach(|| api::encode(&src, &dst, master, &p))
-        .map_err(|f| errors::failure(py, f))?;
+    let done = interruptible(py, |cancel| {
+        let s = EncodeSettings {
+            cancel: cancel.clone(),
+            ..s
+        };
+        let mut e = ava3_app::encode::encode_file(&src, None, Target::File(&dst), master, &s)?;
+        cancel.check()?;
+        e.commit()?;
+        Ok::<_, Failure>(e)
+    })?
+    .map_err(|f| errors::failure(py, f))?;
     let h = &done.summary.header;
     Ok(EncodeResult {
         output: dst,
@@ -239,11 +258,22 @@ pub fn encode_tree(
     threads: Option<usize>,
 ) -> PyResult<TreeReport> {
     let key = key::one(key)?;
-    let p = params(kind, block_size, force, allow_mismatch, threads)?;
+    let s = settings(py, kind, block_size, force, allow_mismatch, None)?;
     let master = key.get().master();
-    let run = py
-        .detach(|| api::encode_tree(&src_dir, &dst_dir, manifest.as_deref(), master, &p))
-        .map_err(|f| errors::failure(py, f))?;
+    let run = interruptible(py, |cancel| {
+        let p = TreeParams {
+            root: &src_dir,
+            out_root: &dst_dir,
+            manifest: manifest.as_deref(),
+            settings: EncodeSettings {
+                cancel: cancel.clone(),
+                ..s
+            },
+            jobs: threads,
+        };
+        ava3_app::batch::encode_tree(&p, master)
+    })?
+    .map_err(|f| errors::failure(py, f))?;
     let files = run
         .files
         .into_iter()
@@ -308,15 +338,14 @@ pub fn verify(
             Unverifiable::DeepNeedsKey => "a deep verification needs a key: give keys=".to_string(),
             other => other.to_string(),
         };
-        return Err(errors::failure(py, api::Failure::usage(message)));
+        return Err(errors::failure(py, Failure::usage(message)));
     }
     let (source, name) = Source::from_py(source)?;
-    let report = py
-        .detach(|| -> CoreResult<Report> {
-            let mut input = Cursor::new(&source)?;
-            Sealed::read(&mut input)?.verify(input, &check, &DecodeOptions::default())
-        })
-        .map_err(|e| errors::core_error(py, &name, e))?;
+    let report = interruptible(py, |cancel| -> CoreResult<Report> {
+        let mut input = cancel.guard(Cursor::new(&source)?);
+        Sealed::read(&mut input)?.verify(input, &check, &DecodeOptions::default())
+    })?
+    .map_err(|e| errors::core_error(py, &name, e))?;
     let h = &report.header;
     Ok(VerifyReport {
         name,
@@ -354,7 +383,7 @@ pub fn inspect(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<HeaderInfo
             Ok((sealed, size, signers))
         })
         .map_err(|e| errors::core_error(py, &name, e))?;
-    let i = api::Inspection::of(name, &sealed, size, signers);
+    let i = ava3_app::inspect::Inspection::of(name, &sealed, size, signers);
     Ok(HeaderInfo {
         format_version: i.format_version,
         payload_kind: i.payload_kind,

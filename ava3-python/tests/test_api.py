@@ -50,7 +50,7 @@ def test_keygen_writes_a_private_key_file_and_never_replaces_one(ava3, tmp_path)
     assert len(path.read_text().strip()) == 64
     assert ava3.Key.from_file(path).key_id == key.key_id
     before = path.read_bytes()
-    with pytest.raises(ava3.UsageError) as e:
+    with pytest.raises(FileExistsError) as e:
         ava3.keygen(path)
     assert e.value.code == 2 and "never overwritten" in str(e.value)
     assert path.read_bytes() == before
@@ -184,8 +184,8 @@ def test_encode_refuses_without_leaving_anything(ava3, dev_key, samples, tmp_pat
     cases = [
         (encoded, tmp_path / "again.ava3", {}, ava3.InvalidInput, 1),
         (samples["litert"], tmp_path / "kind.ava3", {"kind": "gguf"}, ava3.InvalidInput, 1),
-        (tmp_path / "missing.amg", tmp_path / "missing.ava3", {}, ava3.UsageError, 2),
-        (samples["gguf"], tmp_path / "no" / "folder.ava3", {}, ava3.UsageError, 2),
+        (tmp_path / "missing.amg", tmp_path / "missing.ava3", {}, FileNotFoundError, 2),
+        (samples["gguf"], tmp_path / "no" / "folder.ava3", {}, FileNotFoundError, 2),
         (samples["gguf"], tmp_path / "blocks.ava3", {"block_size": 1000}, ava3.UsageError, 2),
     ]
     for src, dst, kw, cls, code in cases:
@@ -524,3 +524,65 @@ except KeyboardInterrupt:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, (done.returncode, done.stderr)
     assert done.stdout.strip().endswith("KeyboardInterrupt"), done.stdout
+
+
+@pytest.mark.parametrize("call", ["encode", "encode_tree", "verify"])
+def test_ctrl_c_stops_a_long_call_and_leaves_nothing(tmp_path, call):
+    """Ctrl-C (SIGINT) during encode, encode_tree or verify of a large model
+    raises KeyboardInterrupt as soon as the work notices (each read checks),
+    and leaves no output and no temporary file. The latency is printed; the
+    bound asserted is generous (the full call takes several times longer)."""
+    import subprocess
+
+    src = tmp_path / "in"
+    src.mkdir()
+    model = src / "big.amg"
+    with open(model, "wb") as f:
+        block = (b"GGUF" + bytes(range(256)) * 4096)[: 1 << 20]
+        for _ in range(768):
+            f.write(block)
+    out = tmp_path / "out"
+    out.mkdir()
+    key_path = tmp_path / "dev.key"
+    testdata = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata")
+    with open(os.path.join(testdata, "keys", "dev.key"), "rb") as f:
+        key_path.write_bytes(f.read())
+    key_path.chmod(0o600)
+    encoded = tmp_path / "enc.ava3"
+    if call == "verify":
+        subprocess.run(
+            [sys.executable, "-c", f"""
+from ava_toolchain import ava3
+ava3.encode({str(model)!r}, {str(encoded)!r}, key=ava3.Key.from_file({str(key_path)!r}))
+"""],
+            check=True,
+            timeout=300,
+        )
+    invocation = {
+        "encode": f"ava3.encode({str(model)!r}, {str(out / 'big.amg.ava3')!r}, key=key, threads=1)",
+        "encode_tree": f"ava3.encode_tree({str(src)!r}, {str(out)!r}, key=key, threads=1)",
+        "verify": f"ava3.verify({str(encoded)!r}, keys=key, deep=True)",
+    }[call]
+    script = f"""
+import os, signal, threading, time
+from ava_toolchain import ava3
+key = ava3.Key.from_file({str(key_path)!r})
+sent = []
+def interrupt():
+    time.sleep(0.25)
+    sent.append(time.monotonic())
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=interrupt, daemon=True).start()
+try:
+    {invocation}
+    print("finished")
+except KeyboardInterrupt:
+    print("KeyboardInterrupt after %.3f s" % (time.monotonic() - sent[0]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    line = done.stdout.strip()
+    print(f"{call}: {line}")
+    assert line.startswith("KeyboardInterrupt after"), line
+    assert float(line.split()[2]) < 2.0, line
+    assert sorted(p.name for p in out.iterdir()) == [], "output or temporary left"

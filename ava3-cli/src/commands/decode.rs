@@ -11,9 +11,9 @@ use zeroize::Zeroizing;
 use crate::args::DecodeArgs;
 use crate::error::{CliResult, Failure};
 use crate::keys::require_keys;
-use crate::output::{binary_stdout, check_destination, is_broken_pipe, is_dash, AtomicFile};
-use crate::progress::bytes_bar;
 use crate::report::{emit, DecodeRecord};
+use ava3_app::output::{binary_stdout, check_destination, is_broken_pipe, is_dash, AtomicFile};
+use ava3_app::progress::bytes_bar;
 
 /// Reads a whole plaintext stream (a decoder) into `w` in batch-sized
 /// chunks (decoded straight into the chunk buffer, which is wiped on drop).
@@ -36,7 +36,7 @@ pub(crate) fn pump(
             if is_broken_pipe(&e) {
                 Failure::stdout_closed()
             } else {
-                Failure::usage(format!("cannot write: {e}"))
+                Failure::io_error(format!("cannot write: {e}"), &e)
             }
         })?;
     }
@@ -48,7 +48,10 @@ pub(crate) fn open_input(input: &Path) -> CliResult<Box<dyn Read + Send>> {
         Ok(Box::new(io::stdin()))
     } else {
         let f = File::open(input).map_err(|e| {
-            Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(input)))
+            Failure::io_error(
+                format!("cannot open {}: {e}", ava3_app::display::shown(input)),
+                &e,
+            )
         })?;
         Ok(Box::new(f))
     }
@@ -87,7 +90,10 @@ fn seekable_input(input: &Path) -> CliResult<File> {
         File::from(fd)
     } else {
         File::open(input).map_err(|e| {
-            Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(input)))
+            Failure::io_error(
+                format!("cannot open {}: {e}", ava3_app::display::shown(input)),
+                &e,
+            )
         })?
     };
     match file.metadata() {
@@ -110,7 +116,7 @@ pub fn run(a: &DecodeArgs) -> CliResult<()> {
         None
     };
     let ring: Vec<&ava3_format::MasterKey> = keys.iter().collect();
-    let pool = crate::thread_pool(a.jobs)?;
+    let pool = ava3_app::thread_pool(a.jobs)?;
     pool.install(|| {
         if policy.requires_signature() {
             // The signature (header, trailer, every tag) is checked at open;

@@ -18,13 +18,14 @@ use sha2::{Digest, Sha256};
 
 use crate::args::RekeyArgs;
 use crate::commands::decode::{pump, refuse_json_with_stdout};
-use crate::commands::encode::Sha256Writer;
-use crate::error::{CliResult, Failure};
-use crate::keys::{read_key_file, require_keys};
-use crate::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
-use crate::output::{binary_stdout, check_destination, is_dash, AtomicFile};
-use crate::progress::{bytes_bar, files_bar};
+use crate::error::{CliResult, Failure, Kind};
+use crate::keys::require_keys;
 use crate::report::{emit, hex32, printable, DecodeRecord};
+use ava3_app::keys::read_key_file;
+use ava3_app::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
+use ava3_app::output::Sha256Writer;
+use ava3_app::output::{binary_stdout, check_destination, is_dash, AtomicFile};
+use ava3_app::progress::{bytes_bar, files_bar};
 
 /// How the new files are signed, and what an input must carry to be
 /// re-signed: a rotation must never turn a file that a master-key holder
@@ -45,7 +46,7 @@ pub struct Signing {
 
 impl Signing {
     fn of(a: &RekeyArgs) -> CliResult<Self> {
-        let signers = crate::keys::load_signing_keys(&a.sign)?;
+        let signers = ava3_app::keys::load_signing_keys(&a.sign)?;
         // Built here from rekey's own flags: unlike verify and decode,
         // rekey reads no trusted key from the environment, since what it
         // trusts decides what it signs.
@@ -213,7 +214,7 @@ fn run_folder(
         ));
     }
     std::fs::create_dir_all(out_root)
-        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", out_root.display())))?;
+        .map_err(|e| Failure::io_error(format!("cannot create {}: {e}", out_root.display()), &e))?;
     if root.canonicalize().ok() == out_root.canonicalize().ok() {
         return Err(Failure::usage(
             "the output folder is the input folder: rekey into another folder",
@@ -233,7 +234,7 @@ fn run_folder(
             root.display()
         )));
     }
-    let pool = crate::thread_pool(a.jobs)?;
+    let pool = ava3_app::thread_pool(a.jobs)?;
     let bar = files_bar(files.len() as u64, a.quiet || a.json);
     let mut failures = Vec::new();
     for path in &files {
@@ -242,11 +243,15 @@ fn run_folder(
         let done = pool.install(|| -> CliResult<(Header, EncodeSummary, [u8; 32])> {
             check_destination(Some(path), &dest, a.force)?;
             if let Some(dir) = dest.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Failure::io_error(format!("cannot create {}: {e}", dir.display()), &e)
+                })?;
             }
             let input = File::open(path).map_err(|e| {
-                Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(path)))
+                Failure::io_error(
+                    format!("cannot open {}: {e}", ava3_app::display::shown(path)),
+                    &e,
+                )
             })?;
             let mut out = AtomicFile::create(&dest)?;
             let mut w = Sha256Writer {
@@ -305,9 +310,9 @@ fn run_folder(
         let path = out_root.join(MANIFEST_NAME);
         let mut file = AtomicFile::create(&path)?;
         serde_json::to_writer_pretty(file.writer(), &Manifest::new(files))
-            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| Failure::new(Kind::Io, format!("cannot write {}: {e}", path.display())))?;
         file.commit(true)?;
-        crate::commands::batch::sign_manifest(&path, &signing.signers)?;
+        ava3_app::manifest::sign_manifest(&path, &signing.signers)?;
     }
     if !a.json {
         eprintln!(
@@ -317,7 +322,11 @@ fn run_folder(
             failures.len()
         );
     }
-    match failures.iter().map(|f| f.code).reduce(crate::error::worst) {
+    match failures
+        .iter()
+        .map(|f| f.code())
+        .reduce(crate::error::worst)
+    {
         None => Ok(()),
         Some(code) => Err(Failure::with_code(
             code,
@@ -337,13 +346,16 @@ fn old_manifest(root: &Path, signing: &Signing) -> CliResult<Option<(Manifest, V
         return Ok(None);
     }
     let bytes = std::fs::read(&path).map_err(|e| {
-        Failure::usage(format!(
-            "cannot read manifest {}: {e}",
-            crate::keys::shown(&path)
-        ))
+        Failure::io_error(
+            format!(
+                "cannot read manifest {}: {e}",
+                ava3_app::display::shown(&path)
+            ),
+            &e,
+        )
     })?;
     if !signing.signers.is_empty() {
-        let sig_path = crate::commands::batch::manifest_signature_path(&path);
+        let sig_path = ava3_app::manifest::manifest_signature_path(&path);
         match std::fs::read(&sig_path) {
             Ok(sigs) => {
                 verify_manifest(&bytes, &sigs, &signing.trusted).map_err(|e| refusal(&path, e))?;
@@ -375,9 +387,12 @@ pub fn run(a: &RekeyArgs) -> CliResult<()> {
         None
     };
     let input = File::open(&a.input).map_err(|e| {
-        Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(&a.input)))
+        Failure::io_error(
+            format!("cannot open {}: {e}", ava3_app::display::shown(&a.input)),
+            &e,
+        )
     })?;
-    let pool = crate::thread_pool(a.jobs)?;
+    let pool = ava3_app::thread_pool(a.jobs)?;
     pool.install(|| {
         let quiet = a.quiet || a.json;
         let (header, summary) = match stdout {

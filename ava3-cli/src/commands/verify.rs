@@ -14,9 +14,9 @@ use ava3_format::{
 use crate::args::{RequireArg, VerifyArgs};
 use crate::error::{self, CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::{load_keys, policy_of};
-use crate::manifest::Manifest;
-use crate::output::is_dash;
 use crate::report::{emit, hex32, VerifyRecord};
+use ava3_app::manifest::Manifest;
+use ava3_app::output::is_dash;
 
 /// Expands folders into the `*.ava3` files below them, sorted.
 fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
@@ -43,7 +43,10 @@ type Checked = Result<Report, (Failure, &'static str)>;
 fn check_one(path: &Path, listed_only: bool, allow_mismatch: bool, check: &Check<'_>) -> Checked {
     let cannot_open = |e: std::io::Error| {
         (
-            Failure::usage(format!("cannot open {}: {e}", crate::keys::shown(path))),
+            Failure::io_error(
+                format!("cannot open {}: {e}", ava3_app::display::shown(path)),
+                &e,
+            ),
             "other",
         )
     };
@@ -52,7 +55,7 @@ fn check_one(path: &Path, listed_only: bool, allow_mismatch: bool, check: &Check
     } else if listed_only {
         // A regular file only, not through a link (two entries must not
         // be one file).
-        Box::new(crate::manifest::open_regular(path, false).map_err(cannot_open)?)
+        Box::new(ava3_app::manifest::open_regular(path, false).map_err(cannot_open)?)
     } else {
         Box::new(File::open(path).map_err(cannot_open)?)
     };
@@ -198,7 +201,7 @@ fn record_of(
             rec.status = "failed";
             rec.outcome = name;
             rec.error = Some(f.message.clone());
-            return (rec, f.code);
+            return (rec, f.code());
         }
         Ok(r) => r,
     };
@@ -273,7 +276,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         _ => collect(&a.paths)?,
     };
     // Check and report, file by file.
-    let pool = crate::thread_pool(a.jobs)?;
+    let pool = ava3_app::thread_pool(a.jobs)?;
     let (mut worst, mut ok, mut failed) = (0u8, 0usize, 0usize);
     for path in &files {
         let result = pool.install(|| check_one(path, listed_only, a.allow_mismatch, &check));
@@ -336,7 +339,7 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
 /// `bytes`, the manifest as read (spec: release manifest): then the list of
 /// files and digests is the publisher's.
 fn check_manifest_signature(manifest: &Path, bytes: &[u8], policy: &Policy) -> CliResult<()> {
-    let sig_path = crate::commands::batch::manifest_signature_path(manifest);
+    let sig_path = ava3_app::manifest::manifest_signature_path(manifest);
     let unsigned = || {
         Failure::bad(format!(
             "unsigned: {} has no signature {} (encode --batch --sign writes it), and --signer requires one",
@@ -380,7 +383,7 @@ fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<
                 line.push_str(&format!(", signer {s}"));
             }
             if let Some(n) = &rec.model_name {
-                line.push_str(&format!(", model {}", crate::report::printable(n)));
+                line.push_str(&format!(", model {}", ava3_app::display::printable(n)));
             }
             if let Some(v) = rec.model_version {
                 line.push_str(&format!(", version {v}"));

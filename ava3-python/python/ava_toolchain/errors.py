@@ -10,8 +10,8 @@ Every exception carries:
 - ``index``: the failing block (``BlockFailure``), else ``None``;
 - ``key_id``: the key id the file records (``WrongKey``), else ``None``.
 
-I/O errors of the format core are Python's own ``OSError`` subclasses
-(``FileNotFoundError``, ...). No exception carries key material or
+I/O errors are Python's own ``OSError`` subclasses (``FileNotFoundError``,
+``FileExistsError``, ...), with ``code`` 2 where the toolchain made them. No exception carries key material or
 plaintext.
 """
 
@@ -126,8 +126,10 @@ class InvalidInput(Ava3Error, ValueError):
 
 
 class UsageError(Ava3Error, ValueError):
-    """A usage, key or I/O problem: a bad argument, an output that exists,
-    a missing input (``ava3`` exits 2)."""
+    """A usage or key problem: a bad argument, an output that exists, a
+    missing key (``ava3`` exits 2). A file that cannot be opened, read,
+    written or created is Python's own ``OSError`` subclass instead
+    (``FileNotFoundError``, ``PermissionError``, ...), with ``code`` 2."""
 
 
 class BatchFailure(Ava3Error):

@@ -17,7 +17,7 @@ pub fn bytes_bar(total: u64, quiet: bool, label: &str) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    bar.set_message(crate::report::printable(label).into_owned());
+    bar.set_message(crate::display::printable(label).into_owned());
     bar
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CliResult, Failure};
+use crate::error::{AppResult, Failure};
 
 /// Default manifest file name in the output folder.
 pub const MANIFEST_NAME: &str = "ava3-manifest.json";
@@ -94,20 +94,20 @@ impl Manifest {
     /// Reads a manifest's bytes, once, at most 256 MiB. The user names it,
     /// so a pipe will do (`verify -c <(...)`); the files it names are held
     /// to stricter rules.
-    pub fn read_bytes(path: &Path) -> CliResult<Vec<u8>> {
+    pub fn read_bytes(path: &Path) -> AppResult<Vec<u8>> {
         read_limited(path, 256 << 20, false).map_err(|e| {
-            Failure::usage(format!(
-                "cannot read manifest {}: {e}",
-                crate::keys::shown(path)
-            ))
+            Failure::io_error(
+                format!("cannot read manifest {}: {e}", crate::display::shown(path)),
+                &e,
+            )
         })
     }
 
     /// The bytes of a manifest's signature file, `None` when there is none
     /// (nothing at that path, not even a dangling link); read as a regular
     /// file of at most 1024 bytes (16 signatures).
-    pub fn read_signature(manifest: &Path) -> CliResult<Option<Vec<u8>>> {
-        let path = crate::commands::batch::manifest_signature_path(manifest);
+    pub fn read_signature(manifest: &Path) -> AppResult<Option<Vec<u8>>> {
+        let path = manifest_signature_path(manifest);
         if let Err(e) = std::fs::symlink_metadata(&path) {
             if e.kind() == std::io::ErrorKind::NotFound {
                 return Ok(None);
@@ -115,12 +115,12 @@ impl Manifest {
         }
         read_limited(&path, 1024, true)
             .map(Some)
-            .map_err(|e| Failure::bad(format!("cannot read {}: {e}", crate::keys::shown(&path))))
+            .map_err(|e| Failure::bad(format!("cannot read {}: {e}", crate::display::shown(&path))))
     }
 
     /// Parses a manifest's bytes (read once: the bytes whose signature was
     /// checked are the bytes parsed); `path` names it in messages.
-    pub fn parse(bytes: &[u8], path: &Path) -> CliResult<Self> {
+    pub fn parse(bytes: &[u8], path: &Path) -> AppResult<Self> {
         let m: Self = serde_json::from_slice(bytes).map_err(|e| {
             Failure::usage(format!("manifest {} is not valid: {e}", path.display()))
         })?;
@@ -246,4 +246,45 @@ pub fn relative(path: &Path, base: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// The detached signature of a manifest: `MANIFEST.sig`.
+pub fn manifest_signature_path(manifest: &Path) -> PathBuf {
+    let mut p = manifest.as_os_str().to_owned();
+    p.push(".sig");
+    p.into()
+}
+
+/// Writes `MANIFEST.sig`: the Ed25519 signatures by each signing key, 64
+/// bytes each, in `--sign` order, of `"AVA3-manifest-v1" || 0x00 ||` the
+/// manifest's bytes (one key: a plain signature file that `openssl pkeyutl
+/// -verify -rawin` checks over that message). Without
+/// signing keys a signature left by an earlier run is removed, since it no
+/// longer matches.
+pub fn sign_manifest(
+    manifest: &Path,
+    signers: &[std::sync::Arc<ava3_format::SigningKey>],
+) -> AppResult<()> {
+    let sig_path = manifest_signature_path(manifest);
+    if signers.is_empty() {
+        let _ = std::fs::remove_file(&sig_path);
+        return Ok(());
+    }
+    let bytes = std::fs::read(manifest).map_err(|e| {
+        Failure::io_error(
+            format!("cannot read {}: {e}", crate::display::shown(manifest)),
+            &e,
+        )
+    })?;
+    let keys: Vec<&ava3_format::SigningKey> = signers.iter().map(|k| k.as_ref()).collect();
+    let sigs = ava3_format::sign_manifest(&bytes, &keys)
+        .map_err(|e| Failure::from_core(manifest.display(), e))?;
+    let mut file = crate::output::AtomicFile::create(&sig_path)?;
+    {
+        use std::io::Write;
+        file.writer()
+            .write_all(&sigs)
+            .map_err(|e| Failure::io(sig_path.display(), e))?;
+    }
+    file.commit(true)
 }

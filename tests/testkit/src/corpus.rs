@@ -6,7 +6,7 @@
 //! a file of only the magic. Each case must end in a documented error (never
 //! success), release only authentic plaintext, and take bounded time and
 //! memory: `ava3-format/tests/adversarial.rs` runs it through the core and
-//! `ava3-decoder-ffi/tests/adversarial.rs` through the C ABI. This file
+//! `ava3-decoder-ffi/tests/adversarial.rs` through the C ABI. This module
 //! only builds the cases.
 
 use std::io::Write;
@@ -20,14 +20,19 @@ const TAG_LEN: usize = 32;
 const BS: u32 = 4096;
 const LEN: usize = 3 * 4096 + 700;
 
+/// The master key of the corpus: 32 bytes 0x42.
 pub fn key() -> MasterKey {
     MasterKey::from_bytes([0x42; 32])
 }
 
+/// The plaintext every case is made from: 3 full blocks of 4096 bytes
+/// and a final block of 700.
 pub fn plaintext() -> Vec<u8> {
     (0..LEN).map(|i| (i * 7 + i / 13) as u8).collect()
 }
 
+/// The genuine encoding of [`plaintext`] under [`key`] (payload kind MLC,
+/// blocks of 4096 bytes), with the salt of 32 bytes `salt`.
 pub fn encode(salt: u8) -> Vec<u8> {
     let opts = EncodeOptions {
         block_size: BS,
@@ -46,7 +51,8 @@ pub fn encode(salt: u8) -> Vec<u8> {
 #[derive(Debug)]
 pub struct Case(pub String, pub Vec<u8>);
 
-/// The corpus (the FFI test builds the same one).
+/// The corpus: every case, built from [`encode`]`(1)` (and `encode(2)`
+/// for the splice), in a fixed order.
 pub fn corpus() -> Vec<Case> {
     let good = encode(1);
     let other = encode(2);

@@ -13,7 +13,7 @@ use ava3_format::WriteAt;
 
 use tempfile::NamedTempFile;
 
-use crate::error::{CliResult, Failure};
+use crate::error::{AppResult, Failure};
 
 /// True when `path` means standard input or output.
 pub fn is_dash(path: &Path) -> bool {
@@ -21,7 +21,7 @@ pub fn is_dash(path: &Path) -> bool {
 }
 
 /// Refuses when `output` exists (without `force`) or is the same file as `input`.
-pub fn check_destination(input: Option<&Path>, output: &Path, force: bool) -> CliResult<()> {
+pub fn check_destination(input: Option<&Path>, output: &Path, force: bool) -> AppResult<()> {
     if let Some(input) = input {
         if same_file(input, output) {
             return Err(Failure::usage(format!(
@@ -149,7 +149,7 @@ fn link_unnamed(file: &File, dest: &Path) -> io::Result<()> {
 const WRITEBACK_EVERY: u64 = 64 << 20;
 
 /// The temporary file, with writeback started in the background every
-/// [`WRITEBACK_EVERY`] bytes (`fdatasync` on a second handle, in a helper
+/// `WRITEBACK_EVERY` bytes (`fdatasync` on a second handle, in a helper
 /// thread), so that the final `fsync` before the rename has little left to
 /// flush and the disk works while the encoder computes. Written either as a
 /// stream ([`Write`]) or by offset from several threads ([`WriteAt`]).
@@ -157,6 +157,12 @@ pub struct SyncingFile {
     file: Temp,
     since: AtomicU64,
     inflight: Mutex<Option<JoinHandle<io::Result<()>>>>,
+}
+
+impl std::fmt::Debug for SyncingFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncingFile").finish_non_exhaustive()
+    }
 }
 
 impl SyncingFile {
@@ -255,20 +261,28 @@ pub struct AtomicFile {
     access: Access,
 }
 
+impl std::fmt::Debug for AtomicFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AtomicFile")
+            .field("dest", &self.dest)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AtomicFile {
     /// Creates the temporary file of a public output in the destination's
     /// folder.
-    pub fn create(dest: &Path) -> CliResult<Self> {
+    pub fn create(dest: &Path) -> AppResult<Self> {
         Self::create_with(dest, Access::Public)
     }
 
     /// Creates the temporary file of a plaintext output: 0600 from its
     /// first byte.
-    pub fn create_private(dest: &Path) -> CliResult<Self> {
+    pub fn create_private(dest: &Path) -> AppResult<Self> {
         Self::create_with(dest, Access::Private)
     }
 
-    fn create_with(dest: &Path, access: Access) -> CliResult<Self> {
+    fn create_with(dest: &Path, access: Access) -> AppResult<Self> {
         let dir = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -316,19 +330,19 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames into place (replacing an existing file
     /// only when `force`).
-    pub fn commit(self, force: bool) -> CliResult<()> {
+    pub fn commit(self, force: bool) -> AppResult<()> {
         let dest = self.dest;
         let tmp = self
             .tmp
             .into_inner()
             .map_err(|e| Failure::usage(format!("cannot write {}: {}", dest.display(), e.error())))?
             .finish()
-            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", dest.display())))?;
+            .map_err(|e| Failure::io_error(format!("cannot write {}: {e}", dest.display()), &e))?;
         if self.access == Access::Private {
             restrict_to_existing(tmp.as_file(), &dest);
         }
         let created =
-            |e: io::Error| Failure::usage(format!("cannot create {}: {e}", dest.display()));
+            |e: io::Error| Failure::io_error(format!("cannot create {}: {e}", dest.display()), &e);
         match tmp {
             Temp::Named(tmp) => persist(tmp, &dest, force).map_err(created)?,
             #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -355,7 +369,7 @@ impl AtomicFile {
 }
 
 /// A hidden `.NAME.XXXXXX.tmp` in `dir`, listed in [`LIVE`].
-fn named_temp(dir: &Path, name: &str, access: Access) -> CliResult<NamedTempFile> {
+fn named_temp(dir: &Path, name: &str, access: Access) -> AppResult<NamedTempFile> {
     let prefix = format!(".{name}.");
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).suffix(".tmp");
@@ -374,17 +388,20 @@ fn named_temp(dir: &Path, name: &str, access: Access) -> CliResult<NamedTempFile
 /// the user gave (never the hidden temporary file's name).
 fn cannot_create_in(dir: &Path, e: &io::Error) -> Failure {
     if e.kind() == io::ErrorKind::NotFound {
-        return Failure::usage(format!(
-            "the output folder {} does not exist",
-            dir.display()
-        ));
+        return Failure::io_error(
+            format!("the output folder {} does not exist", dir.display()),
+            e,
+        );
     }
     // The OS's words alone: tempfile's message also names its file.
     let why = e
         .raw_os_error()
         .map(|c| io::Error::from_raw_os_error(c).to_string())
         .unwrap_or_else(|| e.kind().to_string());
-    Failure::usage(format!("cannot create a file in {}: {why}", dir.display()))
+    Failure::io_error(
+        format!("cannot create a file in {}: {why}", dir.display()),
+        e,
+    )
 }
 
 /// Renames a named temporary file to `dest` (refusing an existing `dest`
@@ -435,7 +452,7 @@ fn sync_parent(dest: &Path) {
 }
 
 /// Standard output for binary data; refuses a terminal.
-pub fn binary_stdout() -> CliResult<io::Stdout> {
+pub fn binary_stdout() -> AppResult<io::Stdout> {
     let out = io::stdout();
     if out.is_terminal() {
         return Err(Failure::usage(
@@ -449,4 +466,27 @@ pub fn binary_stdout() -> CliResult<io::Stdout> {
 /// not an error of ours).
 pub fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
+}
+
+/// A writer that hashes what goes through it.
+pub struct Sha256Writer<W> {
+    pub inner: W,
+    pub sha: sha2::Sha256,
+}
+
+impl<W> std::fmt::Debug for Sha256Writer<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sha256Writer").finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> Write for Sha256Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.sha, &buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }

@@ -1,25 +1,27 @@
-//! Generates `testdata/vectors/`: one file per case, in the style of the
-//! C2SP CCTV age test kit. Never edit the vectors by hand: change this file
-//! and run
+//! The test-vector generator: builds every case of `testdata/vectors/`,
+//! one file per case, in the style of the C2SP CCTV age test kit. Never
+//! edit the vectors by hand: change this module and run
 //!
 //! ```text
-//! cargo run -p ava3-format --example gen_vectors -- testdata/vectors
+//! cargo run -p ava3-testkit --bin gen-vectors -- testdata/vectors
 //! ```
 //!
 //! Each file is a few `name: value` text lines, a blank line, then the raw
 //! AVA3 bytes (spec appendix A). The expected outcome of every case is
 //! written here by hand from the spec, not taken from the implementation;
-//! `tests/vectors.rs` checks the implementation against it.
+//! `ava3-format/tests/vectors.rs` checks the implementation against it and
+//! that the committed files are exactly what [`all_vectors`] builds.
 
 use std::io::Write;
 use std::path::Path;
-
 use std::sync::Arc;
 
 use ava3_format::{
-    Content, EncodeOptions, Encoder, Layout, MasterKey, Metadata, PayloadKind, SigningKey,
-    MAX_BLOCK_SIZE,
+    EncodeOptions, Encoder, Layout, MasterKey, Metadata, PayloadKind, SigningKey, MAX_BLOCK_SIZE,
 };
+use sha2::{Digest, Sha256};
+
+use crate::plaintext;
 
 // Layout constants, from the spec (sections 3.1-3.3).
 const HEADER_LEN: usize = 128;
@@ -27,7 +29,6 @@ const TAG_LEN: usize = 32;
 const TRAILER_LEN: usize = 120;
 /// The largest file length a header may describe: 2^63 - 1 (spec 3.2).
 const MAX_FILE_LEN: u64 = (1 << 63) - 1;
-use sha2::{Digest, Sha256};
 
 /// The key every vector is encoded with: bytes 0x00, 0x01, ..., 0x1f.
 pub fn vector_key() -> [u8; 32] {
@@ -114,48 +115,6 @@ impl Vector {
     }
 }
 
-/// Deterministic plaintext: SHA-256 in counter mode over `seed`.
-pub fn plaintext(len: usize, seed: &str) -> Vec<u8> {
-    plaintext_of_kind(len, seed, PayloadKind::Unknown)
-}
-
-/// The plaintext of a vector of payload kind `kind` (spec appendix A): the
-/// counter stream of `seed`, then, when it has at least 8 bytes, bytes
-/// 0..8 set to `GGUF` 03 00 00 00 for kind 2 (GGUF) and bytes 4..8 set to
-/// `TFL3` for kind 3 (LiteRT), so that the content fits its kind
-/// (appendix B); kinds 0 and 1 keep the stream (a raw MLC shard).
-pub fn plaintext_of_kind(len: usize, seed: &str, kind: PayloadKind) -> Vec<u8> {
-    let mut pt = counter_stream(len, seed);
-    if len >= 8 {
-        match kind {
-            PayloadKind::Gguf => pt[..8].copy_from_slice(b"GGUF\x03\0\0\0"),
-            PayloadKind::LiteRt => pt[4..8].copy_from_slice(b"TFL3"),
-            _ => {}
-        }
-    }
-    let head = &pt[..len.min(Content::SNIFF_LEN)];
-    assert!(
-        Content::sniff(head).fits(kind),
-        "the plaintext of seed {seed} does not fit payload kind {kind}: choose another seed"
-    );
-    pt
-}
-
-/// SHA-256 in counter mode over `seed`, cut to `len` bytes.
-fn counter_stream(len: usize, seed: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 32);
-    let mut i = 0u64;
-    while out.len() < len {
-        let mut h = Sha256::new();
-        h.update(seed.as_bytes());
-        h.update(i.to_le_bytes());
-        out.extend_from_slice(&h.finalize());
-        i += 1;
-    }
-    out.truncate(len);
-    out
-}
-
 fn sha(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
@@ -187,7 +146,7 @@ impl Enc {
         metadata: Metadata,
         signers: Vec<SigningKey>,
     ) -> Self {
-        let pt = plaintext_of_kind(len, seed, kind);
+        let pt = plaintext::of_kind(len, seed, kind);
         let key = MasterKey::from_bytes(vector_key());
         let opts = EncodeOptions {
             block_size: bs,
@@ -1699,21 +1658,19 @@ fn identity_r_signature(seed: &[u8; 32], message: &[u8]) -> [u8; 64] {
     sig
 }
 
-fn main() {
-    let dir = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "testdata/vectors".to_string());
-    let dir = Path::new(&dir);
-    std::fs::create_dir_all(dir).expect("create the output folder");
-    for old in std::fs::read_dir(dir).expect("read the output folder") {
-        let old = old.expect("folder entry").path();
+/// Writes every vector of [`all_vectors`] into `dir` (created if missing),
+/// after removing the files already there, and returns how many it wrote.
+pub fn write_dir(dir: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    for old in std::fs::read_dir(dir)? {
+        let old = old?.path();
         if old.is_file() {
-            std::fs::remove_file(&old).expect("remove an old vector");
+            std::fs::remove_file(&old)?;
         }
     }
     let vectors = all_vectors();
     for vec in &vectors {
-        std::fs::write(dir.join(&vec.name), vec.to_bytes()).expect("write a vector");
+        std::fs::write(dir.join(&vec.name), vec.to_bytes())?;
     }
-    println!("wrote {} vectors to {}", vectors.len(), dir.display());
+    Ok(vectors.len())
 }

@@ -1,0 +1,18 @@
+//! The AVA3 test kit: what the tests of several crates share, in one
+//! crate instead of source files included across crates.
+//!
+//! Dev-only: it is a dev-dependency of the tests (and the home of the
+//! `gen-vectors` binary), it is never published or shipped, and it turns on
+//! `ava3-format`'s `test-vectors` feature (fixed-salt encoders, which reuse
+//! every subkey with the salt). Never depend on it from a shipped crate.
+//!
+//! - [`vectors`]: the test-vector generator, every case of
+//!   `testdata/vectors/` (spec appendix A); run it with
+//!   `cargo run -p ava3-testkit --bin gen-vectors -- testdata/vectors`.
+//! - [`corpus`]: the adversarial corpus of mutated files, run through the
+//!   core and through the C ABI.
+//! - [`plaintext`]: the deterministic sample plaintexts of appendix A.
+
+pub mod corpus;
+pub mod plaintext;
+pub mod vectors;
