@@ -124,29 +124,15 @@ pub const ALL: [Ava3Result; 23] = [
     Ava3Result::RequirementsLocked,
 ];
 
+/// A core error's code: the number of its outcome ([`Outcome::code`], the
+/// one table), except `other`, which the C ABI tells apart (I/O, out of
+/// memory, invalid parameter).
 impl From<&Error> for Ava3Result {
     fn from(e: &Error) -> Self {
-        match e.outcome() {
-            Outcome::Success => Self::Ok,
-            Outcome::NotAva3 => Self::NotAva3,
-            Outcome::UnsupportedVersion => Self::UnsupportedVersion,
-            Outcome::HeaderFailure => Self::HeaderFailure,
-            Outcome::WrongKey => Self::WrongKey,
-            Outcome::BlockFailure => Self::BlockFailure,
-            Outcome::Truncated => Self::Truncated,
-            Outcome::TrailerFailure => Self::TrailerFailure,
-            Outcome::TrailingData => Self::TrailingData,
-            Outcome::IntegrityFailure => Self::IntegrityFailure,
-            Outcome::BadSignature => Self::BadSignature,
-            Outcome::UnknownSigner => Self::UnknownSigner,
-            Outcome::Unsigned => Self::Unsigned,
-            Outcome::NameMismatch => Self::NameMismatch,
-            Outcome::Rollback => Self::Rollback,
-            _ => match e {
-                Error::Io(_) => Self::Io,
-                Error::OutOfMemory(_) => Self::OutOfMemory,
-                _ => Self::InvalidParameter,
-            },
+        match (e.outcome(), e) {
+            (Outcome::Other, Error::Io(_)) => Self::Io,
+            (Outcome::Other, Error::OutOfMemory(_)) => Self::OutOfMemory,
+            (o, _) => Self::from_u32(o.code()).unwrap_or(Self::InvalidParameter),
         }
     }
 }
@@ -189,5 +175,20 @@ mod tests {
         }
         assert_eq!(ALL.len(), expected.len());
         assert_eq!(Ava3Result::from_u32(23), None);
+    }
+
+    /// The C codes of the file outcomes are the core's outcome table: the
+    /// same number, the same name.
+    #[test]
+    fn every_outcome_is_the_result_of_its_code_and_name() {
+        for o in Outcome::ALL {
+            let r = Ava3Result::from_u32(o.code()).expect("a code for every outcome");
+            let expected = match o {
+                Outcome::Success => "Ok",
+                Outcome::Other => "InvalidParameter",
+                o => o.type_name(),
+            };
+            assert_eq!(format!("{r:?}"), expected, "{o:?}");
+        }
     }
 }

@@ -169,6 +169,76 @@ impl Outcome {
         }
     }
 
+    /// Every outcome, in the order of their codes.
+    pub const ALL: [Outcome; 16] = [
+        Self::Success,
+        Self::Other,
+        Self::NotAva3,
+        Self::UnsupportedVersion,
+        Self::HeaderFailure,
+        Self::WrongKey,
+        Self::BlockFailure,
+        Self::Truncated,
+        Self::TrailerFailure,
+        Self::TrailingData,
+        Self::IntegrityFailure,
+        Self::BadSignature,
+        Self::UnknownSigner,
+        Self::Unsigned,
+        Self::NameMismatch,
+        Self::Rollback,
+    ];
+
+    /// The outcome's stable number, the one table every front end derives
+    /// from: the C ABI's `AVA3_RESULT_*` code of the same name (0 success,
+    /// 2 for `other`, whose C codes are finer: invalid parameter, I/O, out
+    /// of memory), and the Python exception class of the same name
+    /// (`ava_toolchain.errors.NotAva3`, ...). Never changed; new outcomes
+    /// are appended.
+    pub const fn code(self) -> u32 {
+        match self {
+            Self::Success => 0,
+            Self::Other => 2,
+            Self::NotAva3 => 3,
+            Self::UnsupportedVersion => 4,
+            Self::HeaderFailure => 5,
+            Self::WrongKey => 6,
+            Self::BlockFailure => 7,
+            Self::Truncated => 8,
+            Self::TrailerFailure => 9,
+            Self::TrailingData => 10,
+            Self::IntegrityFailure => 11,
+            Self::BadSignature => 17,
+            Self::UnknownSigner => 18,
+            Self::Unsigned => 19,
+            Self::NameMismatch => 20,
+            Self::Rollback => 21,
+        }
+    }
+
+    /// The outcome's name in code (`NotAva3`): the C ABI's result and the
+    /// Python exception class are spelled so.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Self::Success => "Success",
+            Self::Other => "Other",
+            Self::NotAva3 => "NotAva3",
+            Self::UnsupportedVersion => "UnsupportedVersion",
+            Self::HeaderFailure => "HeaderFailure",
+            Self::WrongKey => "WrongKey",
+            Self::BlockFailure => "BlockFailure",
+            Self::Truncated => "Truncated",
+            Self::TrailerFailure => "TrailerFailure",
+            Self::TrailingData => "TrailingData",
+            Self::IntegrityFailure => "IntegrityFailure",
+            Self::BadSignature => "BadSignature",
+            Self::UnknownSigner => "UnknownSigner",
+            Self::Unsigned => "Unsigned",
+            Self::NameMismatch => "NameMismatch",
+            Self::Rollback => "Rollback",
+        }
+    }
+
     /// Parses a name produced by [`Outcome::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -370,5 +440,22 @@ impl Error {
         } else {
             Self::Io(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcome_table_is_consistent() {
+        let mut codes = std::collections::HashSet::new();
+        for o in Outcome::ALL {
+            assert!(codes.insert(o.code()), "{o:?}: code {} twice", o.code());
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+            assert_eq!(format!("{o:?}"), o.type_name());
+        }
+        let sorted: Vec<u32> = Outcome::ALL.iter().map(|o| o.code()).collect();
+        assert!(sorted.windows(2).all(|w| w[0] < w[1]), "{sorted:?}");
     }
 }

@@ -9,24 +9,12 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-/// The exception class of an outcome.
+/// The exception class of an outcome: the outcome's own name (the core's
+/// one table, `Outcome::type_name`), `UsageError` for `other`.
 fn class_of(outcome: Outcome) -> &'static str {
     match outcome {
-        Outcome::NotAva3 => "NotAva3",
-        Outcome::UnsupportedVersion => "UnsupportedVersion",
-        Outcome::HeaderFailure => "HeaderFailure",
-        Outcome::WrongKey => "WrongKey",
-        Outcome::BlockFailure => "BlockFailure",
-        Outcome::Truncated => "Truncated",
-        Outcome::TrailerFailure => "TrailerFailure",
-        Outcome::TrailingData => "TrailingData",
-        Outcome::IntegrityFailure => "IntegrityFailure",
-        Outcome::BadSignature => "BadSignature",
-        Outcome::UnknownSigner => "UnknownSigner",
-        Outcome::Unsigned => "Unsigned",
-        Outcome::NameMismatch => "NameMismatch",
-        Outcome::Rollback => "Rollback",
-        _ => "UsageError",
+        Outcome::Success | Outcome::Other => "UsageError",
+        o => o.type_name(),
     }
 }
 

@@ -54,5 +54,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ops::TreeEntry>()?;
     m.add_class::<ops::TreeReport>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The core's outcome table, (code, class name, spec name) per outcome:
+    // `ava_toolchain.errors` has a class of each name (a test proves it).
+    let outcomes: Vec<(u32, &str, &str)> = ava3_format::Outcome::ALL
+        .iter()
+        .map(|o| (o.code(), o.type_name(), o.as_str()))
+        .collect();
+    m.add("OUTCOMES", outcomes)?;
     Ok(())
 }

@@ -586,3 +586,28 @@ except KeyboardInterrupt:
     assert line.startswith("KeyboardInterrupt after"), line
     assert float(line.split()[2]) < 2.0, line
     assert sorted(p.name for p in out.iterdir()) == [], "output or temporary left"
+
+
+def test_the_exception_classes_are_the_core_outcome_table(ava3):
+    """One outcome table (the core's Outcome: code, name): every outcome of
+    the spec but success and other has its exception class of that name,
+    exported by ava_toolchain.errors and ava_toolchain.ava3, and raised with
+    that outcome name; the C ABI's result codes are proven against the same
+    table in ava3-decoder-ffi (result.rs)."""
+    from ava_toolchain import _native, errors
+
+    names = {name for _, name, _ in _native.OUTCOMES}
+    assert {"NotAva3", "BlockFailure", "Rollback", "Unsigned"} <= names
+    for code, name, spec in _native.OUTCOMES:
+        if name in ("Success", "Other"):
+            continue
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.Ava3Error), name
+        assert name in errors.__all__ and name in ava3.__all__, name
+        assert getattr(ava3, name) is cls, name
+        assert 3 <= code <= 21 and spec.replace(" ", "").lower() == name.lower().replace("ava3", "ava3"), (code, name, spec)
+    classes = {
+        n for n in errors.__all__ if isinstance(getattr(errors, n), type) and n not in
+        ("Ava3Error", "InvalidInput", "UsageError", "BatchFailure")
+    }
+    assert classes == names - {"Success", "Other"}

@@ -6,8 +6,10 @@ from typing import Iterable, List, Optional, Tuple, Union, final
 __all__ = [
     "run_cli", "keygen", "encode", "encode_tree", "verify", "inspect", "Key", "NativeReader",
     "HeaderInfo", "VerifyReport", "EncodeResult", "TreeEntry", "TreeReport", "__version__",
+    "OUTCOMES",
 ]
 __version__: str
+OUTCOMES: List[Tuple[int, str, str]]
 
 _Path = Union[str, "os.PathLike[str]"]
 _Keys = Union["Key", Iterable["Key"]]
