@@ -49,6 +49,36 @@ pub struct EncodeSettings {
     pub cancel: crate::Cancel,
 }
 
+/// Why an encode's signing settings are refused, whatever the input (each
+/// front end names its own flag or argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SigningProblem {
+    /// A model name for a tree: every file would get the same name.
+    NameForTree,
+    /// A model name that is empty or longer than 255 bytes.
+    NameLength,
+    /// More signing keys than a file has room for (16).
+    TooManySigners,
+}
+
+impl EncodeSettings {
+    /// What is wrong with the name, version and signing keys for a
+    /// one-file encode (`tree` false) or a tree, if anything.
+    pub fn signing_problem(&self, tree: bool) -> Option<SigningProblem> {
+        let name = self.metadata.name.as_deref();
+        if tree && name.is_some() {
+            Some(SigningProblem::NameForTree)
+        } else if name.is_some_and(|n| n.is_empty() || n.len() > ava3_format::MAX_NAME_LEN) {
+            Some(SigningProblem::NameLength)
+        } else if self.signers.len() > usize::from(ava3_format::MAX_SIGNATURES) {
+            Some(SigningProblem::TooManySigners)
+        } else {
+            None
+        }
+    }
+}
+
 /// Refuses a block size that breaks the rule; `what` names it (the flag,
 /// or the parameter of the Python API).
 pub fn check_block_size(block_size: u32, what: &str) -> AppResult<()> {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use ava3_app::batch::TreeParams;
-use ava3_app::encode::{check_block_size, EncodeSettings, Target};
+use ava3_app::encode::{check_block_size, EncodeSettings, SigningProblem, Target};
 use ava3_app::Failure;
 use ava3_format::{
     Check, DecodeOptions, PayloadKind, ReadAt, Report, Result as CoreResult, Sealed, Unverifiable,
@@ -32,6 +32,12 @@ pub struct HeaderInfo {
     expected_file_size: u64,
     /// `complete`, `truncated` or `trailing data`, by size only.
     size_check: &'static str,
+    /// The model name and version the header records (version 2; not
+    /// authenticated here).
+    model_name: Option<String>,
+    model_version: Option<u64>,
+    /// The signer ids the signature section lists (not verified here).
+    signers: Vec<String>,
 }
 
 #[pymethods]
@@ -49,7 +55,8 @@ impl HeaderInfo {
 #[pyclass(module = "ava_toolchain.ava3", frozen, get_all)]
 pub struct VerifyReport {
     name: String,
-    /// `keyless`, `keyed` or `deep`.
+    /// The level reached: `keyless`, `signed`, `keyed`, `keyed+signed`,
+    /// `deep` or `deep+signed` (the core's `Level`, as the CLI says it).
     level: &'static str,
     format_version: u16,
     payload_kind: &'static str,
@@ -89,6 +96,12 @@ pub struct EncodeResult {
     format_version: u16,
     plaintext_sha256: String,
     output_keyless_sha256: String,
+    /// The model name and version recorded (with `name=`,
+    /// `model_version=`).
+    model_name: Option<String>,
+    model_version: Option<u64>,
+    /// The signer id of each `sign=` key, in order.
+    signers: Vec<String>,
 }
 
 #[pymethods]
@@ -157,8 +170,48 @@ impl TreeReport {
     }
 }
 
+/// What `sign=`, `name=` and `model_version=` ask of an encode.
+#[derive(Debug, Default)]
+struct Signing {
+    sign: Vec<PathBuf>,
+    name: Option<String>,
+    model_version: Option<u64>,
+}
+
+impl Signing {
+    /// `sign=`: one path or an iterable of paths of signing key files
+    /// (`ava3 keygen --signing`).
+    fn of(
+        sign: Option<&Bound<'_, PyAny>>,
+        name: Option<String>,
+        model_version: Option<u64>,
+    ) -> PyResult<Self> {
+        let sign = match sign.filter(|s| !s.is_none()) {
+            None => Vec::new(),
+            Some(s) => match s.extract::<PathBuf>() {
+                Ok(one) => vec![one],
+                Err(_) => s
+                    .try_iter()
+                    .and_then(|it| it.map(|i| i?.extract::<PathBuf>()).collect())
+                    .map_err(|_| {
+                        PyValueError::new_err(
+                            "sign= is the path of a signing key file (ava3 keygen --signing), \
+                             or a list of them",
+                        )
+                    })?,
+            },
+        };
+        Ok(Self {
+            sign,
+            name,
+            model_version,
+        })
+    }
+}
+
 /// The settings of an encode from the Python arguments (`lanes`: the
 /// threads of a one-file encode; `None` for a tree, which shares a pool).
+#[allow(clippy::too_many_arguments)]
 fn settings(
     py: Python<'_>,
     kind: Option<&str>,
@@ -166,6 +219,7 @@ fn settings(
     force: bool,
     allow_mismatch: bool,
     lanes: Option<usize>,
+    signing: Signing,
 ) -> PyResult<EncodeSettings> {
     let kind = match kind {
         None | Some("auto") => None,
@@ -176,17 +230,31 @@ fn settings(
         })?),
     };
     check_block_size(block_size, "block_size").map_err(|f| errors::failure(py, f))?;
-    Ok(EncodeSettings {
+    let signers =
+        ava3_app::keys::load_signing_keys(&signing.sign).map_err(|f| errors::failure(py, f))?;
+    let s = EncodeSettings {
         kind,
         allow_mismatch,
         block_size,
         force,
         quiet: true,
         lanes,
-        metadata: Default::default(),
-        signers: Vec::new(),
+        metadata: ava3_format::Metadata {
+            name: signing.name,
+            version: signing.model_version,
+        },
+        signers,
         cancel: Default::default(),
-    })
+    };
+    let message = match s.signing_problem(lanes.is_none()) {
+        None => return Ok(s),
+        Some(SigningProblem::NameForTree) => {
+            "name= names one model: it is not for encode_tree (each file would get the same name)"
+        }
+        Some(SigningProblem::NameLength) => "name= is 1 to 255 bytes",
+        Some(_) => "sign= takes at most 16 signing keys",
+    };
+    Err(errors::failure(py, Failure::usage(message)))
 }
 
 /// `ava3 keygen -o PATH`: a new key from the OS RNG in a new file (mode
@@ -200,7 +268,7 @@ pub fn keygen(py: Python<'_>, path: PathBuf) -> PyResult<Key> {
 
 /// `ava3 encode SRC -o DST`.
 #[pyfunction]
-#[pyo3(signature = (src, dst, *, key, kind=None, block_size=65536, force=false, allow_mismatch=false, threads=None))]
+#[pyo3(signature = (src, dst, *, key, kind=None, block_size=65536, force=false, allow_mismatch=false, threads=None, sign=None, name=None, model_version=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode(
     py: Python<'_>,
@@ -212,10 +280,23 @@ pub fn encode(
     force: bool,
     allow_mismatch: bool,
     threads: Option<usize>,
+    sign: Option<&Bound<'_, PyAny>>,
+    name: Option<String>,
+    model_version: Option<u64>,
 ) -> PyResult<EncodeResult> {
     let key = key::one(key)?;
     let lanes = ava3_app::threads(threads).map_err(|f| errors::failure(py, f))?;
-    let s = settings(py, kind, block_size, force, allow_mismatch, Some(lanes))?;
+    let signing = Signing::of(sign, name, model_version)?;
+    let s = settings(
+        py,
+        kind,
+        block_size,
+        force,
+        allow_mismatch,
+        Some(lanes),
+        signing,
+    )?;
+    let signer_ids = s.signers.iter().map(|k| k.signer_id().to_hex()).collect();
     let master = key.get().master();
     let done = interruptible(py, |cancel| {
         let s = EncodeSettings {
@@ -238,12 +319,15 @@ pub fn encode(
         format_version: h.version(),
         plaintext_sha256: hex::encode(done.summary.plaintext_sha256),
         output_keyless_sha256: hex::encode(done.summary.keyless_sha256),
+        model_name: h.metadata().name.clone(),
+        model_version: h.metadata().version,
+        signers: signer_ids,
     })
 }
 
 /// `ava3 encode SRC_DIR --batch -o DST_DIR`.
 #[pyfunction]
-#[pyo3(signature = (src_dir, dst_dir, *, key, manifest=None, kind=None, block_size=65536, force=false, allow_mismatch=false, threads=None))]
+#[pyo3(signature = (src_dir, dst_dir, *, key, manifest=None, kind=None, block_size=65536, force=false, allow_mismatch=false, threads=None, sign=None, model_version=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn encode_tree(
     py: Python<'_>,
@@ -256,9 +340,12 @@ pub fn encode_tree(
     force: bool,
     allow_mismatch: bool,
     threads: Option<usize>,
+    sign: Option<&Bound<'_, PyAny>>,
+    model_version: Option<u64>,
 ) -> PyResult<TreeReport> {
     let key = key::one(key)?;
-    let s = settings(py, kind, block_size, force, allow_mismatch, None)?;
+    let signing = Signing::of(sign, None, model_version)?;
+    let s = settings(py, kind, block_size, force, allow_mismatch, None, signing)?;
     let master = key.get().master();
     let run = interruptible(py, |cancel| {
         let p = TreeParams {
@@ -394,5 +481,8 @@ pub fn inspect(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<HeaderInfo
         file_size: i.file_size,
         expected_file_size: i.expected_file_size,
         size_check: i.size_check,
+        model_name: i.model_name,
+        model_version: i.model_version,
+        signers: i.signers,
     })
 }

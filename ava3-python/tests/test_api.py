@@ -611,3 +611,37 @@ def test_the_exception_classes_are_the_core_outcome_table(ava3):
         ("Ava3Error", "InvalidInput", "UsageError", "BatchFailure")
     }
     assert classes == names - {"Success", "Other"}
+
+
+def test_encode_and_encode_tree_sign_and_inspect_shows_it(ava3, dev_key, samples, tmp_path):
+    """sign=, name= and model_version= do what --sign, --name and
+    --model-version do: the output verifies under the public key alone with
+    the name and version required, encode_tree signs the manifest, and
+    inspect shows the name, the version and the signer ids."""
+    import subprocess
+
+    pub = tmp_path / "publisher.key.pub"
+    subprocess.run(
+        [sys.executable, "-m", "ava_toolchain.ava3_encoder", "keygen", "--signing", "-o",
+         str(tmp_path / "publisher.key")],
+        check=True, capture_output=True,
+    )
+    signing = tmp_path / "publisher.key"
+    out = tmp_path / "m.amg.ava3"
+    done = ava3.encode(samples["gguf"], out, key=dev_key, sign=signing, name="tiny", model_version=7)
+    assert done.model_name == "tiny" and done.model_version == 7 and len(done.signers) == 1
+    r = ava3.verify(out, signers=pub, name="tiny", min_version=7)
+    assert r.level == "signed" and r.signer == done.signers[0]
+    with pytest.raises(ava3.Rollback):
+        ava3.verify(out, signers=pub, min_version=8)
+    info = ava3.inspect(out)
+    assert (info.model_name, info.model_version, info.signers) == ("tiny", 7, done.signers)
+    src = tmp_path / "models"
+    src.mkdir()
+    (src / "a.amg").write_bytes(samples["gguf"].read_bytes())
+    tree = ava3.encode_tree(src, tmp_path / "enc", key=dev_key, sign=[signing], model_version=3)
+    assert (tmp_path / "enc" / "ava3-manifest.json.sig").stat().st_size == 64
+    assert ava3.verify(tree.files[0].output, keys=dev_key, signers=pub).level == "keyed+signed"
+    with pytest.raises(ava3.UsageError, match="not a signing key"):
+        ava3.encode(samples["gguf"], tmp_path / "x.ava3", key=dev_key, sign=pub)
+    assert not (tmp_path / "x.ava3").exists()

@@ -38,6 +38,9 @@ class HeaderInfo:
     file_size: int
     expected_file_size: int
     size_check: str
+    model_name: Optional[str]
+    model_version: Optional[int]
+    signers: List[str]
 
 @final
 class VerifyReport:
@@ -64,6 +67,9 @@ class EncodeResult:
     format_version: int
     plaintext_sha256: str
     output_keyless_sha256: str
+    model_name: Optional[str]
+    model_version: Optional[int]
+    signers: List[str]
 
 @final
 class TreeEntry:
@@ -119,6 +125,9 @@ def encode(
     force: bool = ...,
     allow_mismatch: bool = ...,
     threads: Optional[int] = ...,
+    sign: Optional[object] = ...,
+    name: Optional[str] = ...,
+    model_version: Optional[int] = ...,
 ) -> EncodeResult: ...
 def encode_tree(
     src_dir: _Path,
@@ -131,6 +140,8 @@ def encode_tree(
     force: bool = ...,
     allow_mismatch: bool = ...,
     threads: Optional[int] = ...,
+    sign: Optional[object] = ...,
+    model_version: Optional[int] = ...,
 ) -> TreeReport: ...
 def verify(
     source: object,

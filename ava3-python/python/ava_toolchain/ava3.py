@@ -300,10 +300,17 @@ def encode(
     force: bool = False,
     allow_mismatch: bool = False,
     threads: Optional[int] = None,
+    sign: Union[PathLike, Iterable[PathLike], None] = None,
+    name: Optional[str] = None,
+    model_version: Optional[int] = None,
 ) -> EncodeResult:
     """``ava3 encode SRC -o DST``: the same checks (kind from the extension
     or the content, AVA3 input refused, an existing ``dst`` kept unless
-    ``force``) and the same atomic output: ``dst`` appears only complete."""
+    ``force``) and the same atomic output: ``dst`` appears only complete.
+    ``sign`` (``--sign``): the path of a publisher's signing key file
+    (``ava3 keygen --signing``), or several, each signing the output;
+    ``name`` and ``model_version`` (``--name``, ``--model-version``) are
+    recorded in the authenticated header for readers to require."""
     return _encode(
         src,
         dst,
@@ -313,6 +320,9 @@ def encode(
         force=force,
         allow_mismatch=allow_mismatch,
         threads=threads,
+        sign=sign,
+        name=name,
+        model_version=model_version,
     )
 
 
@@ -327,13 +337,16 @@ def encode_tree(
     force: bool = False,
     allow_mismatch: bool = False,
     threads: Optional[int] = None,
+    sign: Union[PathLike, Iterable[PathLike], None] = None,
+    model_version: Optional[int] = None,
 ) -> TreeReport:
     """``ava3 encode SRC_DIR --batch -o DST_DIR``: every ``.amm``, ``.amg``
     and ``.amr`` below ``src_dir``, in parallel, skipping current outputs
     of an earlier run, with the manifest (``dst_dir/ava3-manifest.json``
     unless ``manifest``). When some files fail, the others are still
     encoded, the manifest written, and :class:`BatchFailure` raised with
-    the report."""
+    the report. ``sign`` signs every output and the manifest
+    (``MANIFEST.sig``); ``model_version`` is recorded in each."""
     report = _encode_tree(
         src_dir,
         dst_dir,
@@ -344,6 +357,8 @@ def encode_tree(
         force=force,
         allow_mismatch=allow_mismatch,
         threads=threads,
+        sign=sign,
+        model_version=model_version,
     )
     if report.failed:
         first = report.failed[0]
