@@ -23,13 +23,13 @@ the keys given). Over several files the worst wins: 2, then 1, then 3.";
     after_help = KEY_HELP,
     arg_required_else_help = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Encode a model file (or, with --batch, a folder of them) into AVA3.
     #[command(after_help = "\
 Examples:
@@ -75,29 +75,29 @@ Examples:
 }
 
 #[derive(Debug, Args)]
-pub struct ManpageArgs {
+pub(crate) struct ManpageArgs {
     /// Write ava3.1 and a page for each command (ava3-encode.1, ...) into
     /// this existing folder instead of printing the top page.
     #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct KeyArgs {
+pub(crate) struct KeyArgs {
     /// A key file (64 hex digits). Repeat to give a key ring.
     #[arg(long = "key-file", value_name = "PATH")]
-    pub key_files: Vec<PathBuf>,
+    pub(crate) key_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
+pub(crate) enum KindArg {
     /// From the extension (.amm, .amg, .amr), else from the content.
     Auto,
     Mlc,
@@ -108,7 +108,7 @@ pub enum KindArg {
 
 impl KindArg {
     /// The kind chosen, or `None` to decide it from the name and content.
-    pub fn chosen(self) -> Option<ava3_format::PayloadKind> {
+    pub(crate) fn chosen(self) -> Option<ava3_format::PayloadKind> {
         use ava3_format::PayloadKind;
         match self {
             Self::Auto => None,
@@ -122,7 +122,7 @@ impl KindArg {
 
 /// The least a `verify` must check (`--require`, `AVA3_VERIFY_REQUIRE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum RequireArg {
+pub(crate) enum RequireArg {
     /// Structure and keyless SHA-256 (corruption, not tampering).
     Keyless,
     /// Every MAC and tag with the key (authenticity).
@@ -134,189 +134,189 @@ pub enum RequireArg {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct TrustArgs {
+pub(crate) struct TrustArgs {
     /// A file holding a trusted publisher public key (`.pub`: PEM, or 64
     /// hex digits): a valid signature by it is then required. Repeat to
     /// trust several: a signature by any one of them will do.
     #[arg(long = "signer", value_name = "PUBKEY_FILE", env = "AVA3_SIGNER_FILE")]
-    pub signers: Vec<PathBuf>,
+    pub(crate) signers: Vec<PathBuf>,
     /// Require this authenticated model name.
     #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Require at least this authenticated model version (rollback protection).
     #[arg(long, value_name = "N")]
-    pub min_version: Option<u64>,
+    pub(crate) min_version: Option<u64>,
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// Sign with this publisher key file (from `ava3 keygen --signing`).
     /// Repeat to add signatures.
     #[arg(long = "sign", value_name = "KEY_FILE", env = "AVA3_SIGNING_KEY_FILE")]
-    pub sign: Vec<PathBuf>,
+    pub(crate) sign: Vec<PathBuf>,
     /// Record this model name (authenticated; not with --batch).
     #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Record this model version (authenticated; a number that grows with
     /// every release).
     #[arg(long, value_name = "N")]
-    pub model_version: Option<u64>,
+    pub(crate) model_version: Option<u64>,
 }
 
 #[derive(Debug, Args)]
-pub struct EncodeArgs {
+pub(crate) struct EncodeArgs {
     /// The model file, a folder with --batch, or - for standard input.
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Output file (default: INPUT.ava3), or the output folder with --batch;
     /// - for standard output.
     #[arg(short, long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Encode every .amm, .amg and .amr file below INPUT into -o, mirroring the tree.
     #[arg(long)]
-    pub batch: bool,
+    pub(crate) batch: bool,
     /// Payload kind recorded in the header.
     #[arg(long, value_enum, default_value_t = KindArg::Auto)]
-    pub kind: KindArg,
+    pub(crate) kind: KindArg,
     /// Encode even when the content does not look like the extension says.
     #[arg(long)]
-    pub allow_mismatch: bool,
+    pub(crate) allow_mismatch: bool,
     /// Block size in bytes: a power of two from 4096 to 16777216.
     #[arg(long, default_value_t = ava3_format::DEFAULT_BLOCK_SIZE, value_name = "BYTES")]
-    pub block_size: u32,
+    pub(crate) block_size: u32,
     /// Overwrite existing outputs (with --batch: re-encode even current ones).
     #[arg(short, long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Threads to use (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     /// Manifest path for --batch (default: OUTDIR/ava3-manifest.json).
     #[arg(long, value_name = "PATH")]
-    pub manifest: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
     #[command(flatten)]
-    pub sign: SignArgs,
+    pub(crate) sign: SignArgs,
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub(crate) keys: KeyArgs,
     /// No progress bar and no result line; errors only (with --batch, also
     /// the summary line).
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// One JSON object per file on standard output (not with -o -).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// Files or folders (folders: every *.ava3 below them); - for standard
     /// input. With -c and no path: every file the manifest lists.
     #[arg(required_unless_present = "manifest")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Also decode everything and recompute the plaintext SHA-256 (needs a key).
     #[arg(long)]
-    pub deep: bool,
+    pub(crate) deep: bool,
     /// Check against a batch manifest, as `sha256sum -c` does: every file
     /// it lists must be there and match (paths resolve from the manifest's
     /// folder); with paths, files it does not list fail as extra.
     #[arg(short = 'c', long, visible_alias = "check", value_name = "MANIFEST")]
-    pub manifest: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
     /// With a manifest: a listed file that is missing is not a failure.
     #[arg(long, requires = "manifest")]
-    pub ignore_missing: bool,
+    pub(crate) ignore_missing: bool,
     /// Do not fail a file whose decoded content does not look like the
     /// payload kind its header records (what `encode --allow-mismatch`
     /// wrote on purpose).
     #[arg(long)]
-    pub allow_mismatch: bool,
+    pub(crate) allow_mismatch: bool,
     /// Fail (exit 2) unless at least this level is checked: a release check
     /// whose key did not reach the job must not pass on a keyless check.
     /// `deep` turns on --deep; `signed` needs --signer.
     #[arg(long, value_enum, value_name = "LEVEL", env = "AVA3_VERIFY_REQUIRE")]
-    pub require: Option<RequireArg>,
+    pub(crate) require: Option<RequireArg>,
     #[command(flatten)]
-    pub trust: TrustArgs,
+    pub(crate) trust: TrustArgs,
     /// Threads to use (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub(crate) keys: KeyArgs,
     /// No line per file that passed, no note; failures and the summary only.
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// One JSON object per file on standard output, no summary line.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// The AVA3 file, or - for standard input.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Print JSON.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct DecodeArgs {
+pub(crate) struct DecodeArgs {
     /// The AVA3 file, or - for standard input. With --signer the signature
     /// is checked before the first plaintext byte is written, so the input
     /// must be a file (standard input redirected from a file will do; a
     /// pipe is refused).
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Output file (created 0600), or - for standard output (never a terminal).
     #[arg(short, long, value_name = "PATH")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Overwrite an existing output.
     #[arg(short, long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Threads to use (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     #[command(flatten)]
-    pub trust: TrustArgs,
+    pub(crate) trust: TrustArgs,
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub(crate) keys: KeyArgs,
     /// No progress bar and no result line; errors only.
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// The result as one JSON object on standard output (not with -o -).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct KeygenArgs {
+pub(crate) struct KeygenArgs {
     /// The key file to create (mode 0600; an existing file is never
     /// overwritten). Not -: a key is never written to standard output.
     #[arg(short, long, value_name = "PATH")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// An Ed25519 publisher signing key (PKCS#8 PEM) instead of a master
     /// key; its public key is written beside it as PATH.pub (PEM).
     #[arg(long)]
-    pub signing: bool,
+    pub(crate) signing: bool,
     /// The key id as one JSON object on standard output.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct RekeyArgs {
+pub(crate) struct RekeyArgs {
     /// The AVA3 file to re-encode, or a folder: every .ava3 file below it
     /// (and its batch manifest, rewritten) into the -o folder.
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// The new key.
     #[arg(long, value_name = "PATH")]
-    pub new_key_file: PathBuf,
+    pub(crate) new_key_file: PathBuf,
     /// Output file, or - for standard output (never a terminal); the
     /// output folder when the input is a folder.
     #[arg(short, long, value_name = "PATH")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Overwrite an existing output.
     #[arg(short, long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Threads to use (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     /// Sign the new file with this publisher key file (repeatable). Only an
     /// input whose signature by a trusted key verifies is re-signed
     /// (--signer; by default the public halves of these keys), and with a
@@ -324,33 +324,33 @@ pub struct RekeyArgs {
     /// refused without --sign, unless --drop-signatures. Never taken from
     /// the environment.
     #[arg(long = "sign", value_name = "KEY_FILE")]
-    pub sign: Vec<PathBuf>,
+    pub(crate) sign: Vec<PathBuf>,
     /// DANGER: also sign inputs (and a folder's manifest) that carry no
     /// signature at all. Whoever holds the old master key can write such a
     /// file; with this flag it leaves the rotation signed by you.
     #[arg(long, requires = "sign")]
-    pub sign_unsigned_input: bool,
+    pub(crate) sign_unsigned_input: bool,
     /// Re-encode a signed input unsigned.
     #[arg(long, conflicts_with = "sign")]
-    pub drop_signatures: bool,
+    pub(crate) drop_signatures: bool,
     /// With --sign: a file holding a public key whose valid signature an
     /// input must carry to be re-signed (repeatable; default: the public
     /// halves of the --sign keys). Never taken from the environment.
     #[arg(long = "signer", value_name = "PUBKEY_FILE", requires = "sign")]
-    pub signers: Vec<PathBuf>,
+    pub(crate) signers: Vec<PathBuf>,
     /// Require this authenticated model name of every input.
     #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Require at least this authenticated model version of every input.
     #[arg(long, value_name = "N")]
-    pub min_version: Option<u64>,
+    pub(crate) min_version: Option<u64>,
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub(crate) keys: KeyArgs,
     /// No progress bar and no result line; errors only.
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// The result as one JSON object on standard output (per file for a
     /// folder; not with -o -).
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }

@@ -1,7 +1,7 @@
 //! The command's failures: the application layer's [`Failure`], with its
 //! exit status.
 
-pub use ava3_app::error::{worst, Failure, Kind, EXIT_BAD_FILE, EXIT_USAGE};
+pub(crate) use ava3_app::error::{worst, Failure, Kind, EXIT_BAD_FILE, EXIT_USAGE};
 
 /// Result of a command step.
-pub type CliResult<T> = Result<T, Failure>;
+pub(crate) type CliResult<T> = Result<T, Failure>;

@@ -11,10 +11,11 @@ use zeroize::Zeroizing;
 use crate::error::{CliResult, Failure};
 
 /// Where the keys came from, for messages.
-pub const KEY_SOURCES: &str = "--key-file PATH, AVA3_KEY_FILE=PATH or AVA3_KEY=<64 hex digits>";
+pub(crate) const KEY_SOURCES: &str =
+    "--key-file PATH, AVA3_KEY_FILE=PATH or AVA3_KEY=<64 hex digits>";
 
 /// The key ring from the command line or the environment; empty if none.
-pub fn load_keys(files: &[PathBuf]) -> CliResult<Vec<MasterKey>> {
+pub(crate) fn load_keys(files: &[PathBuf]) -> CliResult<Vec<MasterKey>> {
     if !files.is_empty() {
         return files.iter().map(|p| read_key_file(p)).collect();
     }
@@ -33,7 +34,7 @@ pub fn load_keys(files: &[PathBuf]) -> CliResult<Vec<MasterKey>> {
 }
 
 /// The key ring, or a usage error naming the three sources.
-pub fn require_keys(files: &[PathBuf], what: &str) -> CliResult<Vec<MasterKey>> {
+pub(crate) fn require_keys(files: &[PathBuf], what: &str) -> CliResult<Vec<MasterKey>> {
     let keys = load_keys(files)?;
     if keys.is_empty() {
         return Err(Failure::usage(format!(
@@ -46,7 +47,7 @@ pub fn require_keys(files: &[PathBuf], what: &str) -> CliResult<Vec<MasterKey>> 
 /// The one key an encode uses. A key ring picks a key by the id a file
 /// records; an encode has no file to pick by, so more than one
 /// `--key-file` is refused rather than all but the first dropped.
-pub fn require_one_key(files: &[PathBuf]) -> CliResult<MasterKey> {
+pub(crate) fn require_one_key(files: &[PathBuf]) -> CliResult<MasterKey> {
     if files.len() > 1 {
         return Err(Failure::usage(format!(
             "encode takes one key, and {} --key-file were given (a key ring is for verify, decode and rekey)",
@@ -58,7 +59,7 @@ pub fn require_one_key(files: &[PathBuf]) -> CliResult<MasterKey> {
 }
 
 /// The reader policy of `--signer`, `--name` and `--min-version`.
-pub fn policy_of(t: &crate::args::TrustArgs) -> CliResult<Policy> {
+pub(crate) fn policy_of(t: &crate::args::TrustArgs) -> CliResult<Policy> {
     let mut p = Policy::default();
     for k in load_public_keys(&t.signers)? {
         p.trust(k);

@@ -3,15 +3,22 @@
 //! starting the command (the `ava3` binary, and the Python package's
 //! `python -m ava_toolchain.ava3_encoder`) is the same program.
 //!
-//! Flags are parsed in `args`; `keys` finds the keys a command was given
-//! (flags, environment); each command in `commands/` turns its flags into
-//! the application layer's settings (`ava3-app`: key files, atomic
-//! outputs, encodes, batches, manifests) or the format's (`ava3-format`:
-//! verification, decoding), runs them, and prints the result with
-//! `report`. The Python package shares `ava3-app`, not this crate (beyond
-//! [`run_from`], its `ava3` entry point).
+//! Flags are parsed in `args` (clap, parsing only); `keys` finds the keys a
+//! command was given (flags, environment). Each command in `commands/`
+//! first turns its flags into a checked request, `XxxRequest::from_args`,
+//! made of the application layer's types (`ava3-app`: key files, atomic
+//! outputs, encodes, batches, manifests) and the format's (`ava3-format`:
+//! keys, policy, verification, decoding): every check that reads none of
+//! the inputs (flag combinations, keys, policy, `-j`) is made there,
+//! before any work. Then `run(request)` does the work, and each result is
+//! a typed record of `report` that prints itself, as a human line or one
+//! JSON object, through one printer. The Python package shares `ava3-app`,
+//! not this crate (beyond [`run_from`], its `ava3` entry point).
 
 #![forbid(unsafe_code)]
+// The one public item is `run_from`: the binary and the Python package's
+// `ava3` entry point call it. Everything else is the crate's own.
+#![deny(unreachable_pub)]
 
 mod args;
 mod commands;
@@ -22,17 +29,20 @@ mod report;
 use clap::Parser;
 
 use crate::args::{Cli, Command};
+use crate::commands::{batch, decode, encode, inspect, keygen, rekey, verify};
 use crate::error::{CliResult, Failure};
 
 fn run(cli: &Cli) -> CliResult<()> {
     match &cli.command {
-        Command::Encode(a) if a.batch => commands::batch::run(a),
-        Command::Encode(a) => commands::encode::run(a),
-        Command::Verify(a) => commands::verify::run(a),
-        Command::Inspect(a) => commands::inspect::run(a),
-        Command::Decode(a) => commands::decode::run(a),
-        Command::Keygen(a) => commands::keygen::run(a),
-        Command::Rekey(a) => commands::rekey::run(a),
+        // Each command's flags become its checked request (keys loaded,
+        // flag combinations refused) before any work; then it runs.
+        Command::Encode(a) if a.batch => batch::run(batch::BatchRequest::from_args(a)?),
+        Command::Encode(a) => encode::run(encode::EncodeRequest::from_args(a)?),
+        Command::Verify(a) => verify::run(verify::VerifyRequest::from_args(a)?),
+        Command::Inspect(a) => inspect::run(inspect::InspectRequest::from_args(a)?),
+        Command::Decode(a) => decode::run(decode::DecodeRequest::from_args(a)?),
+        Command::Keygen(a) => keygen::run(keygen::KeygenRequest::from_args(a)?),
+        Command::Rekey(a) => rekey::run(rekey::RekeyRequest::from_args(a)?),
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

@@ -1,96 +1,104 @@
 //! `ava3 encode DIR --batch -o OUTDIR`: the tree encode of
 //! `ava3_app::batch`, one line (or JSON object) per file, then a summary.
 
-use ava3_app::batch::{encode_tree, TreeFile, TreeParams};
-use ava3_app::display::printable;
+use std::path::PathBuf;
+
+use ava3_app::batch::{encode_tree, TreeParams};
+use ava3_app::encode::EncodeSettings;
+use ava3_format::MasterKey;
 
 use crate::args::EncodeArgs;
 use crate::commands::encode::settings;
 use crate::error::{CliResult, Failure};
 use crate::keys::require_one_key;
-use crate::report::{emit, EncodeRecord};
+use crate::report::{BatchSummary, EncodeRecord, EncodeStatus, OutputMode, Print, Summary};
 
-/// Prints one line (or JSON object) per encoded or current file, in walk
-/// order; returns the counts (encoded, up to date).
-fn report_each(files: &[TreeFile], json: bool, quiet: bool) -> CliResult<(usize, usize)> {
-    let mut counts = (0usize, 0usize);
-    for f in files {
-        let entry = &f.entry;
-        if f.status == "encoded" {
-            counts.0 += 1;
-        } else {
-            counts.1 += 1;
-        }
-        if json {
-            let r = EncodeRecord {
-                status: f.status,
-                source: entry.source.clone(),
-                output: f.output.display().to_string(),
-                size: Some(entry.size),
-                plaintext_sha256: Some(entry.plaintext_sha256.clone()),
-                output_keyless_sha256: Some(entry.output_keyless_sha256.clone()),
-                key_id: Some(entry.key_id.clone()),
-                payload_kind: Some(entry.payload_kind.clone()),
-                format_version: Some(entry.format_version),
-                error: None,
-            };
-            emit(&r.to_json())?;
-        } else if !quiet {
-            emit(&format!(
-                "{} {} -> {}",
-                f.status,
-                entry.source,
-                f.output.display()
-            ))?;
-        }
-    }
-    Ok(counts)
+/// A tree encode, checked: the settings, the one key, the output folder.
+#[derive(Debug)]
+pub(crate) struct BatchRequest {
+    /// The folder walked.
+    pub(crate) root: PathBuf,
+    /// The output folder (`-o`, required).
+    pub(crate) out_root: PathBuf,
+    /// `--manifest` (default: OUT_ROOT/ava3-manifest.json).
+    pub(crate) manifest: Option<PathBuf>,
+    pub(crate) key: MasterKey,
+    /// Its `lanes` are the checked `-j`: the size of the shared pool.
+    pub(crate) settings: EncodeSettings,
+    pub(crate) mode: OutputMode,
 }
 
-/// `ava3 encode DIR --batch -o OUTDIR`.
-pub fn run(a: &EncodeArgs) -> CliResult<()> {
-    let settings = settings(a)?;
-    let key = &require_one_key(&a.keys.key_files)?;
-    let out_root = a
-        .output
-        .clone()
-        .ok_or_else(|| Failure::usage("--batch needs an output folder: -o OUTDIR"))?;
+impl BatchRequest {
+    /// The request of the flags: the settings, the key, then the output
+    /// folder (the order of their errors).
+    pub(crate) fn from_args(a: &EncodeArgs) -> CliResult<Self> {
+        let settings = settings(a)?;
+        let key = require_one_key(&a.keys.key_files)?;
+        let out_root = a
+            .output
+            .clone()
+            .ok_or_else(|| Failure::usage("--batch needs an output folder: -o OUTDIR"))?;
+        Ok(Self {
+            root: a.input.clone(),
+            out_root,
+            manifest: a.manifest.clone(),
+            key,
+            settings,
+            mode: OutputMode::of(a.json, a.quiet),
+        })
+    }
+}
+
+/// `ava3 encode DIR --batch -o OUTDIR`: a record per file in the order
+/// skipped, encoded or current (walk order), failed; then the summary.
+pub(crate) fn run(req: BatchRequest) -> CliResult<()> {
     let params = TreeParams {
-        root: &a.input,
-        out_root: &out_root,
-        manifest: a.manifest.as_deref(),
-        settings,
-        jobs: a.jobs,
+        root: &req.root,
+        out_root: &req.out_root,
+        manifest: req.manifest.as_deref(),
+        jobs: req.settings.lanes,
+        settings: req.settings,
     };
-    let run = encode_tree(&params, key)?;
-    let (json, quiet) = (a.json, a.quiet);
+    let run = encode_tree(&params, &req.key)?;
+    let mode = req.mode;
     for (rel, reason) in &run.skipped {
-        if json {
-            emit(&EncodeRecord::bare("skipped", rel, Some(reason.to_string())).to_json())?;
-        } else if !quiet {
-            emit(&format!("skipped ({reason}) {rel}"))?;
-        }
+        EncodeRecord::bare(EncodeStatus::Skipped, rel, reason.to_string()).print(mode)?;
     }
-    let counts = report_each(&run.files, json, quiet)?;
+    let (mut encoded, mut up_to_date) = (0usize, 0usize);
+    for f in &run.files {
+        let status = EncodeStatus::of_tree(f.status)?;
+        if status == EncodeStatus::Encoded {
+            encoded += 1;
+        } else {
+            up_to_date += 1;
+        }
+        let entry = &f.entry;
+        EncodeRecord {
+            status,
+            source: entry.source.clone(),
+            output: f.output.display().to_string(),
+            size: Some(entry.size),
+            plaintext_sha256: Some(entry.plaintext_sha256.clone()),
+            output_keyless_sha256: Some(entry.output_keyless_sha256.clone()),
+            key_id: Some(entry.key_id.clone()),
+            payload_kind: Some(entry.payload_kind.clone()),
+            format_version: Some(entry.format_version),
+            error: None,
+            one_file: false,
+        }
+        .print(mode)?;
+    }
     for (rel, f) in &run.failures {
-        if json {
-            emit(&EncodeRecord::bare("failed", rel, Some(f.message.clone())).to_json())?;
-        }
-        eprintln!(
-            "ava3: error: {}",
-            printable(&format!("{rel}: {}", f.message))
-        );
+        EncodeRecord::bare(EncodeStatus::Failed, rel, f.message.clone()).print(mode)?;
     }
-    if !json && !quiet {
-        eprintln!(
-            "ava3: {} encoded, {} up to date, {} skipped, {} failed; manifest {}",
-            counts.0,
-            counts.1,
-            run.skipped.len(),
-            run.failures.len(),
-            printable(&run.manifest.display().to_string())
-        );
+    BatchSummary {
+        encoded,
+        up_to_date,
+        skipped: run.skipped.len(),
+        failed: run.failures.len(),
+        manifest: run.manifest.display().to_string(),
     }
+    .print(mode);
     match run.failure() {
         None => Ok(()),
         Some(f) => Err(f),

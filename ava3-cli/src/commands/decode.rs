@@ -3,15 +3,15 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use ava3_format::{DecodeOptions, Decoder, Error, Header, Sealed};
+use ava3_format::{DecodeOptions, Decoder, Error, Header, MasterKey, Policy, Sealed};
 use zeroize::Zeroizing;
 
 use crate::args::DecodeArgs;
 use crate::error::{CliResult, Failure};
-use crate::keys::require_keys;
-use crate::report::{emit, DecodeRecord};
+use crate::keys::{policy_of, require_keys};
+use crate::report::{DecodeRecord, DecodeStatus, OutputMode, Print};
 use ava3_app::output::{binary_stdout, check_destination, is_broken_pipe, is_dash, AtomicFile};
 use ava3_app::progress::bytes_bar;
 
@@ -102,90 +102,112 @@ fn seekable_input(input: &Path) -> CliResult<File> {
     }
 }
 
+/// A decode, checked: the key ring, what the file must satisfy, where the
+/// plaintext goes.
+#[derive(Debug)]
+pub(crate) struct DecodeRequest {
+    /// The AVA3 file, or `-` for standard input.
+    pub(crate) input: PathBuf,
+    /// The plaintext file, or `-` for standard output (then no record).
+    pub(crate) output: PathBuf,
+    pub(crate) force: bool,
+    /// The checked `-j`.
+    pub(crate) threads: usize,
+    /// At least one key.
+    pub(crate) keys: Vec<MasterKey>,
+    /// `--signer`, `--name`, `--min-version`.
+    pub(crate) policy: Policy,
+    pub(crate) mode: OutputMode,
+}
+
+impl DecodeRequest {
+    /// The request of the flags: `--json` with `-o -`, the keys, the
+    /// policy, `-j` (the order of their errors).
+    pub(crate) fn from_args(a: &DecodeArgs) -> CliResult<Self> {
+        refuse_json_with_stdout(a.json, &a.output)?;
+        let keys = require_keys(&a.keys.key_files, "decode")?;
+        let policy = policy_of(&a.trust)?;
+        Ok(Self {
+            input: a.input.clone(),
+            output: a.output.clone(),
+            force: a.force,
+            threads: ava3_app::threads(a.jobs)?,
+            keys,
+            policy,
+            mode: OutputMode::of(a.json, a.quiet),
+        })
+    }
+}
+
 /// `ava3 decode`.
-pub fn run(a: &DecodeArgs) -> CliResult<()> {
-    refuse_json_with_stdout(a.json, &a.output)?;
-    let keys = require_keys(&a.keys.key_files, "decode")?;
-    let policy = crate::keys::policy_of(&a.trust)?;
+pub(crate) fn run(req: DecodeRequest) -> CliResult<()> {
     // Refuse a terminal before anything is decoded or drawn.
-    let stdout = if is_dash(&a.output) {
+    let stdout = if is_dash(&req.output) {
         Some(binary_stdout()?)
     } else {
-        let input_path = (!is_dash(&a.input)).then_some(a.input.as_path());
-        check_destination(input_path, &a.output, a.force)?;
+        let input_path = (!is_dash(&req.input)).then_some(req.input.as_path());
+        check_destination(input_path, &req.output, req.force)?;
         None
     };
-    let ring: Vec<&ava3_format::MasterKey> = keys.iter().collect();
-    let pool = ava3_app::thread_pool(a.jobs)?;
+    let ring: Vec<&MasterKey> = req.keys.iter().collect();
+    let pool = ava3_app::thread_pool(Some(req.threads))?;
     pool.install(|| {
-        if policy.requires_signature() {
+        if req.policy.requires_signature() {
             // The signature (header, trailer, every tag) is checked at open;
             // each block is then compared with its signed tag as it is read.
-            let file = seekable_input(&a.input)?;
+            let file = seekable_input(&req.input)?;
             let ra = Sealed::read_at(&file)
-                .and_then(|s| s.unlock(&ring, &policy))
+                .and_then(|s| s.unlock(&ring, &req.policy))
                 .and_then(|u| u.random_access(file))
-                .map_err(|e| Failure::from_core(a.input.display(), e))?;
+                .map_err(|e| Failure::from_core(req.input.display(), e))?;
             let header = ra.header().clone();
-            return deliver(a, stdout, &mut ra.reader(), &header);
+            return deliver(&req, stdout, &mut ra.reader(), &header);
         }
-        let input = open_input(&a.input)?;
+        let input = open_input(&req.input)?;
         let mut dec = Decoder::open(
             BufReader::with_capacity(1 << 16, input),
             &ring,
-            &policy,
+            &req.policy,
             &DecodeOptions { parallel: true },
         )
-        .map_err(|e| Failure::from_core(a.input.display(), e))?;
+        .map_err(|e| Failure::from_core(req.input.display(), e))?;
         let header = dec.header().clone();
-        deliver(a, stdout, &mut dec, &header)
+        deliver(&req, stdout, &mut dec, &header)
     })
 }
 
 /// Writes the plaintext of `dec` to standard output or to the private
 /// output file (named only once complete and checked), then the result.
 fn deliver(
-    a: &DecodeArgs,
+    req: &DecodeRequest,
     stdout: Option<io::Stdout>,
     dec: &mut dyn Read,
     header: &Header,
 ) -> CliResult<()> {
-    let quiet = a.quiet || a.json;
-    let bar = bytes_bar(header.plaintext_len(), quiet, "decoding");
+    let bar = bytes_bar(header.plaintext_len(), req.mode.no_progress(), "decoding");
     if let Some(stdout) = stdout {
         let mut w = io::BufWriter::with_capacity(1 << 20, stdout.lock());
-        pump(dec, &mut w, &a.input, &bar)?;
+        pump(dec, &mut w, &req.input, &bar)?;
         w.flush()?;
         bar.finish_and_clear();
         return Ok(());
     }
     // The plaintext goes to a private temporary file (unnamed on Linux)
     // that gets its name only if every check passes.
-    let mut out = AtomicFile::create_private(&a.output)?;
-    pump(dec, out.writer(), &a.input, &bar)?;
-    out.commit(a.force)?;
+    let mut out = AtomicFile::create_private(&req.output)?;
+    pump(dec, out.writer(), &req.input, &bar)?;
+    out.commit(req.force)?;
     bar.finish_and_clear();
-    if a.json {
-        emit(
-            &DecodeRecord {
-                status: "decoded",
-                source: a.input.display().to_string(),
-                output: a.output.display().to_string(),
-                size: header.plaintext_len(),
-                key_id: header.key_id().to_hex(),
-                payload_kind: header.payload_kind().as_str(),
-                previous_key_id: None,
-                output_keyless_sha256: None,
-            }
-            .to_json(),
-        )?;
-    } else if !a.quiet {
-        emit(&format!(
-            "decoded {} -> {} ({} bytes)",
-            a.input.display(),
-            a.output.display(),
-            header.plaintext_len()
-        ))?;
+    DecodeRecord {
+        status: DecodeStatus::Decoded,
+        source: req.input.display().to_string(),
+        output: req.output.display().to_string(),
+        size: header.plaintext_len(),
+        key_id: header.key_id().to_hex(),
+        payload_kind: header.payload_kind(),
+        previous_key_id: None,
+        output_keyless_sha256: None,
+        relative: None,
     }
-    Ok(())
+    .print(req.mode)
 }

@@ -2,19 +2,39 @@
 
 use std::fs::File;
 use std::io;
+use std::path::PathBuf;
 
 use ava3_app::inspect::Inspection;
+use ava3_app::output::is_dash;
 use ava3_format::{ReadAt, Sealed};
 
 use crate::args::InspectArgs;
 use crate::error::{CliResult, Failure};
-use ava3_app::output::is_dash;
+use crate::report::{OutputMode, Print};
 
-use crate::report::{emit, printable};
+/// The file `inspect` reads, and how it prints what it finds.
+#[derive(Debug)]
+pub(crate) struct InspectRequest {
+    /// The AVA3 file, or `-` for standard input.
+    pub(crate) file: PathBuf,
+    pub(crate) mode: OutputMode,
+}
 
-/// `ava3 inspect`.
-pub fn run(a: &InspectArgs) -> CliResult<()> {
-    let (sealed, size, signers) = if is_dash(&a.file) {
+impl InspectRequest {
+    /// The request of the flags (nothing to check before the work).
+    pub(crate) fn from_args(a: &InspectArgs) -> CliResult<Self> {
+        Ok(Self {
+            file: a.file.clone(),
+            mode: OutputMode::of(a.json, false),
+        })
+    }
+}
+
+/// `ava3 inspect`: the header, printed whole even when the file's size is
+/// not the one it announces (then a failure, exit 1).
+pub(crate) fn run(req: InspectRequest) -> CliResult<()> {
+    let file = &req.file;
+    let (sealed, size, signers) = if is_dash(file) {
         // Standard input: the header, then the rest counted (not kept).
         let mut stdin = io::stdin().lock();
         let sealed =
@@ -29,18 +49,18 @@ pub fn run(a: &InspectArgs) -> CliResult<()> {
             vec!["?".to_string(); count],
         )
     } else {
-        let file = File::open(&a.file).map_err(|e| {
+        let f = File::open(file).map_err(|e| {
             Failure::io_error(
-                format!("cannot open {}: {e}", ava3_app::display::shown(&a.file)),
+                format!("cannot open {}: {e}", ava3_app::display::shown(file)),
                 &e,
             )
         })?;
-        let sealed = Sealed::read_at(&file).map_err(|e| Failure::from_core(a.file.display(), e))?;
-        let size = file.size().map_err(|e| Failure::io(a.file.display(), e))?;
+        let sealed = Sealed::read_at(&f).map_err(|e| Failure::from_core(file.display(), e))?;
+        let size = f.size().map_err(|e| Failure::io(file.display(), e))?;
         let signers = if size == sealed.layout().file_len() {
             sealed
-                .signer_ids(&file)
-                .map_err(|e| Failure::from_core(a.file.display(), e))?
+                .signer_ids(&f)
+                .map_err(|e| Failure::from_core(file.display(), e))?
                 .iter()
                 .map(|s| s.to_hex())
                 .collect()
@@ -49,42 +69,10 @@ pub fn run(a: &InspectArgs) -> CliResult<()> {
         };
         (sealed, size, signers)
     };
-    let i = Inspection::of(a.file.display().to_string(), &sealed, size, signers);
-    if a.json {
-        emit(&crate::report::json(&i))?;
-    } else {
-        emit(&format!("file:            {}", i.path))?;
-        emit(&format!("format version:  {}", i.format_version))?;
-        emit(&format!("payload kind:    {}", i.payload_kind))?;
-        emit(&format!("block size:      {} bytes", i.block_size))?;
-        emit(&format!("plaintext size:  {} bytes", i.plaintext_size))?;
-        emit(&format!("blocks:          {}", i.blocks))?;
-        emit(&format!("key id:          {}", i.key_id))?;
-        emit(&format!("salt:            {}", i.salt))?;
-        if let Some(n) = &i.model_name {
-            emit(&format!("model name:      {}", printable(n)))?;
-        }
-        if let Some(v) = i.model_version {
-            emit(&format!("model version:   {v}"))?;
-        }
-        emit(&format!(
-            "signatures:      {}",
-            if i.signers.is_empty() {
-                "none (unsigned)".to_string()
-            } else {
-                format!(
-                    "{} by signer id {} (not verified: verify --signer checks them)",
-                    i.signers.len(),
-                    i.signers.join(", ")
-                )
-            }
-        ))?;
-        emit(&format!(
-            "file size:       {} bytes ({}; {} expected)",
-            i.file_size, i.size_check, i.expected_file_size
-        ))?;
-    }
-    if i.size_check != "complete" {
+    let i = Inspection::of(file.display().to_string(), &sealed, size, signers);
+    i.print(req.mode)?;
+    // `size_check` names this comparison (complete, truncated, trailing data).
+    if i.file_size != i.expected_file_size {
         return Err(Failure::bad(format!(
             "{}: {} ({} bytes, the header announces {})",
             i.path, i.size_check, i.file_size, i.expected_file_size

@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ava3_format::{
     verify_manifest, EncodeOptions, EncodeSummary, Encoder, Header, MasterKey, Outcome, Policy,
@@ -20,7 +20,9 @@ use crate::args::RekeyArgs;
 use crate::commands::decode::{pump, refuse_json_with_stdout};
 use crate::error::{CliResult, Failure, Kind};
 use crate::keys::require_keys;
-use crate::report::{emit, hex32, printable, DecodeRecord};
+use crate::report::{
+    error_line, hex32, DecodeRecord, DecodeStatus, OutputMode, Print, RekeySummary, Summary,
+};
 use ava3_app::keys::read_key_file;
 use ava3_app::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
 use ava3_app::output::Sha256Writer;
@@ -30,18 +32,19 @@ use ava3_app::progress::{bytes_bar, files_bar};
 /// How the new files are signed, and what an input must carry to be
 /// re-signed: a rotation must never turn a file that a master-key holder
 /// planted into a publisher-signed one.
-pub struct Signing {
+#[derive(Debug)]
+pub(crate) struct Signing {
     /// The keys that sign the new files (`--sign`; never from the
     /// environment).
-    pub signers: Vec<std::sync::Arc<ava3_format::SigningKey>>,
+    pub(crate) signers: Vec<std::sync::Arc<ava3_format::SigningKey>>,
     /// What a re-signed input must carry: a valid signature by one of
     /// these keys (`--signer`, by default the public halves of `--sign`).
-    pub trusted: Policy,
+    pub(crate) trusted: Policy,
     /// `--sign-unsigned-input`: an input without any signature is signed
     /// anyway (a bad or foreign signature never is).
-    pub sign_unsigned: bool,
+    pub(crate) sign_unsigned: bool,
     /// `--drop-signatures`: a signed input is written unsigned.
-    pub drop_signatures: bool,
+    pub(crate) drop_signatures: bool,
 }
 
 impl Signing {
@@ -180,34 +183,42 @@ fn rekey_stream(
     Ok((header, summary))
 }
 
-/// The `--json` record of one rekeyed file.
+/// The record of one rekeyed file; `relative`, for a file of a folder,
+/// its path below the folder.
 fn rekeyed_record(
     source: &Path,
     output: &Path,
     old: &Header,
     new_key: &MasterKey,
     summary: &EncodeSummary,
+    relative: Option<String>,
 ) -> DecodeRecord {
     DecodeRecord {
-        status: "rekeyed",
+        status: DecodeStatus::Rekeyed,
         source: source.display().to_string(),
         output: output.display().to_string(),
         size: old.plaintext_len(),
         key_id: new_key.key_id().to_hex(),
-        payload_kind: old.payload_kind().as_str(),
+        payload_kind: old.payload_kind(),
         previous_key_id: Some(old.key_id().to_hex()),
         output_keyless_sha256: Some(hex32(&summary.keyless_sha256)),
+        relative,
     }
 }
 
 /// `ava3 rekey DIR -o OUTDIR`.
-fn run_folder(
-    a: &RekeyArgs,
-    keys: &[MasterKey],
-    new_key: &MasterKey,
-    signing: &Signing,
-) -> CliResult<()> {
-    let (root, out_root) = (&a.input, &a.output);
+fn run_folder(req: &RekeyRequest) -> CliResult<()> {
+    let RekeyRequest {
+        input: root,
+        output: out_root,
+        force,
+        keys,
+        new_key,
+        signing,
+        mode,
+        ..
+    } = req;
+    let (force, mode) = (*force, *mode);
     if is_dash(out_root) || out_root.is_file() {
         return Err(Failure::usage(
             "rekey of a folder needs an output folder: -o OUTDIR",
@@ -234,14 +245,14 @@ fn run_folder(
             root.display()
         )));
     }
-    let pool = ava3_app::thread_pool(a.jobs)?;
-    let bar = files_bar(files.len() as u64, a.quiet || a.json);
+    let pool = ava3_app::thread_pool(Some(req.threads))?;
+    let bar = files_bar(files.len() as u64, mode.no_progress());
     let mut failures = Vec::new();
     for path in &files {
         let rel = relative(path, root);
         let dest = out_root.join(&rel);
         let done = pool.install(|| -> CliResult<(Header, EncodeSummary, [u8; 32])> {
-            check_destination(Some(path), &dest, a.force)?;
+            check_destination(Some(path), &dest, force)?;
             if let Some(dir) = dest.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     Failure::io_error(format!("cannot create {}: {e}", dir.display()), &e)
@@ -264,7 +275,7 @@ fn run_folder(
             let (header, summary) =
                 rekey_stream(input, path, keys, new_key, signing, listed, &mut w, true)?;
             let sha: [u8; 32] = w.sha.finalize().into();
-            out.commit(a.force)?;
+            out.commit(force)?;
             Ok((header, summary, sha))
         });
         bar.inc(1);
@@ -286,14 +297,10 @@ fn run_folder(
                             .collect();
                     }
                 }
-                if a.json {
-                    emit(&rekeyed_record(path, &dest, &old, new_key, &summary).to_json())?;
-                } else if !a.quiet {
-                    emit(&format!("rekeyed {rel} -> {}", dest.display()))?;
-                }
+                rekeyed_record(path, &dest, &old, new_key, &summary, Some(rel)).print(mode)?;
             }
             Err(f) => {
-                eprintln!("ava3: error: {}", printable(&f.message));
+                error_line(&f.message);
                 failures.push(f);
             }
         }
@@ -314,14 +321,12 @@ fn run_folder(
         file.commit(true)?;
         ava3_app::manifest::sign_manifest(&path, &signing.signers)?;
     }
-    if !a.json {
-        eprintln!(
-            "ava3: {} rekeyed to key id {}, {} failed",
-            files.len() - failures.len(),
-            new_key.key_id(),
-            failures.len()
-        );
+    RekeySummary {
+        rekeyed: files.len() - failures.len(),
+        failed: failures.len(),
+        key_id: new_key.key_id().to_hex(),
     }
+    .print(mode);
     match failures
         .iter()
         .map(|f| f.code())
@@ -369,68 +374,100 @@ fn old_manifest(root: &Path, signing: &Signing) -> CliResult<Option<(Manifest, V
     Ok(Some((Manifest::parse(&bytes, &path)?, Vec::new())))
 }
 
-/// `ava3 rekey`.
-pub fn run(a: &RekeyArgs) -> CliResult<()> {
-    refuse_json_with_stdout(a.json, &a.output)?;
-    if a.input.is_dir() {
+/// A rekey, checked: the old key ring, the new key, how the new files are
+/// signed, where they go.
+#[derive(Debug)]
+pub(crate) struct RekeyRequest {
+    /// The AVA3 file, or a folder of them.
+    pub(crate) input: PathBuf,
+    /// The new file, `-` for standard output (then no record), or the
+    /// output folder.
+    pub(crate) output: PathBuf,
+    pub(crate) force: bool,
+    /// The checked `-j`.
+    pub(crate) threads: usize,
+    /// The current keys (at least one).
+    pub(crate) keys: Vec<MasterKey>,
+    pub(crate) new_key: MasterKey,
+    pub(crate) signing: Signing,
+    pub(crate) mode: OutputMode,
+}
+
+impl RekeyRequest {
+    /// The request of the flags: `--json` with `-o -`, the current keys,
+    /// the new key, the signing keys and trusted keys, `-j` (the order of
+    /// their errors).
+    pub(crate) fn from_args(a: &RekeyArgs) -> CliResult<Self> {
+        refuse_json_with_stdout(a.json, &a.output)?;
         let keys = require_keys(&a.keys.key_files, "rekey (for the current key)")?;
         let new_key = read_key_file(&a.new_key_file)?;
-        return run_folder(a, &keys, &new_key, &Signing::of(a)?);
+        let signing = Signing::of(a)?;
+        Ok(Self {
+            input: a.input.clone(),
+            output: a.output.clone(),
+            force: a.force,
+            threads: ava3_app::threads(a.jobs)?,
+            keys,
+            new_key,
+            signing,
+            mode: OutputMode::of(a.json, a.quiet),
+        })
     }
-    let keys = require_keys(&a.keys.key_files, "rekey (for the current key)")?;
-    let new_key = read_key_file(&a.new_key_file)?;
-    let signing = Signing::of(a)?;
-    let stdout = if is_dash(&a.output) {
+}
+
+/// `ava3 rekey`: a folder, or one file.
+pub(crate) fn run(req: RekeyRequest) -> CliResult<()> {
+    if req.input.is_dir() {
+        return run_folder(&req);
+    }
+    let RekeyRequest {
+        input,
+        output,
+        force,
+        keys,
+        new_key,
+        signing,
+        mode,
+        ..
+    } = &req;
+    let stdout = if is_dash(output) {
         Some(binary_stdout()?)
     } else {
-        check_destination(Some(&a.input), &a.output, a.force)?;
+        check_destination(Some(input), output, *force)?;
         None
     };
-    let input = File::open(&a.input).map_err(|e| {
+    let file = File::open(input).map_err(|e| {
         Failure::io_error(
-            format!("cannot open {}: {e}", ava3_app::display::shown(&a.input)),
+            format!("cannot open {}: {e}", ava3_app::display::shown(input)),
             &e,
         )
     })?;
-    let pool = ava3_app::thread_pool(a.jobs)?;
+    let pool = ava3_app::thread_pool(Some(req.threads))?;
     pool.install(|| {
-        let quiet = a.quiet || a.json;
+        let quiet = mode.no_progress();
         let (header, summary) = match stdout {
             Some(stdout) => {
                 let mut w = BufWriter::with_capacity(1 << 20, stdout);
-                rekey_stream(
-                    input, &a.input, &keys, &new_key, &signing, None, &mut w, quiet,
-                )?;
+                rekey_stream(file, input, keys, new_key, signing, None, &mut w, quiet)?;
                 w.flush()?;
                 return Ok(());
             }
             None => {
-                let mut out = AtomicFile::create(&a.output)?;
+                let mut out = AtomicFile::create(output)?;
                 let done = rekey_stream(
+                    file,
                     input,
-                    &a.input,
-                    &keys,
-                    &new_key,
-                    &signing,
+                    keys,
+                    new_key,
+                    signing,
                     None,
                     out.writer(),
                     quiet,
                 )?;
-                out.commit(a.force)?;
+                out.commit(*force)?;
                 done
             }
         };
-        if a.json {
-            emit(&rekeyed_record(&a.input, &a.output, &header, &new_key, &summary).to_json())?;
-        } else if !a.quiet {
-            emit(&format!(
-                "rekeyed {} (key id {}) -> {} (key id {})",
-                a.input.display(),
-                header.key_id(),
-                a.output.display(),
-                new_key.key_id()
-            ))?;
-        }
-        Ok(())
+        rekeyed_record(input, output, &header, new_key, &summary, None).print(*mode)
     })
 }

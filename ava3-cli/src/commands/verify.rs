@@ -6,17 +6,88 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use ava3_app::manifest::Manifest;
+use ava3_app::output::is_dash;
 use ava3_format::{
     check_manifest_path, verify_manifest, Check, DecodeOptions, Error, Level, ManifestPaths,
-    MasterKey, Policy, Report, Sealed, Unverifiable,
+    MasterKey, Outcome, Policy, Report, Sealed, Unverifiable,
 };
 
 use crate::args::{RequireArg, VerifyArgs};
 use crate::error::{self, CliResult, Failure, EXIT_BAD_FILE};
 use crate::keys::{load_keys, policy_of};
-use crate::report::{emit, hex32, VerifyRecord};
-use ava3_app::manifest::Manifest;
-use ava3_app::output::is_dash;
+use crate::report::{
+    hex32, ManifestCheck, OutputMode, Print, Summary, VerifyOutcome, VerifyRecord, VerifyStatus,
+    VerifySummary,
+};
+
+/// A verify, checked: the keys, the policy and the level they reach (the
+/// inputs of the core's [`Check`]), the files or the manifest to check.
+#[derive(Debug)]
+pub(crate) struct VerifyRequest {
+    /// Files and folders; empty with a manifest: every file it lists.
+    pub(crate) paths: Vec<PathBuf>,
+    /// The key ring (empty: keyless, or signed with `--signer`).
+    pub(crate) keys: Vec<MasterKey>,
+    /// `--signer`, `--name`, `--min-version`.
+    pub(crate) policy: Policy,
+    /// Decode everything (`--deep`, `--require deep`).
+    pub(crate) deep: bool,
+    /// What a file that passes has been checked to (decided by the core
+    /// from the three above, and at least `--require`).
+    pub(crate) level: Level,
+    /// `-c MANIFEST`.
+    pub(crate) manifest: Option<PathBuf>,
+    pub(crate) ignore_missing: bool,
+    pub(crate) allow_mismatch: bool,
+    /// The checked `-j`.
+    pub(crate) threads: usize,
+    /// Say on standard error that only a keyless check is made (no key, no
+    /// `--signer`, not `-q`).
+    pub(crate) keyless_note: bool,
+    pub(crate) mode: OutputMode,
+}
+
+impl VerifyRequest {
+    /// The request of the flags: the keys, the policy, the level against
+    /// `--require`, `-j` (the order of their errors).
+    pub(crate) fn from_args(a: &VerifyArgs) -> CliResult<Self> {
+        let keys = load_keys(&a.keys.key_files)?;
+        let policy = policy_of(&a.trust)?;
+        let deep = a.deep || a.require == Some(RequireArg::Deep);
+        let level = {
+            let ring: Vec<&MasterKey> = keys.iter().collect();
+            let check = Check {
+                keys: &ring,
+                policy: &policy,
+                deep,
+            };
+            level_of(a.require, &check)?
+        };
+        Ok(Self {
+            paths: a.paths.clone(),
+            deep,
+            level,
+            manifest: a.manifest.clone(),
+            ignore_missing: a.ignore_missing,
+            allow_mismatch: a.allow_mismatch,
+            threads: ava3_app::threads(a.jobs)?,
+            keyless_note: keys.is_empty() && !policy.requires_signature() && !a.quiet,
+            mode: OutputMode::of(a.json, a.quiet),
+            keys,
+            policy,
+        })
+    }
+
+    /// The core's check of this request, with `ring` (its keys, borrowed).
+    fn check<'a>(&'a self, ring: &'a [&'a MasterKey]) -> Check<'a> {
+        Check {
+            keys: ring,
+            policy: &self.policy,
+            deep: self.deep,
+        }
+    }
+}
 
 /// Expands folders into the `*.ava3` files below them, sorted.
 fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
@@ -37,8 +108,8 @@ fn collect(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A failure and its outcome name (the spec's, or `kind mismatch`, `other`).
-type Checked = Result<Report, (Failure, &'static str)>;
+/// A failure and its outcome (the spec's, or `kind mismatch`).
+type Checked = Result<Report, (Failure, VerifyOutcome)>;
 
 fn check_one(path: &Path, listed_only: bool, allow_mismatch: bool, check: &Check<'_>) -> Checked {
     let cannot_open = |e: std::io::Error| {
@@ -47,7 +118,7 @@ fn check_one(path: &Path, listed_only: bool, allow_mismatch: bool, check: &Check
                 format!("cannot open {}: {e}", ava3_app::display::shown(path)),
                 &e,
             ),
-            "other",
+            VerifyOutcome::Spec(Outcome::Other),
         )
     };
     let file: Box<dyn Read + Send> = if is_dash(path) {
@@ -64,8 +135,8 @@ fn check_one(path: &Path, listed_only: bool, allow_mismatch: bool, check: &Check
     let report = Sealed::read(&mut file)
         .and_then(|sealed| sealed.verify(file, check, &opts))
         .map_err(|e: Error| {
-            let name = e.outcome().as_str();
-            (Failure::from_core(path.display(), e), name)
+            let outcome = VerifyOutcome::Spec(e.outcome());
+            (Failure::from_core(path.display(), e), outcome)
         })?;
     if let Some(content) = report.content.filter(|_| !allow_mismatch) {
         let kind = report.header.payload_kind();
@@ -76,28 +147,22 @@ fn check_one(path: &Path, listed_only: bool, allow_mismatch: bool, check: &Check
                 path.display(),
                 content.describe()
             ));
-            return Err((f, "kind mismatch"));
+            return Err((f, VerifyOutcome::KindMismatch));
         }
     }
     Ok(report)
 }
 
-/// The check the flags ask for and the level a file passing it reaches
-/// (the core decides; this only names the flags), refused early when it
-/// cannot be made or falls short of `--require`.
-fn check_of<'a>(
-    a: &VerifyArgs,
-    keys: &'a [&'a MasterKey],
-    policy: &'a Policy,
-) -> CliResult<(Check<'a>, Level)> {
-    let deep = a.deep || a.require == Some(RequireArg::Deep);
-    if a.require == Some(RequireArg::Signed) && !policy.requires_signature() {
+/// The level a file passing `check` reaches (the core decides; this only
+/// names the flags), refused early when the check cannot be made or falls
+/// short of `require`.
+fn level_of(require: Option<RequireArg>, check: &Check<'_>) -> CliResult<Level> {
+    if require == Some(RequireArg::Signed) && !check.policy.requires_signature() {
         return Err(Failure::usage(
             "a signed check is required (--require signed / AVA3_VERIFY_REQUIRE) but no trusted \
              public key was given: give --signer PUBKEY (or AVA3_SIGNER_FILE)",
         ));
     }
-    let check = Check { keys, policy, deep };
     let level = check.level().map_err(|u| match u {
         Unverifiable::RequirementUnauthenticated => Failure::usage(
             "--name and --min-version need something that authenticates them: a key, or --signer",
@@ -108,13 +173,13 @@ fn check_of<'a>(
         )),
         other => Failure::usage(other.to_string()),
     })?;
-    if matches!(a.require, Some(RequireArg::Keyed | RequireArg::Deep)) && !level.is_keyed() {
+    if matches!(require, Some(RequireArg::Keyed | RequireArg::Deep)) && !level.is_keyed() {
         return Err(Failure::usage(format!(
             "a keyed check is required (--require / AVA3_VERIFY_REQUIRE) but no key was given: give {}",
             crate::keys::KEY_SOURCES
         )));
     }
-    Ok((check, level))
+    Ok(level)
 }
 
 /// What the manifest says of one output.
@@ -187,35 +252,39 @@ fn expected_outputs(
 /// there is a manifest; returns the record and its exit status.
 fn record_of(
     path: &Path,
-    level: &'static str,
+    level: Level,
     result: &Checked,
     manifest: Option<Option<&Listed>>,
 ) -> (VerifyRecord, u8) {
-    let mut rec = VerifyRecord {
-        path: path.display().to_string(),
-        level,
-        ..Default::default()
-    };
     let r = match result {
-        Err((f, name)) => {
-            rec.status = "failed";
-            rec.outcome = name;
-            rec.error = Some(f.message.clone());
+        Err((f, outcome)) => {
+            let rec = VerifyRecord::failed(
+                path.display().to_string(),
+                level,
+                *outcome,
+                f.message.clone(),
+            );
             return (rec, f.code());
         }
         Ok(r) => r,
     };
-    rec.status = "ok";
-    rec.outcome = "success";
-    rec.payload_kind = Some(r.header.payload_kind().as_str().to_string());
-    rec.plaintext_size = Some(r.header.plaintext_len());
-    rec.block_size = Some(r.header.block_size());
-    rec.key_id = Some(r.header.key_id().to_hex());
-    rec.keyless_sha256 = Some(hex32(&r.keyless_sha256));
-    rec.plaintext_sha256 = r.plaintext_sha256.as_ref().map(hex32);
-    rec.model_name = r.header.metadata().name.clone();
-    rec.model_version = r.header.metadata().version;
-    rec.signer = r.signer.map(|s| s.to_hex());
+    let mut rec = VerifyRecord {
+        path: path.display().to_string(),
+        status: VerifyStatus::Ok,
+        level,
+        outcome: VerifyOutcome::Spec(Outcome::Success),
+        error: None,
+        payload_kind: Some(r.header.payload_kind().as_str().to_string()),
+        plaintext_size: Some(r.header.plaintext_len()),
+        block_size: Some(r.header.block_size()),
+        key_id: Some(r.header.key_id().to_hex()),
+        keyless_sha256: Some(hex32(&r.keyless_sha256)),
+        plaintext_sha256: r.plaintext_sha256.as_ref().map(hex32),
+        model_name: r.header.metadata().name.clone(),
+        model_version: r.header.metadata().version,
+        signer: r.signer.map(|s| s.to_hex()),
+        manifest: None,
+    };
     let Some(listed) = manifest else {
         return (rec, 0);
     };
@@ -225,15 +294,15 @@ fn record_of(
                 .is_none_or(|d| l.plaintext_sha256 == hex32(&d))
     });
     rec.manifest = Some(match (listed, matches) {
-        (None, _) => "extra",
-        (Some(_), true) => "match",
-        (Some(_), false) => "changed",
+        (None, _) => ManifestCheck::Extra,
+        (Some(_), true) => ManifestCheck::Match,
+        (Some(_), false) => ManifestCheck::Changed,
     });
     if matches {
         return (rec, 0);
     }
-    rec.status = "failed";
-    rec.outcome = "integrity failure";
+    rec.status = VerifyStatus::Failed;
+    rec.outcome = VerifyOutcome::Spec(Outcome::IntegrityFailure);
     rec.error = Some(format!(
         "{}: {} the manifest",
         path.display(),
@@ -249,37 +318,35 @@ fn record_of(
 /// `ava3 verify`: collect the files (from the paths, or from the manifest
 /// alone, as `sha256sum -c` does), check each, report each, then the
 /// summary and the worst exit status.
-pub fn run(a: &VerifyArgs) -> CliResult<()> {
-    let keys = load_keys(&a.keys.key_files)?;
-    let policy = policy_of(&a.trust)?;
-    let ring: Vec<&MasterKey> = keys.iter().collect();
-    let (check, level) = check_of(a, &ring, &policy)?;
-    let level = level.as_str();
-    if keys.is_empty() && !policy.requires_signature() && !a.quiet {
+pub(crate) fn run(req: VerifyRequest) -> CliResult<()> {
+    let ring: Vec<&MasterKey> = req.keys.iter().collect();
+    let check = req.check(&ring);
+    let (level, mode) = (req.level, req.mode);
+    if req.keyless_note {
         eprintln!(
             "ava3: note: no key given: keyless check only (structure and keyless SHA-256, which \
              detects corruption but not tampering); give a key for a keyed check"
         );
     }
-    let mut expected = match &a.manifest {
-        Some(m) => Some(expected_outputs(m, &policy, a.paths.is_empty())?),
+    let listed_only = req.paths.is_empty();
+    let mut expected = match &req.manifest {
+        Some(m) => Some(expected_outputs(m, &req.policy, listed_only)?),
         None => None,
     };
-    let listed_only = a.paths.is_empty();
     // Collect: the paths given, or every output the manifest lists.
-    let files = match (&expected, a.paths.is_empty()) {
+    let files = match (&expected, listed_only) {
         (Some(listed), true) => listed
             .values()
             .map(|l| l.path.clone())
             .filter(|p| p.exists())
             .collect(),
-        _ => collect(&a.paths)?,
+        _ => collect(&req.paths)?,
     };
     // Check and report, file by file.
-    let pool = ava3_app::thread_pool(a.jobs)?;
+    let pool = ava3_app::thread_pool(Some(req.threads))?;
     let (mut worst, mut ok, mut failed) = (0u8, 0usize, 0usize);
     for path in &files {
-        let result = pool.install(|| check_one(path, listed_only, a.allow_mismatch, &check));
+        let result = pool.install(|| check_one(path, listed_only, req.allow_mismatch, &check));
         let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
         let listed = expected.as_mut().map(|e| e.remove(&canon));
         let (rec, code) = record_of(path, level, &result, listed.as_ref().map(Option::as_ref));
@@ -289,39 +356,35 @@ pub fn run(a: &VerifyArgs) -> CliResult<()> {
         } else {
             failed += 1;
         }
-        print_record(&rec, a.json, a.quiet)?;
+        rec.print(mode)?;
     }
     // What the manifest lists and is not there.
     let mut missing = 0usize;
     for listed in expected.into_iter().flat_map(BTreeMap::into_values) {
         missing += 1;
-        if a.ignore_missing {
+        if req.ignore_missing {
             continue;
         }
         let rec = VerifyRecord {
-            path: listed.output.clone(),
-            status: "failed",
-            level,
-            outcome: "other",
-            error: Some(format!(
-                "{}: listed in the manifest but missing",
-                listed.output
-            )),
-            manifest: Some("missing"),
-            ..Default::default()
+            manifest: Some(ManifestCheck::Missing),
+            ..VerifyRecord::failed(
+                listed.output.clone(),
+                level,
+                VerifyOutcome::Spec(Outcome::Other),
+                format!("{}: listed in the manifest but missing", listed.output),
+            )
         };
         failed += 1;
         worst = error::worst(worst, EXIT_BAD_FILE);
-        print_record(&rec, a.json, a.quiet)?;
+        rec.print(mode)?;
     }
-    if !a.json {
-        let ignored = if a.ignore_missing && missing > 0 {
-            format!(", {missing} listed but missing (ignored)")
-        } else {
-            String::new()
-        };
-        eprintln!("ava3: {ok} ok, {failed} failed{ignored} ({level} check)");
+    VerifySummary {
+        ok,
+        failed,
+        ignored_missing: if req.ignore_missing { missing } else { 0 },
+        level,
     }
+    .print(mode);
     if files.is_empty() && failed == 0 {
         return Err(Failure::usage("no .ava3 file found"));
     }
@@ -358,55 +421,4 @@ fn check_manifest_signature(manifest: &Path, bytes: &[u8], policy: &Policy) -> C
             manifest.display()
         ))),
     }
-}
-
-fn print_record(rec: &VerifyRecord, json: bool, quiet: bool) -> std::io::Result<()> {
-    if json {
-        emit(&rec.to_json())?;
-    } else if rec.status == "ok" {
-        if !quiet {
-            // Say in words what was and was not checked.
-            let level = match rec.level {
-                "keyless" => "keyless: corruption only, authenticity NOT checked",
-                "signed" => "signed: publisher signature, no key",
-                other => other,
-            };
-            let mut line = format!(
-                "OK ({level}) {}: {} bytes of {}, key id {}, keyless sha256 {}",
-                rec.path,
-                rec.plaintext_size.unwrap_or(0),
-                rec.payload_kind.as_deref().unwrap_or("?"),
-                rec.key_id.as_deref().unwrap_or("?"),
-                rec.keyless_sha256.as_deref().unwrap_or("?"),
-            );
-            if let Some(s) = &rec.signer {
-                line.push_str(&format!(", signer {s}"));
-            }
-            if let Some(n) = &rec.model_name {
-                line.push_str(&format!(", model {}", ava3_app::display::printable(n)));
-            }
-            if let Some(v) = rec.model_version {
-                line.push_str(&format!(", version {v}"));
-            }
-            if let Some(p) = &rec.plaintext_sha256 {
-                // Keyed: the value the encoder recorded (authenticated, not
-                // recomputed); deep: recomputed from the decoded model.
-                if rec.level.starts_with("deep") {
-                    line.push_str(&format!(", plaintext sha256 {p} (recomputed)"));
-                } else {
-                    line.push_str(&format!(
-                        ", recorded plaintext sha256 {p} (not recomputed: --deep checks it)"
-                    ));
-                }
-            }
-            emit(&line)?;
-        }
-    } else {
-        emit(&format!(
-            "FAILED ({}) {}",
-            rec.level,
-            rec.error.as_deref().unwrap_or("")
-        ))?;
-    }
-    Ok(())
 }
