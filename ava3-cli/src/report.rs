@@ -5,6 +5,7 @@
 //! (`--json`). A run over several files ends with a [`Summary`] line on
 //! standard error.
 
+pub(crate) use ava3_app::display::printable;
 use std::io::Write;
 
 use ava3_app::inspect::Inspection;
@@ -13,31 +14,8 @@ use serde::{Serialize, Serializer};
 
 use crate::error::{CliResult, Failure, Kind};
 
-/// `s` with every control character (C0, DEL, C1) written as an escape
-/// (`\n`, `\t`, `\r`, `\x1b`, `\u{9b}`), so that a crafted file name
-/// cannot move the cursor, recolour or retitle the user's terminal. JSON
-/// output is unchanged by it: serde already escapes control characters.
-pub(crate) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return s.into();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x80 && c.is_control() => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.into()
-}
-
-/// Prints one line on stdout, control characters escaped ([`printable`]).
+/// Prints one line on stdout, control characters escaped
+/// (`ava3_app::display::printable`).
 /// A closed pipe (`ava3 verify ... | head`) comes back as an error that
 /// `main` ends the process on quietly, with status 0.
 pub(crate) fn emit(line: &str) -> std::io::Result<()> {

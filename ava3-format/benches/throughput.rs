@@ -6,6 +6,7 @@
 //!
 //! `cargo bench -p ava3-format --bench throughput`
 
+use ava3_testkit::verify;
 use std::hint::black_box;
 use std::io::Read;
 
@@ -18,21 +19,6 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ctr::cipher::{KeyIvInit, StreamCipher};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-
-/// Verifies the whole file `input` through the one entry.
-fn verify(
-    mut input: &[u8],
-    keys: &[&MasterKey],
-    deep: bool,
-    opts: &DecodeOptions,
-) -> ava3_format::Result<ava3_format::Report> {
-    let check = ava3_format::Check {
-        keys,
-        policy: &Policy::NONE,
-        deep,
-    };
-    ava3_format::Sealed::read(&mut input)?.verify(input, &check, opts)
-}
 
 const LEN: usize = 32 << 20;
 const BS: usize = 1 << 16;

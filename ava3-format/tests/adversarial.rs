@@ -3,26 +3,12 @@
 //! decoder, keyed and keyless verify and random access, releases only
 //! authentic plaintext, and takes bounded time.
 
+use ava3_testkit::verify;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use ava3_format::{DecodeOptions, Decoder, Error, MasterKey, Outcome, RandomAccessReader};
+use ava3_format::{DecodeOptions, Decoder, Error, Outcome, RandomAccessReader};
 use ava3_testkit::corpus::{corpus, encode, key, plaintext, Case};
-
-/// Verifies the whole file `input` through the one entry.
-fn verify(
-    mut input: &[u8],
-    keys: &[&MasterKey],
-    deep: bool,
-    opts: &DecodeOptions,
-) -> ava3_format::Result<ava3_format::Report> {
-    let check = ava3_format::Check {
-        keys,
-        policy: &ava3_format::Policy::NONE,
-        deep,
-    };
-    ava3_format::Sealed::read(&mut input)?.verify(input, &check, opts)
-}
 
 #[test]
 fn every_mutation_fails_with_a_documented_error_and_releases_only_authentic_plaintext() {

@@ -1,6 +1,7 @@
 //! Round trips over random sizes and block sizes; parallel == sequential;
 //! every `read_at` range equals the same slice of the plaintext; seeking.
 
+use ava3_testkit::verify;
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use ava3_format::{
@@ -8,21 +9,6 @@ use ava3_format::{
     RandomAccessReader,
 };
 use proptest::prelude::*;
-
-/// Verifies the whole file `input` through the one entry.
-fn verify(
-    mut input: &[u8],
-    keys: &[&MasterKey],
-    deep: bool,
-    opts: &DecodeOptions,
-) -> ava3_format::Result<ava3_format::Report> {
-    let check = ava3_format::Check {
-        keys,
-        policy: &ava3_format::Policy::NONE,
-        deep,
-    };
-    ava3_format::Sealed::read(&mut input)?.verify(input, &check, opts)
-}
 
 fn key() -> MasterKey {
     MasterKey::from_bytes([0x11; 32])

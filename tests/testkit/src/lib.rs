@@ -12,7 +12,26 @@
 //! - [`corpus`]: the adversarial corpus of mutated files, run through the
 //!   core and through the C ABI.
 //! - [`plaintext`]: the deterministic sample plaintexts of appendix A.
+//! - [`verify`]: a whole file through the core's one verification entry.
 
 pub mod corpus;
 pub mod plaintext;
 pub mod vectors;
+
+use ava3_format::{Check, DecodeOptions, MasterKey, Policy, Report, Sealed};
+
+/// Verifies the whole file `input` through the core's one entry
+/// (`Sealed::verify`), with `keys` (none: keyless) and no requirement.
+pub fn verify(
+    mut input: &[u8],
+    keys: &[&MasterKey],
+    deep: bool,
+    opts: &DecodeOptions,
+) -> ava3_format::Result<Report> {
+    let check = Check {
+        keys,
+        policy: &Policy::NONE,
+        deep,
+    };
+    Sealed::read(&mut input)?.verify(input, &check, opts)
+}
