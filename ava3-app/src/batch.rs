@@ -18,7 +18,7 @@ use crate::manifest::{
     relative, relative_to_manifest, sign_manifest, Entry, Manifest, SourceStat, MANIFEST_NAME,
 };
 use crate::output::{file_id, remove_stale_temporaries, AtomicFile, FileId};
-use crate::progress::files_bar;
+use crate::progress::{batch_bar, files_label};
 
 const MODEL_EXTENSIONS: [&str; 3] = ["amm", "amg", "amr"];
 
@@ -34,6 +34,8 @@ struct Job {
     /// What the walk saw at `source` (device, inode): the encode opens
     /// only that file.
     id: FileId,
+    /// Its size as the walk saw it (for the progress bar).
+    len: u64,
     output: PathBuf,
     rel: String,
 }
@@ -201,6 +203,7 @@ fn collect(root: &Path, out_root: &Path) -> Walk {
         walk.jobs.push(Job {
             source: path,
             id: file_id(&meta),
+            len: meta.len(),
             output: PathBuf::from(out),
             rel,
         });
@@ -467,13 +470,16 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> AppResult<TreeRun> {
     );
 
     let pool = crate::thread_pool(p.jobs)?;
-    let bar = files_bar(jobs.len() as u64, settings.quiet);
+    let bar = batch_bar(jobs.iter().map(|j| j.len).sum(), jobs.len(), settings.quiet);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let failures: Mutex<Vec<(String, Failure)>> = Mutex::new(Vec::new());
     let ctx = Context {
         key,
         per_file: EncodeSettings {
             quiet: true,
             lanes: None,
+            // Each file's bytes move the batch's bar as they are read.
+            progress: Some(bar.clone()),
             ..settings.clone()
         },
         force: settings.force,
@@ -489,7 +495,12 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> AppResult<TreeRun> {
                     .cancel
                     .check()
                     .and_then(|()| encode_job(job, &ctx));
-                bar.inc(1);
+                if matches!(result, Ok((_, status)) if status != "encoded") {
+                    // Up to date: nothing was read, its bytes count as done.
+                    bar.inc(job.len);
+                }
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                bar.set_message(files_label(n, jobs.len()));
                 match result {
                     Ok((mut entry, status)) => {
                         entry.output = relative_to_manifest(&job.output, &manifest_dir);

@@ -47,6 +47,9 @@ pub struct EncodeSettings {
     pub signers: Vec<Arc<SigningKey>>,
     /// Stops the encode at its next read once tripped (no output left).
     pub cancel: crate::Cancel,
+    /// A bar shared by several files (a batch's) that counts this file's
+    /// bytes too, instead of a bar of its own.
+    pub progress: Option<ProgressBar>,
 }
 
 /// Why an encode's signing settings are refused, whatever the input (each
@@ -364,7 +367,11 @@ fn encode_file_uncancelled(
     s: &EncodeSettings,
 ) -> AppResult<Encoded> {
     let src = Input::open(input, s, walked)?;
-    let bar = bytes_bar(src.len, s.quiet, &format!("encoding {}", input.display()));
+    let own_bar = s.progress.is_none();
+    let bar = match &s.progress {
+        Some(shared) => shared.clone(),
+        None => bytes_bar(src.len, s.quiet, &input.display().to_string()),
+    };
     let mut output_sha256 = None;
     let mut pending = None;
     let summary = match target {
@@ -389,7 +396,9 @@ fn encode_file_uncancelled(
                     summary
                 }
             };
-            bar.finish_and_clear();
+            if own_bar {
+                bar.finish_and_clear();
+            }
             src.check_unchanged(input, "nothing was written")?;
             pending = Some((out, s.force));
             summary
@@ -407,7 +416,9 @@ fn encode_file_uncancelled(
             sink.into_inner()
                 .flush()
                 .map_err(|e| to_stdout(Error::Io(e)))?;
-            bar.finish_and_clear();
+            if own_bar {
+                bar.finish_and_clear();
+            }
             src.check_unchanged(input, "the output is not valid")?;
             summary
         }

@@ -12,7 +12,9 @@ digits, for CI secrets).
 
 Exit status: 0 success; 1 a file failed verification or is not valid input;
 2 usage, key or I/O problem; 3 no key for a file (its key id is not among
-the keys given). Over several files the worst wins: 2, then 1, then 3.";
+the keys given). Over several files the worst wins: 2, then 1, then 3.
+Interrupted (Ctrl-C, SIGINT): 130, with 'ava3: interrupted' on standard
+error and no partial output left (SIGTERM 143, SIGHUP 129).";
 
 /// Protect ML model files (.amm, .amg, .amr) with the AVA3 format.
 #[derive(Debug, Parser)]
@@ -167,7 +169,8 @@ pub(crate) struct SignArgs {
 pub(crate) struct EncodeArgs {
     /// The model file, a folder with --batch, or - for standard input.
     pub(crate) input: PathBuf,
-    /// Output file (default: INPUT.ava3), or the output folder with --batch;
+    /// Output file (default: INPUT.ava3; standard output when INPUT is -),
+    /// or the output folder with --batch;
     /// - for standard output.
     #[arg(short, long, value_name = "PATH")]
     pub(crate) output: Option<PathBuf>,

@@ -112,6 +112,12 @@ impl RunScope {
             // unregisters its handlers.
             if let Some(sig) = signals.forever().next() {
                 ava3_app::output::remove_live();
+                let what = match sig {
+                    SIGINT => "interrupted",
+                    SIGTERM => "terminated (SIGTERM)",
+                    _ => "hung up (SIGHUP)",
+                };
+                eprintln!("ava3: {what}: no output was left");
                 std::process::exit(128 + sig);
             }
         });

@@ -210,6 +210,15 @@ pub(crate) struct EncodeRecord {
     /// For `skipped`, the reason; for `failed`, the error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
+    /// The model name recorded (`--name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) model_name: Option<String>,
+    /// The model version recorded (`--model-version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) model_version: Option<u64>,
+    /// The signer id of each `--sign` key, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) signers: Vec<String>,
     /// The human line of a one-file encode (with the digests), not the
     /// shorter one of a batch.
     #[serde(skip)]
@@ -230,6 +239,9 @@ impl EncodeRecord {
             payload_kind: None,
             format_version: None,
             error: Some(error),
+            model_name: None,
+            model_version: None,
+            signers: Vec::new(),
             one_file: false,
         }
     }
@@ -247,15 +259,28 @@ impl Print for EncodeRecord {
                 self.error.as_deref().unwrap_or(""),
                 self.source
             ),
-            EncodeStatus::Encoded if self.one_file => format!(
-                "encoded {} -> {} ({} bytes, {}, key id {}, plaintext sha256 {})",
-                self.source,
-                self.output,
-                self.size.unwrap_or(0),
-                self.payload_kind.clone().unwrap_or_else(unknown),
-                self.key_id.clone().unwrap_or_else(unknown),
-                self.plaintext_sha256.clone().unwrap_or_else(unknown),
-            ),
+            EncodeStatus::Encoded if self.one_file => {
+                let mut line = format!(
+                    "encoded {} -> {} ({} bytes, {}, key id {}, plaintext sha256 {}",
+                    self.source,
+                    self.output,
+                    self.size.unwrap_or(0),
+                    self.payload_kind.clone().unwrap_or_else(unknown),
+                    self.key_id.clone().unwrap_or_else(unknown),
+                    self.plaintext_sha256.clone().unwrap_or_else(unknown),
+                );
+                if !self.signers.is_empty() {
+                    line.push_str(&format!(", signed by {}", self.signers.join(", ")));
+                }
+                if let Some(n) = &self.model_name {
+                    line.push_str(&format!(", model {}", printable(n)));
+                }
+                if let Some(v) = self.model_version {
+                    line.push_str(&format!(", version {v}"));
+                }
+                line.push(')');
+                line
+            }
             status => format!("{} {} -> {}", status.as_str(), self.source, self.output),
         };
         vec![line]
@@ -372,6 +397,10 @@ pub(crate) struct VerifyRecord {
     /// With --manifest: how the file compares with its entry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) manifest: Option<ManifestCheck>,
+    /// The file could not be read (missing, unreadable): nothing was
+    /// checked, so no level is claimed in the human line.
+    #[serde(skip)]
+    pub(crate) unread: bool,
 }
 
 impl VerifyRecord {
@@ -398,6 +427,7 @@ impl VerifyRecord {
             model_version: None,
             signer: None,
             manifest: None,
+            unread: false,
         }
     }
 }
@@ -406,6 +436,10 @@ impl Print for VerifyRecord {
     /// A failure always; a file that passed not under `-q`.
     fn human(&self, quiet: bool) -> Vec<String> {
         match self.status {
+            VerifyStatus::Failed if self.unread => vec![format!(
+                "ERROR (not checked) {}",
+                self.error.as_deref().unwrap_or("")
+            )],
             VerifyStatus::Failed => vec![format!(
                 "FAILED ({}) {}",
                 self.level.as_str(),
@@ -462,7 +496,10 @@ impl VerifyRecord {
 #[derive(Debug)]
 pub(crate) struct VerifySummary {
     pub(crate) ok: usize,
+    /// Files checked that failed.
     pub(crate) failed: usize,
+    /// Files that could not be read (not checked).
+    pub(crate) unread: usize,
     /// Files the manifest lists that are missing, under
     /// `--ignore-missing` (otherwise they are failures).
     pub(crate) ignored_missing: usize,
@@ -480,8 +517,13 @@ impl Summary for VerifySummary {
         } else {
             String::new()
         };
+        let unread = if self.unread > 0 {
+            format!(", {} could not be read", self.unread)
+        } else {
+            String::new()
+        };
         Some(format!(
-            "{} ok, {} failed{ignored} ({} check)",
+            "{} ok, {} failed{unread}{ignored} ({} check)",
             self.ok,
             self.failed,
             self.level.as_str()

@@ -145,3 +145,89 @@ fn allow_mismatch_is_said_at_encode_and_accepted_by_verify() {
         .assert()
         .success();
 }
+
+/// `verify nosuch.ava3` said `FAILED (keyed)` and "1 of 1 files failed
+/// verification", as if the file had been checked and found bad: a file
+/// that cannot be read is an error, not a check, and exits 2.
+#[test]
+fn verify_of_a_missing_file_does_not_claim_a_check() {
+    let dir = folder();
+    cmd(&dir)
+        .args(["verify", "nosuch.ava3"])
+        .assert()
+        .code(2)
+        .stdout(
+            predicate::str::contains("ERROR (not checked)")
+                .and(predicate::str::contains("FAILED").not()),
+        )
+        .stderr(
+            predicate::str::contains("1 could not be read")
+                .and(predicate::str::contains("1 of 1 files could not be read")),
+        );
+}
+
+/// A signed encode's success line named neither the signer, nor the model
+/// name and version it recorded; its JSON now has them too.
+#[test]
+fn a_signed_encode_says_who_signed_and_what_it_recorded() {
+    let dir = folder();
+    fs::write(dir.path().join("m.amg"), b"GGUF\x03\0\0\0 weights").unwrap();
+    cmd(&dir)
+        .args(["keygen", "--signing", "-o", "publisher.key"])
+        .assert()
+        .success();
+    let out = cmd(&dir)
+        .args([
+            "encode",
+            "m.amg",
+            "--sign",
+            "publisher.key",
+            "--name",
+            "tiny",
+        ])
+        .args(["--model-version", "3"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let line = String::from_utf8(out).unwrap();
+    let id = {
+        let o = cmd(&dir)
+            .args(["inspect", "--json", "m.amg.ava3"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["signers"][0].as_str().unwrap().to_string()
+    };
+    assert!(
+        line.contains(&format!("signed by {id}, model tiny, version 3")),
+        "{line}"
+    );
+    let o = cmd(&dir)
+        .args([
+            "encode",
+            "m.amg",
+            "-o",
+            "j.ava3",
+            "--json",
+            "--sign",
+            "publisher.key",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["signers"][0], id.as_str());
+}
+
+/// `encode -` without `-o` writes to standard output; the help said the
+/// default was INPUT.ava3 without the exception.
+#[test]
+fn encode_help_says_where_standard_input_goes() {
+    let dir = folder();
+    cmd(&dir)
+        .args(["encode", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("standard output when INPUT is -"));
+}

@@ -233,6 +233,7 @@ fn settings(
     let signers =
         ava3_app::keys::load_signing_keys(&signing.sign).map_err(|f| errors::failure(py, f))?;
     let s = EncodeSettings {
+        progress: None,
         kind,
         allow_mismatch,
         block_size,

@@ -84,6 +84,9 @@ pub(crate) fn run(req: BatchRequest) -> CliResult<()> {
             payload_kind: Some(entry.payload_kind.clone()),
             format_version: Some(entry.format_version),
             error: None,
+            model_name: None,
+            model_version: None,
+            signers: Vec::new(),
             one_file: false,
         }
         .print(mode)?;

@@ -24,6 +24,7 @@ pub(crate) fn settings(a: &EncodeArgs) -> CliResult<EncodeSettings> {
     check_block_size(a.block_size, "--block-size")?;
     let signers = load_signing_keys(&a.sign.sign)?;
     let settings = EncodeSettings {
+        progress: None,
         metadata: Metadata {
             name: a.sign.name.clone(),
             version: a.sign.model_version,
@@ -150,6 +151,13 @@ pub(crate) fn run(req: EncodeRequest) -> CliResult<()> {
         payload_kind: Some(summary.header.payload_kind().as_str().to_string()),
         format_version: Some(summary.header.version()),
         error: None,
+        model_name: summary.header.metadata().name.clone(),
+        model_version: summary.header.metadata().version,
+        signers: settings
+            .signers
+            .iter()
+            .map(|k| k.signer_id().to_hex())
+            .collect(),
         one_file: true,
     }
     .print(*mode)

@@ -27,7 +27,7 @@ use ava3_app::keys::read_key_file;
 use ava3_app::manifest::{relative, Entry, Manifest, MANIFEST_NAME};
 use ava3_app::output::Sha256Writer;
 use ava3_app::output::{binary_stdout, check_destination, is_dash, AtomicFile};
-use ava3_app::progress::{bytes_bar, files_bar};
+use ava3_app::progress::{batch_bar, bytes_bar, files_label};
 
 /// How the new files are signed, and what an input must carry to be
 /// re-signed: a rotation must never turn a file that a master-key holder
@@ -246,9 +246,15 @@ fn run_folder(req: &RekeyRequest) -> CliResult<()> {
         )));
     }
     let pool = ava3_app::thread_pool(Some(req.threads))?;
-    let bar = files_bar(files.len() as u64, mode.no_progress());
+    // A byte bar (the stored sizes of the files), labelled with the files
+    // done.
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .collect();
+    let bar = batch_bar(sizes.iter().sum(), files.len(), mode.no_progress());
     let mut failures = Vec::new();
-    for path in &files {
+    for (n, (path, size)) in files.iter().zip(&sizes).enumerate() {
         let rel = relative(path, root);
         let dest = out_root.join(&rel);
         let done = pool.install(|| -> CliResult<(Header, EncodeSummary, [u8; 32])> {
@@ -278,7 +284,8 @@ fn run_folder(req: &RekeyRequest) -> CliResult<()> {
             out.commit(force)?;
             Ok((header, summary, sha))
         });
-        bar.inc(1);
+        bar.inc(*size);
+        bar.set_message(files_label(n + 1, files.len()));
         match done {
             Ok((old, summary, sha)) => {
                 if let Some((m, kept)) = manifest.as_mut() {

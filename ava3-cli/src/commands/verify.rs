@@ -14,7 +14,7 @@ use ava3_format::{
 };
 
 use crate::args::{RequireArg, VerifyArgs};
-use crate::error::{self, CliResult, Failure, EXIT_BAD_FILE};
+use crate::error::{self, CliResult, Failure, Kind, EXIT_BAD_FILE};
 use crate::keys::{load_keys, policy_of};
 use crate::report::{
     hex32, ManifestCheck, OutputMode, Print, Summary, VerifyOutcome, VerifyRecord, VerifyStatus,
@@ -258,12 +258,15 @@ fn record_of(
 ) -> (VerifyRecord, u8) {
     let r = match result {
         Err((f, outcome)) => {
-            let rec = VerifyRecord::failed(
-                path.display().to_string(),
-                level,
-                *outcome,
-                f.message.clone(),
-            );
+            let rec = VerifyRecord {
+                unread: f.kind == Kind::Io,
+                ..VerifyRecord::failed(
+                    path.display().to_string(),
+                    level,
+                    *outcome,
+                    f.message.clone(),
+                )
+            };
             return (rec, f.code());
         }
         Ok(r) => r,
@@ -284,6 +287,7 @@ fn record_of(
         model_version: r.header.metadata().version,
         signer: r.signer.map(|s| s.to_hex()),
         manifest: None,
+        unread: false,
     };
     let Some(listed) = manifest else {
         return (rec, 0);
@@ -344,7 +348,7 @@ pub(crate) fn run(req: VerifyRequest) -> CliResult<()> {
     };
     // Check and report, file by file.
     let pool = ava3_app::thread_pool(Some(req.threads))?;
-    let (mut worst, mut ok, mut failed) = (0u8, 0usize, 0usize);
+    let (mut worst, mut ok, mut failed, mut unread) = (0u8, 0usize, 0usize, 0usize);
     for path in &files {
         let result = pool.install(|| check_one(path, listed_only, req.allow_mismatch, &check));
         let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
@@ -353,6 +357,8 @@ pub(crate) fn run(req: VerifyRequest) -> CliResult<()> {
         worst = error::worst(worst, code);
         if code == 0 {
             ok += 1;
+        } else if rec.unread {
+            unread += 1;
         } else {
             failed += 1;
         }
@@ -381,6 +387,7 @@ pub(crate) fn run(req: VerifyRequest) -> CliResult<()> {
     VerifySummary {
         ok,
         failed,
+        unread,
         ignored_missing: if req.ignore_missing { missing } else { 0 },
         level,
     }
@@ -388,11 +395,20 @@ pub(crate) fn run(req: VerifyRequest) -> CliResult<()> {
     if files.is_empty() && failed == 0 {
         return Err(Failure::usage("no .ava3 file found"));
     }
-    match worst {
-        0 => Ok(()),
-        code => Err(Failure::with_code(
+    let total = ok + failed + unread;
+    match (worst, unread) {
+        (0, _) => Ok(()),
+        (code, 0) => Err(Failure::with_code(
             code,
-            format!("{failed} of {} files failed verification", ok + failed),
+            format!("{failed} of {total} files failed verification"),
+        )),
+        (code, _) if failed == 0 => Err(Failure::with_code(
+            code,
+            format!("{unread} of {total} files could not be read"),
+        )),
+        (code, _) => Err(Failure::with_code(
+            code,
+            format!("{failed} of {total} files failed verification, {unread} could not be read"),
         )),
     }
 }

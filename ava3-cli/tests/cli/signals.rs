@@ -36,7 +36,7 @@ fn signals_leave_no_temporary_file() {
     for (sig, args) in runs {
         let _ = fs::remove_dir_all(env.path("out"));
         fs::create_dir_all(env.path("out")).unwrap();
-        let mut child = env.spawn_keyed(&[args, &["-q"]].concat(), Stdio::null());
+        let mut child = env.spawn_keyed(&[args, &["-q"]].concat(), Stdio::piped());
         wait_until_writing(&mut child, &env.path("out"), args);
         if args[0] == "decode" {
             // Plaintext is written to an unnamed file: nothing is named yet.
@@ -49,8 +49,17 @@ fn signals_leave_no_temporary_file() {
             .status()
             .unwrap()
             .success());
-        let status = child.wait().unwrap();
-        assert!(!status.success(), "{sig} {args:?}");
+        let done = child.wait_with_output().unwrap();
+        let status = done.status;
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        // The shell's status for a death by that signal, and a word why.
+        let (code, word) = match sig {
+            "INT" => (130, "ava3: interrupted"),
+            "TERM" => (143, "ava3: terminated"),
+            _ => (129, "ava3: hung up"),
+        };
+        assert_eq!(status.code(), Some(code), "{sig} {args:?}: {stderr}");
+        assert!(stderr.contains(word), "{sig} {args:?}: {stderr:?}");
         let left: Vec<_> = walk(&env.path("out"));
         assert!(
             left.iter().all(|p| !p.to_string_lossy().ends_with(".tmp")),
