@@ -8,8 +8,10 @@
 #    warnings as errors, and packages them (.aar, jniLibs, .xcframework,
 #    Package.swift): ava3-decoder-ffi/packaging/package.sh, checked by
 #    device/check_packages.py; the .aar's x86_64 libraries and its Java
-#    class then run the C ABI test program and a JVM smoke test here, on
-#    glibc with a small bionic shim (device/bionic_shim.c).
+#    classes then run the C ABI test program and the JVM test of every
+#    public method of com.ava.ava3.Ava3Model
+#    (examples/android/test/Ava3Smoke.java) here, on glibc with a small
+#    bionic shim (device/bionic_shim.c).
 # 2. ARM64 under qemu-aarch64: the Rust tests of ava3-format and
 #    ava3-decoder-ffi and the C ABI test program (every vector, every entry
 #    point, read_at from 8 threads), once on a CPU with the ARMv8 AES and
@@ -73,11 +75,11 @@ gcc -std=c11 -O2 -I ava3-decoder-ffi/include ava3-decoder-ffi/tests/c/ava3_test.
 SHIM=(env BIONIC_SHIM_LIB="$S/lib/libava3_decoder.so" LD_PRELOAD="$S/bionic_shim.so" LD_LIBRARY_PATH="$S/lib")
 "${SHIM[@]}" "$S/ava3_test" testdata/vectors | tail -n 1
 pass "C ABI test program against the aar's x86_64 libava3_decoder.so"
-javac -cp "$S/aar/classes.jar" -d "$S" examples/android/test/Ava3Smoke.java
-AVA3_KEY_FILE=testdata/keys/dev.key "$HOST/ava3" encode -q --force testdata/samples/tiny-llama.amg -o "$S/m.amg.ava3" 2>/dev/null
-"${SHIM[@]}" java -Djava.library.path="$S/lib" -cp "$S/aar/classes.jar:$S" Ava3Smoke "$S/m.amg.ava3" \
-  "$(tr -d '\n' < testdata/keys/dev.key)" "$(sha256sum testdata/samples/tiny-llama.amg | cut -d' ' -f1)" \
-  "the aar's x86_64 libraries and classes.jar"
+# Every public method of com.ava.ava3.Ava3Model (requirements met and
+# refused, metadata, readAt, decodeTo, memfd, open at an offset in a
+# descriptor, close) on files the CLI encodes and signs here.
+bash examples/android/test/run.sh "$HOST/ava3" "$S/aar/classes.jar" "$S/jvm" \
+  "the aar's x86_64 libraries and classes.jar" "${SHIM[@]}" java -Djava.library.path="$S/lib"
 pass "the aar's classes.jar and JNI glue under the JVM"
 
 step "ARM64 under qemu-aarch64"

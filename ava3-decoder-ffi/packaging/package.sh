@@ -4,8 +4,10 @@
 #   bash ava3-decoder-ffi/packaging/package.sh [OUT]      (default target/packages)
 #
 # OUT/android/
-#   ava3-decoder-VERSION.aar   AndroidManifest.xml, classes.jar (com.ava.ava3.Ava3Model),
-#                              jni/<abi>/libava3_decoder.so + libava3_jni.so
+#   ava3-decoder-VERSION.aar   AndroidManifest.xml, classes.jar (com.ava.ava3.Ava3Model and
+#                              Ava3Exception, from android/java), proguard.txt (keeps them for
+#                              R8), jni/<abi>/libava3_decoder.so + libava3_jni.so (the JNI glue,
+#                              android/jni/ava3_jni.c)
 #   jniLibs/<abi>/*.so         the same libraries, for a Gradle module's src/main/jniLibs
 #   static/<abi>/libava3_decoder.a, include/ava3.h   for native runtimes linking statically
 # OUT/ios/
@@ -64,7 +66,7 @@ for pair in arm64-v8a:aarch64-linux-android x86_64:x86_64-linux-android armeabi-
       -Wl,--no-whole-archive -Wl,--gc-sections -Wl,-z,max-page-size=16384 \
       -Wl,--version-script=<(printf '{ global: ava3_*; local: *; };\n') -llog -ldl -lm
     "$cc" -shared -fPIC -o "$so/libava3_jni.so" -Wl,-soname,libava3_jni.so -I ava3-decoder-ffi/include \
-      examples/android/ava3_jni.c -L "$so" -lava3_decoder
+      "$HERE/android/jni/ava3_jni.c" -L "$so" -lava3_decoder
   elif [ "$abi" != armeabi-v7a ]; then
     bash "$HERE/android/ndkless/link.sh" "$t" "$lib" "$so"
   else
@@ -76,12 +78,12 @@ for pair in arm64-v8a:aarch64-linux-android x86_64:x86_64-linux-android armeabi-
   cp "$so"/*.so "$A/stage/jni/$abi/"
 done
 J=$(mktemp -d)
-javac --release 8 -Xlint:-options -d "$J" "$HERE/android/java/com/ava/ava3/Ava3Model.java"
+javac --release 8 -Xlint:-options -Werror -d "$J" "$HERE"/android/java/com/ava/ava3/*.java
 (cd "$J" && jar --create --file "$A/stage/classes.jar" com)
 rm -rf "$J"
-cp "$HERE/android/AndroidManifest.xml" "$A/stage/"
+cp "$HERE/android/AndroidManifest.xml" "$HERE/android/proguard.txt" "$A/stage/"
 : > "$A/stage/R.txt"
-(cd "$A/stage" && python3 -m zipfile -c "$A/ava3-decoder-$VERSION.aar" AndroidManifest.xml classes.jar R.txt jni)
+(cd "$A/stage" && python3 -m zipfile -c "$A/ava3-decoder-$VERSION.aar" AndroidManifest.xml classes.jar proguard.txt R.txt jni)
 rm -rf "$A/stage"
 
 # ---- iOS -------------------------------------------------------------------

@@ -3,8 +3,10 @@ build would consume it (run by tests/device.sh):
 
     python3 tests/device/check_packages.py OUT_DIR
 
-- the .aar: AndroidManifest.xml, classes.jar with com.ava.ava3.Ava3Model whose
-  native methods are exactly the JNI exports of libava3_jni.so, and
+- the .aar: AndroidManifest.xml, proguard.txt, classes.jar with
+  com.ava.ava3.Ava3Model (whose native methods are exactly the functions of
+  packaging/android/jni/ava3_jni.c and the JNI exports of libava3_jni.so),
+  its Requirements and Ava3Exception, and
   jni/<abi>/ libraries of the right machine that export the whole C ABI of
   include/ava3.h, need only bionic's libc/libdl/libm/liblog (and
   libava3_decoder.so for the glue), and leave nothing undefined that the link
@@ -51,6 +53,8 @@ def run(*args):
 
 HEADER = open(os.path.join(ROOT, "ava3-decoder-ffi/include/ava3.h")).read()
 C_API = sorted(set(re.findall(r"\b(ava3_[a-z_0-9]+)\(", HEADER)))
+GLUE = open(os.path.join(ROOT, "ava3-decoder-ffi/packaging/android/jni/ava3_jni.c")).read()
+GLUE_NATIVES = sorted(set(re.findall(r"\bAVA3_JNI\((\w+)\)\(", GLUE)))
 ARM_INSNS = ("aese", "sha256h", "tbl")
 
 
@@ -79,14 +83,19 @@ def main(out):
     check(len(aars) == 1, "one .aar")
     with zipfile.ZipFile(aars[0]) as z, tempfile.TemporaryDirectory() as t:
         names = set(z.namelist())
-        for n in ("AndroidManifest.xml", "classes.jar"):
+        for n in ("AndroidManifest.xml", "classes.jar", "proguard.txt"):
             check(n in names, f"aar: {n}")
         z.extractall(t)
         manifest = open(os.path.join(t, "AndroidManifest.xml")).read()
         check('package="com.ava.ava3"' in manifest, "aar: manifest package")
         javap = run("javap", "-p", "-cp", os.path.join(t, "classes.jar"), "com.ava.ava3.Ava3Model")
         natives = sorted(re.findall(r"native \S+ (\w+)\(", javap))
-        check(natives == ["nativeFree", "nativeMemfd", "nativeOpen", "nativeSize"], f"classes.jar natives {natives}")
+        check(len(natives) > 4 and natives == GLUE_NATIVES, f"classes.jar natives {natives} vs ava3_jni.c {GLUE_NATIVES}")
+        classes = set(run("jar", "tf", os.path.join(t, "classes.jar")).split())
+        for c in ("Ava3Model", "Ava3Model$Requirements", "Ava3Exception"):
+            check(f"com/ava/ava3/{c}.class" in classes, f"classes.jar: com.ava.ava3.{c}")
+        rules = open(os.path.join(t, "proguard.txt")).read()
+        check("com.ava.ava3.Ava3Model" in rules and "com.ava.ava3.Ava3Exception" in rules, "aar: proguard.txt keeps the JNI classes")
         abis = sorted(os.listdir(os.path.join(t, "jni")))
         check("arm64-v8a" in abis and "x86_64" in abis, f"aar ABIs {abis}")
         machines = {"arm64-v8a": "AArch64", "x86_64": "Advanced Micro Devices X86-64", "armeabi-v7a": "ARM"}

@@ -77,11 +77,11 @@ done
 "${LINK[@]}" -o "$OUT/libava3_decoder.so" -Wl,-soname,libava3_decoder.so "${OBJS[@]}" \
   -Wl,--version-script="$W/exports.map" -Wl,--no-undefined -L "$W/stubs" -Wl,--as-needed -lc -ldl -lm -llog
 
-# The JNI glue (examples/android/ava3_jni.c): JNI calls go through the
+# The JNI glue (packaging/android/jni/ava3_jni.c): JNI calls go through the
 # JNIEnv table, so it needs nothing from libc.
 JDK=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
 "${CC[@]}" -fno-stack-protector -I "$ROOT/ava3-decoder-ffi/include" -I "$JDK/include" -I "$JDK/include/linux" \
-  "${SYS[@]}" -c "$ROOT/examples/android/ava3_jni.c" -o "$W/ava3_jni.o"
+  "${SYS[@]}" -c "$HERE/../jni/ava3_jni.c" -o "$W/ava3_jni.o"
 "${LINK[@]}" -o "$OUT/libava3_jni.so" -Wl,-soname,libava3_jni.so "$W/crt_so.o" "$W/ava3_jni.o" \
   -Wl,--no-undefined -L "$OUT" -L "$W/stubs" -lava3_decoder -lc
 rm -rf "$W"
