@@ -7,7 +7,9 @@
 # - the Android JNI glue the .aar ships (packaging/android/jni/ava3_jni.c)
 #   against the JDK's jni.h, run with the Java classes the .aar ships
 #   (packaging/android/java) by examples/android/test/run.sh: every public
-#   method of com.ava.ava3.Ava3Model on models the CLI encodes and signs.
+#   method of com.ava.ava3.Ava3Model on models the CLI encodes and signs;
+#   then examples/android/Ava3Load.kt, compiled by a real kotlinc against
+#   the same classes and run (examples/android/test/kotlin.sh).
 # Swift is not compiled (no toolchain here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +30,16 @@ mkdir -p "$W/classes"
 javac --release 8 -Xlint:-options -Werror -d "$W/classes" ava3-decoder-ffi/packaging/android/java/com/ava/ava3/*.java
 bash examples/android/test/run.sh "$LIB/ava3" "$W/classes" "$W/jvm" "host glue, shipped Java classes" \
   env LD_LIBRARY_PATH="$LIB:$W" java -Djava.library.path="$LIB:$W"
+# Kotlin: examples/android/Ava3Load.kt, compiled by kotlinc (npm's
+# kotlin-compiler, installed once into ~/.cache/ava3-device/kotlin-<version>
+# by examples/android/test/kotlinc.sh) against the same classes, run on the
+# files run.sh prepared. Skipped, saying why, only when the compiler cannot
+# be installed here (exit 77).
+rc=0
+bash examples/android/test/kotlin.sh "$W/classes" "$W/jvm" "host glue, shipped Java classes" \
+  env LD_LIBRARY_PATH="$LIB:$W" java -Djava.library.path="$LIB:$W" || rc=$?
+case $rc in
+  0) ;;
+  77) echo "SKIP: Kotlin example (no Kotlin compiler here; the reason is above)" ;;
+  *) exit "$rc" ;;
+esac
