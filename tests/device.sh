@@ -13,7 +13,10 @@
 #    (examples/android/test/Ava3Smoke.java) here, on glibc with a small
 #    bionic shim (device/bionic_shim.c), and the Kotlin example
 #    examples/android/Ava3Load.kt, compiled by kotlinc (npm's
-#    kotlin-compiler, cached in AVA3_DEVICE_CACHE/kotlin-<version>).
+#    kotlin-compiler, cached in AVA3_DEVICE_CACHE/kotlin-<version>); the
+#    iOS Swift handle examples/ios/Ava3Model.swift, compiled by swiftc
+#    through the .xcframework's module map and run against the host library
+#    (opt-in: AVA3_SWIFT=1 or a cached toolchain, examples/ios/test/run.sh).
 # 2. ARM64 under qemu-aarch64: the Rust tests of ava3-format and
 #    ava3-decoder-ffi and the C ABI test program (every vector, every entry
 #    point, read_at from 8 threads), once on a CPU with the ARMv8 AES and
@@ -101,6 +104,27 @@ bash examples/android/test/kotlin.sh "$S/aar/classes.jar" "$S/jvm" "the aar's x8
 case $rc in
   0) pass "Kotlin (kotlinc) against the aar's classes.jar, run with its libraries" ;;
   77) echo "SKIP: the Kotlin example (no Kotlin compiler here; the reason is above)" ;;
+  *) exit "$rc" ;;
+esac
+
+step "the iOS Swift handle, compiled and run here against the xcframework's module map"
+# examples/ios/Ava3Model.swift, as shipped, with examples/ios/test/main.swift,
+# compiled by swiftc (Debian trixie's swiftlang 6.0, -warnings-as-errors) with
+# `import Ava3` from the Headers/ (module.modulemap, ava3.h) of the
+# .xcframework built above, linked with the host libava3_decoder.so and run
+# on files the CLI encodes and signs: every reader and metadata, requirements
+# met (trusted signer as PEM, raw and hex; name; minimum version) and refused
+# with their codes (rollback 21, name, signer, unsigned, wrong key), a
+# changed block, open at an offset in a descriptor. Not Xcode, the iOS SDK or
+# a device. Opt-in: the toolchain (a trixie chroot: ~580 MB download, ~1 min,
+# 2.6 GB) is used when $AVA3_DEVICE_CACHE/swift-trixie-* exists and installed
+# when AVA3_SWIFT=1 (examples/ios/test/setup-toolchain.sh); otherwise SKIP.
+rc=0
+bash examples/ios/test/run.sh "$HOST" "$W/ios-swift" "$W/packages/ios/Ava3.xcframework/ios-arm64_x86_64-simulator/Headers" ||
+  rc=$?
+case $rc in
+  0) pass "Swift (swiftc) Ava3Model.swift through the xcframework's module.modulemap, against the host library" ;;
+  77) echo "SKIP: the iOS Swift handle (no Swift toolchain here; the reason is above)" ;;
   *) exit "$rc" ;;
 esac
 

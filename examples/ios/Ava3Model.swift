@@ -2,7 +2,9 @@
 // Ava3 XCFramework that packaging/package.sh builds: `import Ava3`), with the
 // same methods as the Android class com.ava.ava3.Ava3Model
 // (ava3-decoder-ffi/packaging/android/java) except memfd, which iOS lacks.
-// Not compiled here: no Swift toolchain or Xcode in this repository.
+// Compiled and run on Linux by examples/ios/test/run.sh (swiftc 6.0, against
+// the host library through the XCFramework's own module.modulemap and ava3.h;
+// not Xcode, the iOS SDK or a device: see ava3-decoder-ffi/README.md).
 // iOS has no memfd: use the aligned buffer (LiteRT, MediaPipe), decode(into:)
 // or read(at:into:).
 //
@@ -13,18 +15,23 @@
 import Ava3
 import Foundation
 
+// Result codes are UInt32 here: ava3.h (C, not C23) declares both
+// `enum Ava3Result`, whose AVA3_RESULT_* constants Swift imports as a struct
+// with a UInt32 rawValue, and `typedef uint32_t Ava3Result`, which every
+// function returns, so the name `Ava3Result` is ambiguous in Swift. Compare a
+// code with a constant's rawValue: `e.code == AVA3_RESULT_ROLLBACK.rawValue`.
 struct Ava3Error: Error, CustomStringConvertible {
-    /// The C ABI's result (AVA3_RESULT_*; e.g. 19 unsigned, 20 name mismatch, 21 rollback).
-    let code: Ava3Result
+    /// The C ABI's result (AVA3_RESULT_*.rawValue; e.g. 19 unsigned, 20 name mismatch, 21 rollback).
+    let code: UInt32
     var description: String {
         var buf = [CChar](repeating: 0, count: 160)
-        ava3_result_message(code, &buf, buf.count)
-        return String(cString: buf) + " (AVA3 result \(code))"
+        let n = min(ava3_result_message(code, &buf, buf.count), buf.count - 1)
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) + " (AVA3 result \(code))"
     }
 }
 
-private func check(_ r: Ava3Result) throws {
-    guard r == AVA3_RESULT_OK else { throw Ava3Error(code: r) }
+private func check(_ r: UInt32) throws {
+    guard r == AVA3_RESULT_OK.rawValue else { throw Ava3Error(code: r) }
 }
 
 final class Ava3Model {
@@ -83,23 +90,23 @@ final class Ava3Model {
         try self.init(opened: d, result: r, key: &key, requirements: requirements)
     }
 
-    private init(opened d: OpaquePointer?, result: Ava3Result, key: inout [UInt8], requirements req: Requirements) throws {
+    private init(opened d: OpaquePointer?, result: UInt32, key: inout [UInt8], requirements req: Requirements) throws {
         defer { for i in key.indices { key[i] = 0 } }
         var r = result
-        for s in req.signers where r == AVA3_RESULT_OK {
+        for s in req.signers where r == AVA3_RESULT_OK.rawValue {
             r = s.withUnsafeBufferPointer { ava3_decoder_trust_signer(d, $0.baseAddress, $0.count) }
         }
-        if r == AVA3_RESULT_OK, let name = req.name {
+        if r == AVA3_RESULT_OK.rawValue, let name = req.name {
             let bytes = Array(name.utf8)
             r = bytes.withUnsafeBufferPointer { ava3_decoder_require_name(d, $0.baseAddress, $0.count) }
         }
-        if r == AVA3_RESULT_OK, let min = req.minVersion {
+        if r == AVA3_RESULT_OK.rawValue, let min = req.minVersion {
             r = ava3_decoder_require_min_version(d, min)
         }
-        if r == AVA3_RESULT_OK {
+        if r == AVA3_RESULT_OK.rawValue {
             r = key.withUnsafeBufferPointer { ava3_decoder_set_key(d, $0.baseAddress, $0.count) }
         }
-        guard r == AVA3_RESULT_OK else {
+        guard r == AVA3_RESULT_OK.rawValue else {
             ava3_decoder_free(d)
             throw Ava3Error(code: r)
         }
@@ -138,7 +145,7 @@ final class Ava3Model {
     func modelName() throws -> String? {
         var len = 0
         let r = ava3_decoder_model_name(decoder, nil, 0, &len)
-        guard r == AVA3_RESULT_OK || r == AVA3_RESULT_INVALID_PARAMETER else { throw Ava3Error(code: r) }
+        guard r == AVA3_RESULT_OK.rawValue || r == AVA3_RESULT_INVALID_PARAMETER.rawValue else { throw Ava3Error(code: r) }
         if len == 0 { return nil }
         var buf = [UInt8](repeating: 0, count: len + 1)
         var got = 0
@@ -195,7 +202,7 @@ final class Ava3Model {
     func decodeAligned() throws -> (data: UnsafeRawPointer, count: Int, release: () -> Void) {
         var b: OpaquePointer?
         try check(ava3_decoder_decode_aligned(decoder, &b))
-        guard let p = ava3_buffer_data(b) else { throw Ava3Error(code: AVA3_RESULT_NULL_PARAMETER) }
+        guard let p = ava3_buffer_data(b) else { throw Ava3Error(code: AVA3_RESULT_NULL_PARAMETER.rawValue) }
         return (UnsafeRawPointer(p), ava3_buffer_len(b), { ava3_buffer_free(b) })
     }
 
