@@ -565,6 +565,10 @@ ava3.encode({str(model)!r}, {str(encoded)!r}, key=ava3.Key.from_file({str(key_pa
     }[call]
     script = f"""
 import os, signal, threading, time
+# A job started in the background of a non-interactive shell (the suite's
+# parallel part) inherits SIGINT ignored, and Python then leaves it so:
+# give SIGINT back its Ctrl-C meaning, as an interactive session has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from ava_toolchain import ava3
 key = ava3.Key.from_file({str(key_path)!r})
 sent = []
