@@ -417,15 +417,16 @@ pub fn encode_tree(p: &TreeParams<'_>, key: &MasterKey) -> AppResult<TreeRun> {
     let root = p.root;
     if !root.is_dir() {
         return Err(Failure::usage(format!(
-            "--batch needs a folder, and {} is not one",
+            "a tree encode needs a folder, and {} is not one",
             root.display()
         )));
     }
     let out_root = p.out_root;
     if out_root.canonicalize().ok() == root.canonicalize().ok() {
         return Err(Failure::usage(format!(
-            "the output folder is the input folder ({}): encode into another folder (-o OUTDIR)",
-            root.display()
+            "the output folder is the input folder ({}): {}",
+            root.display(),
+            settings.names.other_output_folder
         )));
     }
     let Walk {

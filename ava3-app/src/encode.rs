@@ -50,6 +50,8 @@ pub struct EncodeSettings {
     /// A bar shared by several files (a batch's) that counts this file's
     /// bytes too, instead of a bar of its own.
     pub progress: Option<ProgressBar>,
+    /// How the front end names the options its messages point to.
+    pub names: &'static crate::names::Names,
 }
 
 /// Why an encode's signing settings are refused, whatever the input (each
@@ -102,6 +104,7 @@ pub fn decide_kind(
     head: &[u8],
     chosen: Option<PayloadKind>,
     allow_mismatch: bool,
+    names: &crate::names::Names,
 ) -> AppResult<PayloadKind> {
     let content = Content::sniff(head);
     if content == Content::Ava3 {
@@ -118,18 +121,19 @@ pub fn decide_kind(
     if !content.fits(kind) {
         if !allow_mismatch {
             return Err(Failure::bad(format!(
-                "the payload kind is {kind} but the bytes look like {}; use --allow-mismatch to encode it anyway",
-                content.describe()
+                "the payload kind is {kind} but the bytes look like {}; use {} to encode it anyway",
+                content.describe(),
+                names.allow_mismatch
             )));
         }
         // Encoded as asked, but said: `verify` checks the same thing.
         eprintln!(
             "ava3: warning: {}the payload kind is {kind} but the bytes look like {}: encoded as \
-             asked; `ava3 verify` with a key reports `kind mismatch` for it unless given \
-             --allow-mismatch",
+             asked; a keyed verify reports `kind mismatch` for it unless given {}",
             path.map(|p| format!("{}: ", printable(&p.display().to_string())))
                 .unwrap_or_default(),
-            content.describe()
+            content.describe(),
+            names.allow_mismatch
         );
     }
     Ok(kind)
@@ -217,8 +221,9 @@ impl Input {
             .map_err(|e| Failure::io_error(format!("cannot read {}: {e}", shown(input)), &e))?;
         if meta.is_dir() {
             return Err(Failure::usage(format!(
-                "{} is a folder: use --batch -o OUTDIR",
-                input.display()
+                "{} is a folder: {}",
+                input.display(),
+                s.names.tree
             )));
         }
         if !meta.is_file() {
@@ -229,7 +234,7 @@ impl Input {
             )));
         }
         let head = read_head(&file).map_err(|e| Failure::io(input.display(), e))?;
-        let kind = decide_kind(Some(input), &head, s.kind, s.allow_mismatch)
+        let kind = decide_kind(Some(input), &head, s.kind, s.allow_mismatch, s.names)
             .map_err(|f| f.context(input.display()))?;
         Ok(Self {
             file,
@@ -376,7 +381,7 @@ fn encode_file_uncancelled(
     let mut pending = None;
     let summary = match target {
         Target::File(output) => {
-            check_destination(Some(input), output, s.force)?;
+            check_destination(Some(input), output, s.force, s.names)?;
             let mut out = AtomicFile::create(output)?;
             let summary = match s.lanes {
                 Some(lanes) => src
@@ -447,7 +452,7 @@ pub fn encode_stream(
         Failure::io_error(format!("cannot read {what}: {e}"), &e)
     })?;
     let head = &data[..data.len().min(Content::SNIFF_LEN)];
-    let kind = decide_kind(path, head, s.kind, s.allow_mismatch)?;
+    let kind = decide_kind(path, head, s.kind, s.allow_mismatch, s.names)?;
     let opts = EncodeOptions {
         block_size: s.block_size,
         payload_kind: kind,
@@ -470,7 +475,7 @@ pub fn encode_stream(
             Err(e) => Err(Failure::from_core("standard output", e)),
         }
     } else {
-        check_destination(None, output, s.force)?;
+        check_destination(None, output, s.force, s.names)?;
         let mut out = AtomicFile::create(output)?;
         let mut enc = Encoder::new(out.writer(), key, data.len() as u64, &opts)
             .map_err(|e| Failure::from_core(output.display(), e))?;

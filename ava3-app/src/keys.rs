@@ -16,7 +16,7 @@ use crate::error::{AppResult, Failure};
 /// Reads one key file: 64 hex digits, optional surrounding white space.
 /// Warns on stderr when the file is readable by group or others.
 pub fn read_key_file(path: &Path) -> AppResult<MasterKey> {
-    let (key, open_mode) = load_key_file(path)?;
+    let (key, open_mode) = load_key_file(path, &crate::names::CLI)?;
     if let Some(mode) = open_mode {
         eprintln!(
             "ava3: warning: {}",
@@ -36,7 +36,10 @@ pub fn key_file_warning(path: &Path, mode: u32) -> String {
 
 /// Reads one key file, and its permission bits when group or others can
 /// access it (which the caller warns about, each in its own way).
-pub fn load_key_file(path: &Path) -> AppResult<(MasterKey, Option<u32>)> {
+pub fn load_key_file(
+    path: &Path,
+    names: &crate::names::Names,
+) -> AppResult<(MasterKey, Option<u32>)> {
     let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
         if crate::display::looks_like_key_material(&path.as_os_str().to_string_lossy()) {
             // Never echo it: a key pasted where a path belongs is a secret.
@@ -51,9 +54,9 @@ pub fn load_key_file(path: &Path) -> AppResult<(MasterKey, Option<u32>)> {
     let open_mode = open_mode(path);
     let not_a_key = || {
         let what = if bytes.starts_with(b"-----BEGIN") {
-            " (it holds a PEM key: a publisher key goes to --sign or --signer)"
+            format!(" (it holds a PEM key: {})", names.publisher_keys)
         } else {
-            ""
+            String::new()
         };
         Failure::usage(format!(
             "key file {} is not a key{what}: it must hold exactly 64 hexadecimal digits as text \

@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`keys`] | key files: master keys (64 hex digits, mode 0600), publisher signing keys and trusted public keys (PEM); creating them |
 //! | [`display`] | how paths appear in messages: control characters escaped, key material withheld |
+//! | [`names`] | how each front end names the options a message points to (`--force`, `force=True`) |
 //! | [`output`] | atomic outputs: a temporary file named only once complete and synced, removed on failure or signal |
 //! | [`encode`] | one model into AVA3: the payload kind decided once, a file on several lanes, a stream read whole |
 //! | [`batch`] | a tree of models into AVA3 on one pool, resumable through a journal, with the release manifest |
@@ -32,6 +33,7 @@ pub mod error;
 pub mod inspect;
 pub mod keys;
 pub mod manifest;
+pub mod names;
 pub mod output;
 pub mod progress;
 

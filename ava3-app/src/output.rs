@@ -21,7 +21,12 @@ pub fn is_dash(path: &Path) -> bool {
 }
 
 /// Refuses when `output` exists (without `force`) or is the same file as `input`.
-pub fn check_destination(input: Option<&Path>, output: &Path, force: bool) -> AppResult<()> {
+pub fn check_destination(
+    input: Option<&Path>,
+    output: &Path,
+    force: bool,
+    names: &crate::names::Names,
+) -> AppResult<()> {
     if let Some(input) = input {
         if same_file(input, output) {
             return Err(Failure::usage(format!(
@@ -32,14 +37,16 @@ pub fn check_destination(input: Option<&Path>, output: &Path, force: bool) -> Ap
     }
     if output.is_dir() {
         return Err(Failure::usage(format!(
-            "{} is a folder: give the output file's name (-o FOLDER/NAME)",
-            output.display()
+            "{} is a folder: {}",
+            output.display(),
+            names.output_in_folder
         )));
     }
     if !force && output.exists() {
         return Err(Failure::usage(format!(
-            "{} exists: use --force to overwrite it",
-            output.display()
+            "{} exists: {}",
+            output.display(),
+            names.force
         )));
     }
     Ok(())

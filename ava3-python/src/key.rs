@@ -76,8 +76,8 @@ impl Key {
     /// ``UserWarning``.
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let (key, open_mode) =
-            ava3_app::keys::load_key_file(&path).map_err(|f| errors::failure(py, f))?;
+        let (key, open_mode) = ava3_app::keys::load_key_file(&path, &ava3_app::names::PYTHON)
+            .map_err(|f| errors::failure(py, f))?;
         if let Some(mode) = open_mode {
             let msg = ava3_app::keys::key_file_warning(&path, mode);
             PyErr::warn(

@@ -234,6 +234,7 @@ fn settings(
         ava3_app::keys::load_signing_keys(&signing.sign).map_err(|f| errors::failure(py, f))?;
     let s = EncodeSettings {
         progress: None,
+        names: &ava3_app::names::PYTHON,
         kind,
         allow_mismatch,
         block_size,

@@ -146,7 +146,7 @@ pub(crate) fn run(req: DecodeRequest) -> CliResult<()> {
         Some(binary_stdout()?)
     } else {
         let input_path = (!is_dash(&req.input)).then_some(req.input.as_path());
-        check_destination(input_path, &req.output, req.force)?;
+        check_destination(input_path, &req.output, req.force, &ava3_app::names::CLI)?;
         None
     };
     let ring: Vec<&MasterKey> = req.keys.iter().collect();

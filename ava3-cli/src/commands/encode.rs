@@ -25,6 +25,7 @@ pub(crate) fn settings(a: &EncodeArgs) -> CliResult<EncodeSettings> {
     let signers = load_signing_keys(&a.sign.sign)?;
     let settings = EncodeSettings {
         progress: None,
+        names: &ava3_app::names::CLI,
         metadata: Metadata {
             name: a.sign.name.clone(),
             version: a.sign.model_version,

@@ -258,7 +258,7 @@ fn run_folder(req: &RekeyRequest) -> CliResult<()> {
         let rel = relative(path, root);
         let dest = out_root.join(&rel);
         let done = pool.install(|| -> CliResult<(Header, EncodeSummary, [u8; 32])> {
-            check_destination(Some(path), &dest, force)?;
+            check_destination(Some(path), &dest, force, &ava3_app::names::CLI)?;
             if let Some(dir) = dest.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     Failure::io_error(format!("cannot create {}: {e}", dir.display()), &e)
@@ -440,7 +440,7 @@ pub(crate) fn run(req: RekeyRequest) -> CliResult<()> {
     let stdout = if is_dash(output) {
         Some(binary_stdout()?)
     } else {
-        check_destination(Some(input), output, *force)?;
+        check_destination(Some(input), output, *force, &ava3_app::names::CLI)?;
         None
     };
     let file = File::open(input).map_err(|e| {

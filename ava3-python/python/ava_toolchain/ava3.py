@@ -1,5 +1,15 @@
 """The AVA3 Python API, for build scripts and for runtimes on desktop.
 
+Functions: :func:`keygen`, :func:`encode` (one model), :func:`encode_tree`
+(a folder, with its manifest), :func:`verify`, :func:`inspect` (no key),
+:func:`open` (a :class:`Reader`: random access, no plaintext on disk).
+Keys: :class:`Key`, :class:`KeyRing`. Results: :class:`EncodeResult`,
+:class:`TreeReport`, :class:`VerifyReport`, :class:`HeaderInfo`. Failures:
+the exceptions of :mod:`ava_toolchain.errors` (one per outcome of the
+spec, all under ``Ava3Error``), also importable from here; I/O errors are
+Python's own ``OSError`` subclasses; Ctrl-C stops a long call with
+``KeyboardInterrupt`` and leaves nothing behind.
+
 Encode and check::
 
     from ava_toolchain import ava3
@@ -15,7 +25,7 @@ Read a protected model, never writing plaintext to disk::
     with ava3.open("model.amg.ava3", keys=key) as r:
         buf = bytearray(r.size)
         r.readinto(buf)              # straight into the buffer, all cores
-        r.read_at(4096, view)        # from any thread at once
+        r.read_at(4096, bytearray(65536))   # from any thread at once
 
 All crypto and I/O is the Rust core; every call releases the GIL. Errors
 are the exceptions of :mod:`ava_toolchain.errors`.
@@ -76,30 +86,9 @@ __all__ = [
     "TreeEntry",
     "TreeReport",
     "VerifyReport",
-    # ava_toolchain.errors, here too: written out, because type checkers
-    # (mypy's stubtest) read only a literal __all__.
-    "Ava3Error",
-    "NotAva3",
-    "UnsupportedVersion",
-    "HeaderFailure",
-    "WrongKey",
-    "BlockFailure",
-    "Truncated",
-    "TrailerFailure",
-    "TrailingData",
-    "IntegrityFailure",
-    "BadSignature",
-    "UnknownSigner",
-    "Unsigned",
-    "NameMismatch",
-    "Rollback",
-    "InvalidInput",
-    "UsageError",
-    "BatchFailure",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
-Keys = Union[Key, "KeyRing", Iterable[Key]]
+PathLike = Union[str, os.PathLike[str]]
 #: Trusted publisher keys: a public key as bytes (32 raw bytes, or PEM or
 #: hex text), the path of a public key file, or an iterable of them.
 Signers = Union[bytes, PathLike, Iterable[Union[bytes, PathLike]]]
@@ -145,6 +134,10 @@ class KeyRing:
 
     def __repr__(self) -> str:
         return f"KeyRing(key_ids={self.key_ids!r})"
+
+
+#: Master keys: a Key, a KeyRing, or an iterable of Key.
+Keys = Union[Key, KeyRing, Iterable[Key]]
 
 
 class Reader(io.RawIOBase):
@@ -363,7 +356,9 @@ def encode_tree(
     if report.failed:
         first = report.failed[0]
         raise errors.BatchFailure(
-            f"{len(report.failed)} files or folders failed (first: {first[0]}: {first[1]})",
+            f"{len(report.failed)} of {len(report.failed) + len(report.files)} "
+            f"{'file or folder' if len(report.failed) == 1 else 'files or folders'} failed "
+            f"(first: {first[0]}: {first[1]})",
             code=1,
             report=report,
         )
