@@ -231,3 +231,56 @@ fn encode_help_says_where_standard_input_goes() {
         .success()
         .stdout(predicate::str::contains("standard output when INPUT is -"));
 }
+
+/// The JSON of `verify` names every level as the README documents them
+/// (`keyless`, `signed`, `keyed`, `keyed+signed`, `deep`, `deep+signed`)
+/// and carries the documented fields of a signed file.
+#[test]
+fn verify_json_levels_and_fields_are_the_documented_ones() {
+    let dir = folder();
+    fs::write(dir.path().join("m.amg"), b"GGUF\x03\0\0\0 weights").unwrap();
+    cmd(&dir)
+        .args(["keygen", "--signing", "-o", "publisher.key"])
+        .assert()
+        .success();
+    cmd(&dir)
+        .args(["encode", "m.amg", "--sign", "publisher.key", "--name", "tiny"])
+        .args(["--model-version", "3", "-q"])
+        .assert()
+        .success();
+    let readme = fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--no-key"], "keyless"),
+        (&["--no-key", "--signer", "publisher.key.pub"], "signed"),
+        (&[], "keyed"),
+        (&["--signer", "publisher.key.pub"], "keyed+signed"),
+        (&["--deep"], "deep"),
+        (&["--deep", "--signer", "publisher.key.pub"], "deep+signed"),
+    ];
+    for (flags, level) in cases {
+        let mut c = cmd(&dir);
+        if flags.first() == Some(&"--no-key") {
+            c.env_remove("AVA3_KEY_FILE");
+        }
+        let flags: Vec<&str> = flags.iter().copied().filter(|f| *f != "--no-key").collect();
+        let o = c
+            .args(["verify", "--json", "m.amg.ava3"])
+            .args(&flags)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{level}: {}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["level"], level, "{v}");
+        assert!(readme.contains(&format!("`{level}`")), "README does not document {level}");
+        assert_eq!(v["model_name"], "tiny");
+        assert_eq!(v["model_version"], 3);
+        for field in ["path", "status", "outcome", "payload_kind", "key_id", "keyless_sha256"] {
+            assert!(v.get(field).is_some(), "{level}: no {field} in {v}");
+            assert!(readme.contains(&format!("`{field}`")), "README does not document {field}");
+        }
+        assert_eq!(v.get("signer").is_some(), level.contains("signed"), "{v}");
+    }
+}
