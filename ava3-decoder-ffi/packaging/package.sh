@@ -23,6 +23,19 @@
 # with nightly's -Zbuild-std where rustup has no prebuilt std for them.
 # Device builds go to a target directory outside the checkout
 # (AVA3_DEVICE_CACHE, default ~/.cache/ava3-device), reused across clones.
+#
+# Prerequisites (checked first, each missing one named with how to get it;
+# tests/device/install.sh installs them all on Debian): the rustup targets
+# aarch64-linux-android, x86_64-linux-android, armv7-linux-androideabi,
+# aarch64-apple-ios; a nightly toolchain with the rust-src component (the
+# simulator slices); the llvm-tools component (llvm-strip, llvm-ar); a JDK
+# (javac, jar); clang and lld (the NDK-less Android link); llvm-lipo
+# (Debian's llvm package).
+#
+# Time and space: about 4 minutes on a 2-core machine the first time (six
+# release builds of the library, two of them with std built from source),
+# under a minute when nothing changed; about 1.4 GB in the cache folder.
+# Each step prints a line as it starts.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -36,6 +49,32 @@ export CARGO_TARGET_DIR=$CACHE/target
 PATH=$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin:$PATH
 for d in /usr/lib/llvm-*/bin; do [ -d "$d" ] && PATH=$PATH:$d; done
 VERSION=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
+
+# What is missing, all at once, before anything is built.
+missing=()
+installed_targets=$(rustup target list --installed 2>/dev/null || true)
+for t in aarch64-linux-android x86_64-linux-android armv7-linux-androideabi aarch64-apple-ios; do
+  grep -qx "$t" <<<"$installed_targets" || missing+=("rust target $t (rustup target add $t)")
+done
+rustup run nightly rustc --version >/dev/null 2>&1 || missing+=("a nightly toolchain (rustup toolchain install nightly)")
+[ -d "$(rustup run nightly rustc --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ] ||
+  missing+=("rust-src for nightly (rustup component add rust-src --toolchain nightly)")
+for tool in llvm-strip llvm-ar; do
+  command -v "$tool" >/dev/null || missing+=("$tool (rustup component add llvm-tools)")
+done
+for tool in javac jar; do command -v "$tool" >/dev/null || missing+=("$tool (a JDK, e.g. apt install default-jdk-headless)"); done
+command -v llvm-lipo >/dev/null || missing+=("llvm-lipo (apt install llvm)")
+if [ -z "${ANDROID_NDK_HOME:-}" ]; then
+  command -v clang >/dev/null || missing+=("clang (apt install clang), or set ANDROID_NDK_HOME")
+  command -v ld.lld >/dev/null || missing+=("lld (apt install lld), or set ANDROID_NDK_HOME")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "package: missing prerequisites (tests/device/install.sh installs them all on Debian):" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  exit 2
+fi
+step=0
+progress() { step=$((step + 1)); echo "package: [$step/8] $* (at ${SECONDS}s)" >&2; }
 HEADER=ava3-decoder-ffi/include/ava3.h
 rm -rf "$OUT/android" "$OUT/ios"
 mkdir -p "$OUT/android" "$OUT/ios"
@@ -53,6 +92,7 @@ mkdir -p "$A/include" "$A/stage/jni"
 cp "$HEADER" "$A/include/"
 for pair in arm64-v8a:aarch64-linux-android x86_64:x86_64-linux-android armeabi-v7a:armv7-linux-androideabi; do
   abi=${pair%%:*} t=${pair#*:}
+  progress "Android $abi: the library for $t"
   lib=$(staticlib "$t")
   mkdir -p "$A/static/$abi"
   llvm-strip --strip-debug -o "$A/static/$abi/libava3_decoder.a" "$lib"
@@ -77,6 +117,7 @@ for pair in arm64-v8a:aarch64-linux-android x86_64:x86_64-linux-android armeabi-
   mkdir -p "$A/stage/jni/$abi"
   cp "$so"/*.so "$A/stage/jni/$abi/"
 done
+progress "Android: classes.jar and the .aar"
 J=$(mktemp -d)
 javac --release 8 -Xlint:-options -Werror -d "$J" "$HERE"/android/java/com/ava/ava3/*.java
 (cd "$J" && jar --create --file "$A/stage/classes.jar" com)
@@ -90,10 +131,14 @@ rm -rf "$A/stage"
 I=$OUT/ios
 X=$I/Ava3.xcframework
 export IPHONEOS_DEPLOYMENT_TARGET=13.0
+progress "iOS: the device library (aarch64-apple-ios)"
 dev=$(staticlib aarch64-apple-ios)
 # rustup here has no prebuilt std for the simulators: build it from rust-src.
+progress "iOS: the arm64 simulator library (std built from source)"
 sim_arm=$(staticlib aarch64-apple-ios-sim +nightly -Zbuild-std=std,panic_unwind)
+progress "iOS: the x86_64 simulator library (std built from source)"
 sim_x86=$(staticlib x86_64-apple-ios +nightly -Zbuild-std=std,panic_unwind)
+progress "iOS: Ava3.xcframework and Package.swift"
 for slice in ios-arm64 ios-arm64_x86_64-simulator; do
   mkdir -p "$X/$slice/Headers"
   cp "$HEADER" "$HERE/ios/module.modulemap" "$X/$slice/Headers/"
