@@ -244,14 +244,20 @@ fn verify_json_levels_and_fields_are_the_documented_ones() {
         .assert()
         .success();
     cmd(&dir)
-        .args(["encode", "m.amg", "--sign", "publisher.key", "--name", "tiny"])
+        .args([
+            "encode",
+            "m.amg",
+            "--sign",
+            "publisher.key",
+            "--name",
+            "tiny",
+        ])
         .args(["--model-version", "3", "-q"])
         .assert()
         .success();
-    let readme = fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
-    )
-    .unwrap();
+    let readme =
+        fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
     let cases: [(&[&str], &str); 6] = [
         (&["--no-key"], "keyless"),
         (&["--no-key", "--signer", "publisher.key.pub"], "signed"),
@@ -271,15 +277,32 @@ fn verify_json_levels_and_fields_are_the_documented_ones() {
             .args(&flags)
             .output()
             .unwrap();
-        assert!(o.status.success(), "{level}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{level}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v["level"], level, "{v}");
-        assert!(readme.contains(&format!("`{level}`")), "README does not document {level}");
+        assert!(
+            readme.contains(&format!("`{level}`")),
+            "README does not document {level}"
+        );
         assert_eq!(v["model_name"], "tiny");
         assert_eq!(v["model_version"], 3);
-        for field in ["path", "status", "outcome", "payload_kind", "key_id", "keyless_sha256"] {
+        for field in [
+            "path",
+            "status",
+            "outcome",
+            "payload_kind",
+            "key_id",
+            "keyless_sha256",
+        ] {
             assert!(v.get(field).is_some(), "{level}: no {field} in {v}");
-            assert!(readme.contains(&format!("`{field}`")), "README does not document {field}");
+            assert!(
+                readme.contains(&format!("`{field}`")),
+                "README does not document {field}"
+            );
         }
         assert_eq!(v.get("signer").is_some(), level.contains("signed"), "{v}");
     }
