@@ -8,8 +8,8 @@
 # rustfmt, clippy (warnings are errors), every Rust test of the workspace
 # (unit, property, vectors, adversarial corpus, CLI processes, C ABI
 # guards), and the independent Python implementation of the spec against
-# the vectors and the CLI (in a small virtualenv of its own: pytest and
-# cryptography, kept in ~/.cache/ava3).
+# the vectors and the CLI (in the suite's virtualenv, tests/python-env.sh,
+# made once per machine; no wheel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${AVA3_CACHE:-$HOME/.cache/ava3}
@@ -20,17 +20,17 @@ for t in target; do
     ln -s "$CACHE/$t" "$t"
   fi
 done
+. tests/python-env.sh
 SECONDS=0
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
-cargo build --release --locked --quiet -p ava3-cli
-cargo test --workspace --locked --quiet
-VENV=$CACHE/venv-fast
-if [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.complete" ]; then
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "pytest>=8" "cryptography>=42"
-  touch "$VENV/.complete"
-fi
-AVA3_BIN=$PWD/target/release/ava3 "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/interop
+timed() { # runs "$@" and says how long it took
+  local t0=$SECONDS
+  "$@"
+  printf -- '-- %ss: %s\n' $((SECONDS - t0)) "$*"
+}
+timed cargo fmt --all -- --check
+timed cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+timed cargo build --release --locked --quiet -p ava3-cli
+timed cargo test --workspace --locked --quiet
+timed ava3_venv
+AVA3_BIN=$PWD/target/release/ava3 timed "$AVA3_VENV/bin/python" -m pytest -q -p no:cacheprovider tests/interop
 echo "fast tier passed in ${SECONDS}s"

@@ -15,7 +15,9 @@ ROOT=$PWD
 V=0.3.36
 CACHE=${AVA3_LLAMA_CACHE:-$HOME/.cache/ava3-llama}/$V
 W=$ROOT/tests/.work/llama
-PY=$ROOT/tests/.work/venv/bin/python
+. tests/python-env.sh
+ava3_venv
+PY=$AVA3_VENV/bin/python
 mkdir -p "$W" "$CACHE"
 if [ ! -f "$CACHE/src/vendor/llama.cpp/include/llama.h" ]; then
   rm -rf "$CACHE/src" "$CACHE/dl"

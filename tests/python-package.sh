@@ -1,29 +1,21 @@
 #!/usr/bin/env bash
-# The Python package: `pip install ./ava3-python` (maturin as the
-# PEP 517 backend, one abi3 wheel) into a virtualenv, then
+# The Python package: the wheel of ./ava3-python (`pip wheel`/`pip install`,
+# maturin as the PEP 517 backend, one abi3 wheel), installed in the suite's
+# virtualenv (tests/python-env.sh: built once per run by tests/run-all.sh,
+# or here when this script runs alone), then
 #   1. the team manual's command lines, verbatim, with AVA3_KEY_FILE;
 #   2. the Python API (ava3-python/tests, pytest) against the installed
 #      wheel, run from that folder, which holds no copy of the package; the
 #      type stubs against the extension (mypy stubtest, mypy --strict);
 #      and the same wheel on CPython 3.9 (tests/python39.sh);
-#   3. the CLI's whole process suite (ava3-cli/tests/cli.rs) and its golden
+#   3. the CLI's whole process suite (ava3-cli/tests/cli) and its golden
 #      transcripts against the wheel's `ava3` script, which runs the same
 #      Rust program through ava_toolchain._native.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-# Outside the checkout, and readable by every user: one of the CLI tests runs
-# the command as an unprivileged user, who must be able to read the script.
-VENV=${AVA3_PKG_VENV:-/var/tmp/ava3-pkg-venv}
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
-# One wheel build at a time: maturin stages the extension at a fixed path
-# of the shared target folder, and tests/runtimes.sh builds it too.
-mkdir -p target
-flock target/.ava3-wheel.lock \
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps ./ava3-python
-"$VENV/bin/pip" install --quiet --disable-pip-version-check -r ava3-python/tests/requirements.txt
+. tests/python-env.sh
+ava3_wheel
+VENV=$AVA3_VENV
 "$VENV/bin/python" -c "import ava_toolchain, sys; print('ava_toolchain', ava_toolchain.__version__, 'on Python', sys.version.split()[0])"
 
 W=$(mktemp -d)
@@ -59,6 +51,10 @@ set -e
 ok=$((ok + 2))
 echo "manual lines: $ok passed, 0 failed"
 
+# Every Python block of README.md, as written, twice in a row, in the same
+# folder (release.key, model.amg, models/).
+"$VENV/bin/python" tests/readme_python.py "$W"
+
 (cd ava3-python/tests && "$VENV/bin/python" -m pytest -q -p no:cacheprovider .)
 # The type stubs match the extension as built (mypy's stubtest imports it),
 # and the package type-checks strictly.
@@ -66,8 +62,10 @@ echo "manual lines: $ok passed, 0 failed"
   "$VENV/bin/python" -m mypy --strict --no-incremental -p ava_toolchain)
 
 # The same abi3 wheel on CPython 3.9, the oldest it claims.
-flock target/.ava3-wheel.lock \
-  "$VENV/bin/pip" wheel --quiet --disable-pip-version-check --no-deps -w "$W/wheel" ./ava3-python
-bash tests/python39.sh "$(ls "$W"/wheel/*.whl)"
+bash tests/python39.sh "$AVA3_WHEEL"
 
-AVA3_TEST_BIN=$VENV/bin/ava3 cargo test --locked -q -p ava3-cli --test cli --test transcripts --test trust --test first_hour
+# --workspace (with --test, only ava3-cli has these targets): the features
+# are unified as in `cargo test --workspace`, so these are the test binaries
+# that command built; `-p ava3-cli` would build a second variant of
+# ava3-format and of the CLI tests.
+AVA3_TEST_BIN=$VENV/bin/ava3 cargo test --workspace --locked -q --test cli --test transcripts --test trust --test first_hour

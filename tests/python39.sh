@@ -4,10 +4,17 @@
 # system change), unpacked into the cache once, with a venv holding pytest
 # and numpy. Then the wheel in $1 is installed there and the package's
 # pytest suite runs against it.
-#   bash tests/python39.sh WHEEL
+#   bash tests/python39.sh [WHEEL]
+# (tests/python-package.sh passes the suite's wheel; without one, the
+# wheel is built as tests/python-env.sh does.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WHEEL=$1
+WHEEL=${1:-}
+if [ -z "$WHEEL" ]; then
+  . tests/python-env.sh
+  ava3_wheel
+  WHEEL=$AVA3_WHEEL
+fi
 D=${AVA3_CACHE:-$HOME/.cache/ava3}/python3.9-bullseye
 export LD_LIBRARY_PATH=$D/root/usr/lib/x86_64-linux-gnu:$D/root/lib/x86_64-linux-gnu
 if [ ! -f "$D/.complete" ]; then
