@@ -62,25 +62,9 @@ cp "$HOST/libava3_decoder.so" "$W/lib/"
 # The files: as examples/android/test/run.sh makes them.
 F=$W/files
 MODEL=$ROOT/testdata/samples/tiny-llama.amg
-KEY=$ROOT/testdata/keys/dev.key
-install -m 600 "$KEY" "$F/dev.key"
-"$AVA3" keygen --signing -o "$F/signer.key" > /dev/null
-"$AVA3" keygen --signing -o "$F/other.key" > /dev/null
-E=("$AVA3" encode -q --force --key-file "$F/dev.key")
-"${E[@]}" "$MODEL" -o "$F/plain.ava3"
-"${E[@]}" "$MODEL" --block-size 4096 --sign "$F/signer.key" --name assistant-3b --model-version 7 -o "$F/signed.ava3"
-"${E[@]}" "$MODEL" --block-size 4096 --name assistant-3b --model-version 7 -o "$F/named.ava3"
-cp "$MODEL" "$F/model.plain"
 OFFSET=1004
-python3 - "$F" "$OFFSET" <<'PY'
-import os, sys
-w, off = sys.argv[1], int(sys.argv[2])
-data = bytearray(open(os.path.join(w, "plain.ava3"), "rb").read())
-data[len(data) // 2] ^= 0x40  # a ciphertext byte: the key and trailer check, that block does not
-open(os.path.join(w, "flipped.ava3"), "wb").write(data)
-inner = bytes(open(os.path.join(w, "plain.ava3"), "rb").read())
-open(os.path.join(w, "container.bin"), "wb").write(b"PK\x03\x04" + os.urandom(off - 4) + inner + os.urandom(333))
-PY
+KEY=$ROOT/testdata/keys/dev.key
+bash "$ROOT/examples/test-files.sh" "$AVA3" "$F"
 KEYID=$("$AVA3" inspect --json "$F/plain.ava3" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')
 SHA=$(sha256sum "$MODEL" | cut -d' ' -f1)
 
