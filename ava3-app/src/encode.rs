@@ -206,6 +206,18 @@ fn open_walked(input: &Path, expect: FileId) -> AppResult<File> {
     Ok(file)
 }
 
+/// Opens `path` for reading without blocking in the open itself: a FIFO
+/// with no writer would otherwise hold the call (and a caller's
+/// cancellation) forever before the regular-file check refuses it.
+/// `O_NONBLOCK` changes nothing for a regular file's reads.
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
+}
+
 impl Input {
     /// Opens `input` (as the folder walk saw it, when `walked` is given),
     /// refuses a folder, sniffs and decides the payload kind.
@@ -213,7 +225,7 @@ impl Input {
         let file = match walked {
             #[cfg(unix)]
             Some(id) => open_walked(input, id)?,
-            _ => File::open(input)
+            _ => open_nonblocking(input)
                 .map_err(|e| Failure::io_error(format!("cannot open {}: {e}", shown(input)), &e))?,
         };
         let meta = file

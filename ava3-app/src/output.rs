@@ -342,7 +342,12 @@ impl AtomicFile {
         let tmp = self
             .tmp
             .into_inner()
-            .map_err(|e| Failure::usage(format!("cannot write {}: {}", dest.display(), e.error())))?
+            .map_err(|e| {
+                Failure::io_error(
+                    format!("cannot write {}: {}", dest.display(), e.error()),
+                    e.error(),
+                )
+            })?
             .finish()
             .map_err(|e| Failure::io_error(format!("cannot write {}: {e}", dest.display()), &e))?;
         if self.access == Access::Private {

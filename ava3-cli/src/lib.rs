@@ -117,7 +117,7 @@ impl RunScope {
                     SIGTERM => "terminated (SIGTERM)",
                     _ => "hung up (SIGHUP)",
                 };
-                eprintln!("ava3: {what}: no output was left");
+                eprintln!("ava3: {what}: no partial output was left");
                 std::process::exit(128 + sig);
             }
         });

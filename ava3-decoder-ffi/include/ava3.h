@@ -476,6 +476,9 @@ Ava3Result ava3_decoder_seek(Ava3Decoder *d,
  a callback that calls back into the same decoder cannot free it (and
  `set_key` or a requirement is refused there with
  AVA3_RESULT_REQUIREMENTS_LOCKED, as after any successful `set_key`).
+ Calling back into the decoder from the callback is the one exception to
+ the header's rule that calls taking `Ava3Decoder *` never overlap: it is
+ safe, and such calls change nothing.
 
  # Safety
 

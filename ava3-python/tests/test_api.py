@@ -675,3 +675,30 @@ def test_messages_name_python_arguments_and_help_reads_well(ava3, dev_key, sampl
     assert "ForwardRef" not in doc
     assert len(doc.splitlines()) < 800, len(doc.splitlines())
     assert doc.index("Functions: ") < doc.index("CLASSES")
+
+
+def test_ctrl_c_stops_an_encode_of_a_fifo_with_no_writer(tmp_path, dev_key):
+    """A FIFO with no writer given to encode: the open does not block (the
+    file is then refused as not a regular file), so nothing hangs where
+    Ctrl-C could not reach."""
+    import subprocess
+
+    fifo = tmp_path / "model.amg"
+    os.mkfifo(fifo)
+    key_path = tmp_path / "dev.key"
+    testdata = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata")
+    with open(os.path.join(testdata, "keys", "dev.key"), "rb") as f:
+        key_path.write_bytes(f.read())
+    key_path.chmod(0o600)
+    script = f"""
+from ava_toolchain import ava3
+try:
+    ava3.encode({str(fifo)!r}, {str(tmp_path / 'out.ava3')!r}, key=ava3.Key.from_file({str(key_path)!r}))
+    print("encoded")
+except ava3.UsageError as e:
+    print("refused:", e)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("refused:") and "not a regular file" in done.stdout, done.stdout
+    assert not (tmp_path / "out.ava3").exists()

@@ -8,7 +8,8 @@ Keys: :class:`Key`, :class:`KeyRing`. Results: :class:`EncodeResult`,
 the exceptions of :mod:`ava_toolchain.errors` (one per outcome of the
 spec, all under ``Ava3Error``), also importable from here; I/O errors are
 Python's own ``OSError`` subclasses; Ctrl-C stops a long call with
-``KeyboardInterrupt`` and leaves nothing behind.
+``KeyboardInterrupt`` and leaves no partial output (a tree keeps what it
+completed).
 
 Encode and check::
 
