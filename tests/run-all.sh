@@ -53,6 +53,16 @@ WORK=$ROOT/tests/.work
 LOGS=$WORK/logs
 CACHE=${AVA3_CACHE:-$HOME/.cache/ava3}
 mkdir -p "$WORK" "$LOGS" "$CACHE"
+# One run per checkout at a time: two would share tests/.work (logs, the
+# wheel, the device path's files) and each other's CPU, and the figures of
+# both would be wrong. A second run waits for the first. (The jobs started
+# below do not get the lock's descriptor: nothing they leave behind could
+# hold it.)
+exec 8>"$WORK/.run-all.lock"
+if ! flock -n 8; then
+  echo "another tests/run-all.sh is running in this checkout: waiting for it to end"
+  flock 8
+fi
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # A fresh clone builds into the shared cargo target folders of the cache, so
 # that the dependencies (the bulk of a cold build) compile once per machine
@@ -116,7 +126,7 @@ export LOGS
 # those.
 JOBS=()
 start_job() { # NAME CMD; sets JOB to its process id
-  setsid -w env --default-signal=INT,QUIT bash -c 'run_job "$@"' _ "$1" "$2" &
+  setsid -w env --default-signal=INT,QUIT bash -c 'run_job "$@"' _ "$1" "$2" 8>&- &
   JOB=$!
   JOBS+=("$JOB")
 }
@@ -192,7 +202,7 @@ cargo test --workspace --locked
 
 step "Python: the virtualenv and the wheel (tests/python-env.sh; log in tests/.work/logs/python.log)"
 if [ -n "${SERIAL:-}" ]; then
-  (run_job python "$PYTHON_PREP") || true
+  (run_job python "$PYTHON_PREP") 8>&- || true
 else
   wait "$PYTHON_JOB" || true
   JOBS=("$DEVICE_JOB")
@@ -212,7 +222,7 @@ step "${#suites[@]} suites ($([ -n "${SERIAL:-}" ] && echo one by one || echo in
 for s in "${suites[@]}"; do
   name=${s%%|*}
   if [ -n "${SERIAL:-}" ]; then
-    (run_job "$name" "${s#*|}") || true
+    (run_job "$name" "${s#*|}") 8>&- || true
   elif [ "$name" != device ]; then
     start_job "$name" "${s#*|}"
   fi
@@ -228,7 +238,8 @@ printf '%s\n' "${STEP_TIMES[@]}"
 read -r wall cpu <"$LOGS/python.ok"
 printf '%5ss  (Python: the virtualenv and the wheel, %s; CPU %ss)\n' "$wall" \
   "$([ -n "${SERIAL:-}" ] && echo 'in the step above' || echo 'in the background from 0s')" "$cpu"
-printf '\nsuites (wall and CPU seconds; the device path started at 0s, the others after the steps):\n'
+printf '\nsuites (wall and CPU seconds%s):\n' \
+  "$([ -n "${SERIAL:-}" ] && echo '' || echo '; the device path started at 0s, the others after the steps')"
 passed=0 failed=0
 for s in "${suites[@]}"; do
   name=${s%%|*}
