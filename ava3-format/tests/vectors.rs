@@ -4,7 +4,7 @@
 //! what the generator (`ava3_testkit::vectors`) produces.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ava3_format::{
     Check, DecodeOptions, Decoder, Error, MasterKey, Outcome, Policy, PublicKey,
@@ -25,7 +25,7 @@ struct Case {
 }
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors")
+    manifest_dir().join("../testdata/vectors")
 }
 
 fn parse(name: &str, bytes: &[u8]) -> Case {
@@ -328,4 +328,12 @@ fn committed_vectors_are_what_the_generator_writes() {
             v.name
         );
     }
+}
+
+/// This package's folder as cargo gives it when the test runs: a binary
+/// reused from a shared target folder may have been compiled in another
+/// checkout (since removed), whose path `env!` would still name.
+fn manifest_dir() -> PathBuf {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR");
+    dir.map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into)
 }

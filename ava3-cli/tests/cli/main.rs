@@ -41,7 +41,7 @@ fn ava3_bin() -> PathBuf {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    manifest_dir().join("..")
 }
 
 fn sample_gguf() -> Vec<u8> {
@@ -205,4 +205,12 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// This package's folder as cargo gives it when the test runs: a binary
+/// reused from a shared target folder may have been compiled in another
+/// checkout (since removed), whose path `env!` would still name.
+fn manifest_dir() -> PathBuf {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR");
+    dir.map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), Into::into)
 }
