@@ -255,9 +255,7 @@ fn verify_json_levels_and_fields_are_the_documented_ones() {
         .args(["--model-version", "3", "-q"])
         .assert()
         .success();
-    let readme =
-        fs::read_to_string(manifest_dir().join("../README.md"))
-            .unwrap();
+    let readme = fs::read_to_string(manifest_dir().join("../README.md")).unwrap();
     let cases: [(&[&str], &str); 6] = [
         (&["--no-key"], "keyless"),
         (&["--no-key", "--signer", "publisher.key.pub"], "signed"),
