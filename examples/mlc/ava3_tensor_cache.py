@@ -7,11 +7,14 @@ that global with a loader that opens each `params_shard_N.bin.ava3` with the
 `ava_toolchain` package (`pip install ./ava3-python`) and decrypts each
 record with `Reader.read_at` straight into the tensor's host memory (no
 copy on the way), then hands it to TVM's tensor cache. tensor-cache.json
-stays plaintext (it holds names, shapes and offsets only). On a device the
-same loader goes through the C ABI's `ava3_decoder_read_at`.
+stays plaintext (it holds names, shapes and offsets only). This module is
+the reference; on a device use the native twin, ava3_tensor_cache.cc
+(`ava3_mlc_register(key)`, through the C ABI's `ava3_decoder_read_at`; its
+header says how an Android or iOS app registers it).
 
 Run here: tests/runtimes/test_runtimes.py uses this module with the
-apache-tvm wheel (0.27) and checks every tensor against TVM's own loader.
+apache-tvm wheel (0.27) and checks every tensor against TVM's own loader;
+tests/runtimes/test_mlc_native.py does the same for the native loader.
 """
 
 import json
