@@ -8,7 +8,10 @@
 # 3. end to end: a complete tiny llama model (runtimes/make_llama_model.py)
 #    loads through the example's FILE* path with logits bit-identical to the
 #    plain model's; a wrong key and a flipped byte load nothing
-#    (runtimes/llama_e2e.c).
+#    (runtimes/llama_e2e.c);
+# 4. by path, as runtimes that take only a path load: the decoder's sealed
+#    memfd as /proc/self/fd/N with mmap on, logits bit-identical, the
+#    mapping shared and read-only (runtimes/llama_path.c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -60,3 +63,8 @@ open(f"{w}/tampered.amg.ava3", "wb").write(b)
 PY
 "$W/llama_e2e" "$W/tiny.gguf" "$W/tiny.amg.ava3" "$W/tampered.amg.ava3" "$(tr -d '\n' < testdata/keys/dev.key)" 2> "$W/llama.log" ||
   { cat "$W/llama.log"; exit 1; }
+# 4. by path: the decoder's sealed memfd as /proc/self/fd/N, mmap on (runtimes/llama_path.c).
+gcc -std=c11 -Wall -Wextra -Werror -O1 "${INC[@]}" tests/runtimes/llama_path.c \
+  -L "$R" -lava3_decoder -L "$LIB" -lllama -lggml -lggml-base -Wl,-rpath,"$R:$LIB" -o "$W/llama_path"
+"$W/llama_path" "$W/tiny.gguf" "$W/tiny.amg.ava3" "$(tr -d '\n' < testdata/keys/dev.key)" 2> "$W/llama_path.log" ||
+  { cat "$W/llama_path.log"; exit 1; }
