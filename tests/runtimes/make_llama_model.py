@@ -5,9 +5,13 @@ tests/llama-cpp.sh, which runs it through the real libllama both from the
 plain file and from the AVA3 file through the decoder's FILE*.
 
     python tests/runtimes/make_llama_model.py OUT.gguf
+    python tests/runtimes/make_llama_model.py OUT.gguf --embd 1024 --ff 4096 --layers 10 --f16
+
+The second form is the load benchmark's model (tests/bench/llama-load.sh):
+336 MB of f16 weights, the same vocabulary.
 """
 
-import sys
+import argparse
 
 import gguf
 import numpy as np
@@ -15,8 +19,9 @@ import numpy as np
 N_VOCAB, N_EMBD, N_FF, N_HEAD, N_LAYER, N_CTX = 260, 64, 128, 4, 2, 128
 
 
-def main(path):
+def main(path, N_EMBD=N_EMBD, N_FF=N_FF, N_LAYER=N_LAYER, f16=False):
     rng = np.random.default_rng(20261129)
+    wtype = np.float16 if f16 else np.float32
     w = gguf.GGUFWriter(path, "llama")
     w.add_name("ava3-tiny-llama-complete")
     w.add_context_length(N_CTX)
@@ -27,7 +32,7 @@ def main(path):
     w.add_head_count_kv(N_HEAD)
     w.add_rope_dimension_count(N_EMBD // N_HEAD)
     w.add_layer_norm_rms_eps(1e-5)
-    w.add_file_type(gguf.LlamaFileType.ALL_F32)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if f16 else gguf.LlamaFileType.ALL_F32)
     w.add_tokenizer_model("llama")
     tokens = [b"<unk>", b"<s>", b"</s>"] + [f"<0x{i:02X}>".encode() for i in range(256)] + [b"\xe2\x96\x81"]
     types = [gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL]
@@ -41,7 +46,7 @@ def main(path):
     w.add_unk_token_id(0)
 
     def t(name, *shape):
-        w.add_tensor(name, (rng.standard_normal(shape) * 0.1).astype(np.float32))
+        w.add_tensor(name, (rng.standard_normal(shape) * 0.1).astype(wtype))
 
     t("token_embd.weight", N_VOCAB, N_EMBD)
     for i in range(N_LAYER):
@@ -64,4 +69,11 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    a.add_argument("out")
+    a.add_argument("--embd", type=int, default=N_EMBD)
+    a.add_argument("--ff", type=int, default=N_FF)
+    a.add_argument("--layers", type=int, default=N_LAYER)
+    a.add_argument("--f16", action="store_true", help="f16 weights (norms stay f32)")
+    o = a.parse_args()
+    main(o.out, o.embd, o.ff, o.layers, o.f16)
