@@ -457,9 +457,15 @@ impl FileCookie {
     }
 
     /// `read` of the FILE: up to `buf.len()` bytes at the position.
-    /// On failure `buf` is wiped: nothing partial is returned.
+    /// On failure `buf` is wiped and the position is where it was: nothing
+    /// partial is returned, and a read after `clearerr` starts over.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let start = self.pos;
         self.read_span(buf).inspect_err(|e| {
+            self.pos = start;
             buf.zeroize();
             if let Error::BlockAuth { index } = e {
                 self.failed.store(*index, Ordering::Relaxed);
@@ -634,5 +640,12 @@ mod tests {
             out.iter().all(|&b| b == 0),
             "a failed read wipes what it covered"
         );
+        // The position did not move: a read that ends before the bad block
+        // returns the plaintext from where it was.
+        assert_eq!(ck.seek(0, libc::SEEK_CUR), Some(100));
+        let mut short = vec![0u8; 4096];
+        assert_eq!(ck.read(&mut short).unwrap(), 4096);
+        assert_eq!(short, pt[100..100 + 4096]);
+        assert_eq!(ck.read(&mut []).unwrap(), 0);
     }
 }

@@ -12,18 +12,29 @@
 //
 // The override reads tensor-cache.json (plain, field by field as TVM's
 // TensorCacheMetadata::Load does), opens each shard `dataPath` as
-// `dataPath + ".ava3"`, checks its authenticated plaintext size against the
-// shard's `nbytes`, allocates every tensor on the CPU and decrypts its byte
-// range with ava3_decoder_read_at straight into the tensor's memory (no shard
-// copy; up to 4 threads over 8 MiB pieces of all records). "f32-to-bf16"
-// records are read into the upper half of the float32 tensor and widened in
-// place, as TVM does. Other devices get a copy of the host tensor, which is
-// then wiped. Only when every shard and record succeeded are the tensors
-// handed to `vm.builtin.tensor_cache.update(name, tensor, true)`, as TVM's
-// loader does; on any failure nothing is added, the decrypted memory is
-// wiped, and a ValueError names the shard and the ava3 result code (never
-// the key). tensor-cache.json is not authenticated: it only says where to
-// read, and every byte read is.
+// `dataPath + ".ava3"` (a file name in the cache folder, nothing else),
+// checks its authenticated plaintext size against the shard's `nbytes`, and
+// checks each record's size against its shape and dtype (TVM's rule,
+// sub-byte types packed) before allocating. On the CPU it allocates every
+// tensor and decrypts its byte range with ava3_decoder_read_at straight into
+// the tensor's memory (no shard copy; up to 4 threads over 8 MiB pieces of
+// all records). On another device it does the same one shard at a time,
+// copies that shard's tensors to the device and wipes them, so the host
+// holds one shard's plaintext at a time. "f32-to-bf16" records are read
+// into the upper half of the float32 tensor and widened in place, as TVM
+// does. Only when every shard and record succeeded are the tensors handed
+// to `vm.builtin.tensor_cache.update(name, tensor, true)`, as TVM's loader
+// does; on any failure nothing is added, the decrypted memory is wiped, and
+// a ValueError names the shard and the ava3 result code (never the key).
+//
+// What is authenticated: every byte read from a shard (its blocks, under
+// the key). What is not: tensor-cache.json, which says which bytes are
+// which tensor. Someone who can change the app's files can swap records of
+// the same shape and dtype, or point one at another shard of the same
+// model, without any read failing; the shards' own names and versions are
+// not required here. Ship tensor-cache.json where the app's code is (inside
+// the signed APK or app bundle), not beside downloaded shards, or check its
+// digest before loading. The Python reference loader has the same limit.
 //
 // Only tvm-ffi headers are used: the wheel's tvm/runtime/tensor.h includes
 // tvm/support/io.h, which apache-tvm 0.27.0.post1 does not ship. TVM runtime
@@ -94,6 +105,7 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <system_error>
 #include <string>
 #include <thread>
 #include <vector>
@@ -192,8 +204,31 @@ std::vector<FileRecord> ParseCache(const std::string& text) {
 }
 
 size_t TensorBytes(const Tensor& t) {
-  const DLDataType dt = t.dtype();
-  return (static_cast<size_t>(dt.bits) * dt.lanes + 7) / 8 * static_cast<size_t>(t.numel());
+  return ffi::GetDataSize(static_cast<size_t>(t.numel()), t.dtype());
+}
+
+// The bytes a record's tensor takes (TVM's own rule, sub-byte types packed),
+// from the shape and dtype of tensor-cache.json, which is not authenticated:
+// false for a negative dimension or a size that overflows, before anything
+// is allocated.
+bool RecordBytes(const ParamRecord& r, size_t* out) {
+  uint64_t numel = 1;
+  for (int64_t d : r.shape) {
+    if (d < 0 || (d != 0 && numel > UINT64_MAX / static_cast<uint64_t>(d))) return false;
+    numel *= static_cast<uint64_t>(d);
+  }
+  const uint64_t bits = static_cast<uint64_t>(r.dtype.bits) * r.dtype.lanes;
+  if (bits == 0 || numel > (UINT64_MAX - 7) / bits) return false;
+  *out = static_cast<size_t>((numel * bits + 7) / 8);
+  return true;
+}
+
+// A shard's dataPath names a file in the cache folder itself: no folder
+// part, no "..", so a changed tensor-cache.json cannot point at another
+// model's shards elsewhere.
+bool PlainFileName(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\\') == std::string::npos;
 }
 
 struct Job {
@@ -226,18 +261,18 @@ void Load(const ffi::String& cache_path, int device_type, int device_id) {
       ffi::Function::GetGlobalRequired("runtime.TVMTensorAllocWithScope");
   const DLDevice device{static_cast<DLDeviceType>(device_type), device_id};
 
-  // Open and unlock every shard, allocate every tensor, cut the reads.
+  // Every shard is opened and unlocked first: a wrong key or a bad header
+  // fails the load before anything is allocated.
   std::vector<DecoderPtr> decoders;
-  std::vector<std::string> shard_names;
-  std::vector<Tensor> host;                    // one per record, in order
-  std::vector<const ParamRecord*> recs;
-  std::vector<bool> widen;                     // f32-to-bf16
-  std::vector<Job> jobs;
+  std::vector<std::string> names;
   for (const FileRecord& shard : meta) {
-    const std::string name = shard.data_path + ".ava3";
-    shard_names.push_back(name);
+    if (!PlainFileName(shard.data_path))
+      TVM_FFI_THROW(ValueError) << "tensor-cache.json: dataPath " << shard.data_path
+                                << " is not a file name in the cache folder";
     if (shard.format != "raw-shard")
-      TVM_FFI_THROW(ValueError) << name << ": only `raw-shard` format is supported";
+      TVM_FFI_THROW(ValueError) << shard.data_path << ": only `raw-shard` format is supported";
+    const std::string name = shard.data_path + ".ava3";
+    names.push_back(name);
     Ava3Decoder* raw = nullptr;
     uint32_t rc = ava3_decoder_open_path((dir + "/" + name).c_str(), &raw);
     if (rc != AVA3_RESULT_OK) Fail(name, rc);
@@ -250,107 +285,140 @@ void Load(const ffi::String& cache_path, int device_type, int device_id) {
     if (size != static_cast<uint64_t>(shard.nbytes))
       TVM_FFI_THROW(ValueError) << "Error when loading parameters from " << name << ": size "
                                 << size << ", tensor-cache.json says " << shard.nbytes;
-    for (const ParamRecord& r : shard.records) {
-      Tensor t = empty(r.shape, r.dtype, cpu, ffi::Optional<ffi::String>()).cast<Tensor>();
-      const size_t want = TensorBytes(t);
-      const bool bf16 = r.format == "f32-to-bf16" && r.dtype.code == kDLFloat &&
-                        r.dtype.bits == 32 && r.dtype.lanes == 1;
-      const size_t nbytes = static_cast<size_t>(r.nbytes);
-      if (r.nbytes < 0 || r.byte_offset < 0 || r.byte_offset > shard.nbytes - r.nbytes ||
-          (bf16 ? nbytes * 2 : nbytes) != want)
-        TVM_FFI_THROW(ValueError) << "Error when loading parameters from " << name << ": record "
-                                  << r.name << " does not fit (nbytes " << r.nbytes
-                                  << ", byteOffset " << r.byte_offset << ")";
-      uint8_t* dst = static_cast<uint8_t*>(t.data_ptr()) + (bf16 ? nbytes : 0);
-      for (size_t done = 0; done < nbytes; done += kPiece)
-        jobs.push_back({decoders.size() - 1, static_cast<uint64_t>(r.byte_offset) + done,
-                        dst + done, std::min(kPiece, nbytes - done)});
-      host.push_back(std::move(t));
-      recs.push_back(&r);
-      widen.push_back(bf16);
-    }
   }
 
-  // Decrypt in parallel (read_at is thread-safe on one decoder). From here
-  // on the host tensors hold plaintext: wipe them on every failure.
-  auto wipe_all = [&host]() {
+  // The tensors to hand to the cache, one per record, in order. On the CPU
+  // they are the host tensors the shards are decrypted into; on another
+  // device, copies made shard by shard, so that the host holds one shard's
+  // plaintext at a time (and wipes it), not the model's.
+  const bool on_cpu = device.device_type == kDLCPU;
+  std::vector<Tensor> final_tensors;
+  std::vector<const ParamRecord*> recs;
+  std::vector<Tensor> host;  // the plaintext in host memory now
+  auto wipe_host = [&host]() {
     for (Tensor& t : host) Wipe(t.data_ptr(), TensorBytes(t));
   };
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex err_mu;
-  size_t err_shard = 0;
-  uint32_t err_rc = AVA3_RESULT_OK;
-  auto work = [&]() {
-    for (size_t i; !failed.load() && (i = next.fetch_add(1)) < jobs.size();) {
-      const Job& j = jobs[i];
-      size_t got = 0;
-      uint32_t rc = ava3_decoder_read_at(decoders[j.shard].get(), j.offset, j.dst, j.len, &got);
-      if (rc == AVA3_RESULT_OK && got != j.len) rc = AVA3_RESULT_TRUNCATED;
-      if (rc != AVA3_RESULT_OK) {
-        std::lock_guard<std::mutex> lock(err_mu);
-        if (!failed.exchange(true)) { err_shard = j.shard; err_rc = rc; }
-      }
-    }
-  };
-  unsigned n = std::max(1u, std::min({std::thread::hardware_concurrency(), kMaxThreads,
-                                      static_cast<unsigned>(std::min<size_t>(jobs.size(), 64))}));
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < n; ++i) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  decoders.clear();
-  if (failed.load()) { wipe_all(); Fail(shard_names[err_shard], err_rc); }
-
-  // bf16 -> f32 in place: element i is read (upper half) before word i is written.
-  for (size_t k = 0; k < host.size(); ++k) {
-    if (!widen[k]) continue;
-    uint8_t* base = static_cast<uint8_t*>(host[k].data_ptr());
-    const size_t count = static_cast<size_t>(recs[k]->nbytes) / 2;
-    for (size_t i = 0; i < count; ++i) {
-      uint16_t h;
-      std::memcpy(&h, base + count * 2 + i * 2, 2);
-      const uint32_t w = static_cast<uint32_t>(h) << 16;
-      std::memcpy(base + i * 4, &w, 4);
-    }
-  }
-
-  std::vector<Tensor> final_tensors;
-  final_tensors.reserve(host.size());
   try {
-    if (device.device_type == kDLCPU) {
-      final_tensors = host;
-    } else {
-      static const ffi::Function copy =
-          ffi::Function::GetGlobalRequired("runtime.TVMTensorCopyFromTo");
-      static const ffi::Function sync =
-          ffi::Function::GetGlobalRequired("runtime.Device_StreamSync");
-      for (size_t k = 0; k < host.size(); ++k) {
+    // All shards at once on the CPU (one parallel read over every record),
+    // one at a time otherwise.
+    const size_t step = on_cpu ? meta.size() : 1;
+    for (size_t first = 0; first < meta.size(); first += step) {
+      const size_t last = std::min(meta.size(), first + step);
+      std::vector<Job> jobs;
+      std::vector<bool> widen;  // f32-to-bf16, per host tensor
+      const size_t host_base = host.size();
+      for (size_t s = first; s < last; ++s) {
+        const FileRecord& shard = meta[s];
+        for (const ParamRecord& r : shard.records) {
+          const bool bf16 = r.format == "f32-to-bf16" && r.dtype.code == kDLFloat &&
+                            r.dtype.bits == 32 && r.dtype.lanes == 1;
+          const size_t nbytes = static_cast<size_t>(r.nbytes);
+          size_t want = 0;
+          if (!RecordBytes(r, &want) || r.nbytes < 0 || r.byte_offset < 0 ||
+              r.byte_offset > shard.nbytes - r.nbytes || (bf16 ? nbytes * 2 : nbytes) != want)
+            TVM_FFI_THROW(ValueError) << "Error when loading parameters from " << names[s]
+                                      << ": record " << r.name << " does not fit (nbytes "
+                                      << r.nbytes << ", byteOffset " << r.byte_offset << ")";
+          Tensor t = empty(r.shape, r.dtype, cpu, ffi::Optional<ffi::String>()).cast<Tensor>();
+          if (TensorBytes(t) != want)
+            TVM_FFI_THROW(ValueError) << "Error when loading parameters from " << names[s]
+                                      << ": record " << r.name << ": TVM allocated "
+                                      << TensorBytes(t) << " bytes, not " << want;
+          uint8_t* dst = static_cast<uint8_t*>(t.data_ptr()) + (bf16 ? nbytes : 0);
+          for (size_t done = 0; done < nbytes; done += kPiece)
+            jobs.push_back({s, static_cast<uint64_t>(r.byte_offset) + done, dst + done,
+                            std::min(kPiece, nbytes - done)});
+          host.push_back(std::move(t));
+          recs.push_back(&r);
+          widen.push_back(bf16);
+        }
+      }
+
+      // Decrypt in parallel (read_at is thread-safe on one decoder).
+      std::atomic<size_t> next{0};
+      std::atomic<bool> failed{false};
+      std::mutex err_mu;
+      size_t err_shard = 0;
+      uint32_t err_rc = AVA3_RESULT_OK;
+      auto work = [&]() {
+        for (size_t i; !failed.load() && (i = next.fetch_add(1)) < jobs.size();) {
+          const Job& j = jobs[i];
+          size_t got = 0;
+          uint32_t rc = ava3_decoder_read_at(decoders[j.shard].get(), j.offset, j.dst, j.len, &got);
+          if (rc == AVA3_RESULT_OK && got != j.len) rc = AVA3_RESULT_TRUNCATED;
+          if (rc != AVA3_RESULT_OK) {
+            std::lock_guard<std::mutex> lock(err_mu);
+            if (!failed.exchange(true)) {
+              err_shard = j.shard;
+              err_rc = rc;
+            }
+          }
+        }
+      };
+      const unsigned n = std::max(
+          1u, std::min({std::thread::hardware_concurrency(), kMaxThreads,
+                        static_cast<unsigned>(std::min<size_t>(jobs.size(), 64))}));
+      std::vector<std::thread> pool;
+      for (unsigned i = 1; i < n; ++i) {
+        try {
+          pool.emplace_back(work);
+        } catch (const std::system_error&) {
+          break;  // fewer threads: this one and those started do the work
+        }
+      }
+      work();
+      for (std::thread& t : pool) t.join();
+      if (failed.load()) Fail(names[err_shard], err_rc);
+
+      // bf16 -> f32 in place: element i is read (upper half) before word i is written.
+      for (size_t k = host_base; k < host.size(); ++k) {
+        if (!widen[k - host_base]) continue;
+        uint8_t* base = static_cast<uint8_t*>(host[k].data_ptr());
+        const size_t count = static_cast<size_t>(recs[k]->nbytes) / 2;
+        for (size_t i = 0; i < count; ++i) {
+          uint16_t h;
+          std::memcpy(&h, base + count * 2 + i * 2, 2);
+          const uint32_t w = static_cast<uint32_t>(h) << 16;
+          std::memcpy(base + i * 4, &w, 4);
+        }
+      }
+
+      if (on_cpu) continue;
+      static const ffi::Function copy = ffi::Function::GetGlobalRequired("runtime.TVMTensorCopyFromTo");
+      static const ffi::Function sync = ffi::Function::GetGlobalRequired("runtime.Device_StreamSync");
+      for (size_t k = host_base; k < host.size(); ++k) {
         Tensor t = empty(recs[k]->shape, recs[k]->dtype, device, ffi::Optional<ffi::String>())
                        .cast<Tensor>();
         copy(host[k], t);
         final_tensors.push_back(std::move(t));
       }
       sync(device, int64_t{0});
-      wipe_all();
+      wipe_host();
+      host.clear();
     }
   } catch (...) {
-    wipe_all();
+    wipe_host();
     throw;
   }
+  decoders.clear();
+  if (on_cpu) final_tensors = host;
 
   // Populate exactly as TVM's loader: update(name, tensor, override=true).
-  static const ffi::Function update =
-      ffi::Function::GetGlobalRequired("vm.builtin.tensor_cache.update");
+  // (If an update fails, the names added so far are removed; a name that
+  // was in the cache before this load is then gone too, not restored.)
+  static const ffi::Function update = ffi::Function::GetGlobalRequired("vm.builtin.tensor_cache.update");
   size_t added = 0;
   try {
     for (; added < recs.size(); ++added)
       update(ffi::String(recs[added]->name), final_tensors[added], true);
   } catch (...) {
-    static const ffi::Function remove =
-        ffi::Function::GetGlobalRequired("vm.builtin.tensor_cache.remove");
-    for (size_t i = 0; i < added; ++i) remove(ffi::String(recs[i]->name));
-    wipe_all();
+    wipe_host();
+    try {
+      static const ffi::Function remove =
+          ffi::Function::GetGlobalRequired("vm.builtin.tensor_cache.remove");
+      for (size_t i = 0; i < added; ++i) remove(ffi::String(recs[i]->name));
+    } catch (...) {
+    }
     throw;
   }
 }

@@ -11,6 +11,7 @@
  * 200 for a usage or file error of the driver itself.
  */
 #include <stdint.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,6 +24,8 @@ void protected_litert_close(ProtectedLiteRt *m);
 enum { DRIVER_ERROR = 200 };
 
 static int parse_key(const char *hex, uint8_t key[32]) {
+    size_t n = strlen(hex);
+    if (n < 64 || (n > 64 && !(n == 65 && hex[64] == '\n'))) return -1;
     for (int i = 0; i < 32; i++) {
         unsigned v;
         if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;

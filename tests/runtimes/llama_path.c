@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,7 @@ int main(int argc, char **argv) {
         if (a && b && n1 == n2) {
             int finite = 1, nonzero = 0;
             for (int32_t i = 0; i < n1; i++) {
-                if (a[i] != a[i]) finite = 0;
+                if (!isfinite(a[i])) finite = 0;
                 if (a[i] != 0.0f) nonzero = 1;
             }
             check(finite && nonzero, "logits are finite and not all zero");

@@ -15,6 +15,12 @@ reaches this process. The child checks:
 - a tampered shard and a wrong key raise a ValueError naming the shard and
   the ava3 result code, not the key, and add nothing to the cache (an entry
   present before stays as it was);
+- a changed tensor-cache.json (tensor-cache.json is not authenticated)
+  cannot reach outside the folder (a dataPath with "../") or make the loader
+  write past a tensor (a negative dimension, a sub-byte dtype whose packed
+  size is not the record's, a shape whose size overflows): each is a
+  ValueError, checked before anything is allocated or read, and adds
+  nothing;
 - ava3_mlc_unregister puts TVM's loader back.
 
 Run: cd tests/runtimes && AVA3_BIN=.../ava3 AVA3_LIB=.../libava3_decoder.so
@@ -101,9 +107,29 @@ def test_native_tensor_cache_loader(tmp_path):
     data[len(data) // 2] ^= 0x01
     victim.write_bytes(bytes(data))
 
+    forged = {}
+
+    def forge(tag, change):
+        folder = tmp_path / f"forged-{tag}"
+        shutil.copytree(shipped, folder)
+        m = json.loads((folder / "tensor-cache.json").read_text())
+        change(m)
+        (folder / "tensor-cache.json").write_text(json.dumps(m))
+        forged[tag] = str(folder)
+
+    def record(m, name):
+        return next(r for s in m["records"] for r in s["records"] if r["name"] == name)
+
+    # The first shard, named through the folder beside it: it exists, and
+    # the loader before this check read it.
+    forge("outside", lambda m: m["records"][0].update(dataPath="../shipped/" + m["records"][0]["dataPath"]))
+    forge("negative", lambda m: record(m, "param_3").update(shape=[-1, 1000]))
+    forge("subbyte", lambda m: record(m, "param_3").update(dtype="int4"))
+    forge("overflow", lambda m: record(m, "param_3").update(shape=[2**40, 2**40]))
+
     so = build_loader(tmp_path / "libava3_mlc.so")
     args = {"so": str(so), "plain": str(plain), "shipped": str(shipped), "tampered": str(tampered),
-            "key": KEY_FILE.read_text().strip()}
+            "forged": forged, "key": KEY_FILE.read_text().strip()}
     before = sorted(p.name for p in shipped.iterdir())
     r = subprocess.run([sys.executable, __file__, "child", json.dumps(args)],
                        capture_output=True, text=True, timeout=600)
@@ -123,6 +149,12 @@ def test_native_tensor_cache_loader(tmp_path):
     kind, msg = out["tampered"]
     assert kind == "ValueError" and shard1 in msg and "ava3 result 7 " in msg, msg
     assert out["after_tampered"] == [] and out["sentinel_kept"]
+
+    for tag in forged:
+        kind, msg = out[f"forged_{tag}"]
+        want = "is not a file name" if tag == "outside" else "does not fit"
+        assert kind == "ValueError" and want in msg, (tag, kind, msg)
+        assert out[f"after_forged_{tag}"] == [] and out[f"sentinel_kept_forged_{tag}"], tag
 
     kind, msg = out["wrong_key"]
     assert kind == "ValueError" and shards[0] + ".ava3" in msg and "ava3 result 6 " in msg, msg
@@ -199,6 +231,8 @@ def child(args):
         return left, kept
 
     out["after_tampered"], out["sentinel_kept"] = failing(tampered, "tampered")
+    for tag, folder in args["forged"].items():
+        out[f"after_forged_{tag}"], out[f"sentinel_kept_forged_{tag}"] = failing(folder, f"forged_{tag}")
     wrong = os.urandom(32)
     out["wrong_key_hex"] = wrong.hex()
     assert lib.ava3_mlc_register(wrong) == 0
