@@ -15,6 +15,7 @@
 //! | [`encode`] | one model into AVA3: the payload kind decided once, a file on several lanes, a stream read whole |
 //! | [`batch`] | a tree of models into AVA3 on one pool, resumable through a journal, with the release manifest |
 //! | [`manifest`] | the release manifest, its entries, which paths it may list, and its detached signature file |
+//! | [`checksums`] | a release folder's `SHA256SUMS` and its detached signature: written, signed, checked |
 //! | [`inspect`] | what a header says without a key |
 //! | [`cancel`] | [`cancel::Cancel`]: the cancellation signal every long operation takes |
 //! | [`error`] | [`Failure`]: the typed failure every operation returns, with its exit status and outcome |
@@ -27,6 +28,7 @@
 
 pub mod batch;
 pub mod cancel;
+pub mod checksums;
 pub mod display;
 pub mod encode;
 pub mod error;

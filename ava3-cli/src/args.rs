@@ -65,6 +65,13 @@ Examples:
         after_help = "Examples:\n  ava3 rekey model.amg.ava3 --key-file old.key --new-key-file new.key -o model.new.ava3\n  ava3 rekey encoded/ --key-file old.key --new-key-file new.key -o rotated/"
     )]
     Rekey(RekeyArgs),
+    /// Write a release folder's SHA256SUMS (signed with --sign), or check
+    /// one with -c (its signature with --signer, then every file).
+    #[command(after_help = "\
+Examples:
+  ava3 checksums dist/ --sign publisher.key          # dist/SHA256SUMS and SHA256SUMS.sig
+  ava3 checksums -c dist/SHA256SUMS --signer publisher.key.pub")]
+    Checksums(ChecksumsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Example:\n  ava3 completions bash > /etc/bash_completion.d/ava3")]
     Completions(CompletionsArgs),
@@ -283,6 +290,29 @@ pub(crate) struct DecodeArgs {
     #[arg(short, long)]
     pub(crate) quiet: bool,
     /// The result as one JSON object on standard output (not with -o -).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChecksumsArgs {
+    /// The release folder: SHA256SUMS lists every file below it (but
+    /// itself and its signature), in sha256sum's format.
+    #[arg(required_unless_present = "check", conflicts_with = "check")]
+    pub(crate) folder: Option<PathBuf>,
+    /// Check this SHA256SUMS instead: its signature (with --signer), then
+    /// every file it lists, from its folder.
+    #[arg(short = 'c', long = "check", value_name = "SHA256SUMS")]
+    pub(crate) check: Option<PathBuf>,
+    /// Sign the list with this publisher key file (SHA256SUMS.sig, spec
+    /// appendix E.4). Repeatable.
+    #[arg(long = "sign", value_name = "KEY_FILE", conflicts_with = "check")]
+    pub(crate) sign: Vec<PathBuf>,
+    /// With -c: the list must carry a valid signature by this public key
+    /// (repeatable: any of them). Without it the signature is not read.
+    #[arg(long = "signer", value_name = "PUBLIC_KEY_FILE", requires = "check")]
+    pub(crate) signers: Vec<PathBuf>,
+    /// One JSON object on standard output.
     #[arg(long)]
     pub(crate) json: bool,
 }

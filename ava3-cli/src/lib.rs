@@ -29,7 +29,7 @@ mod report;
 use clap::Parser;
 
 use crate::args::{Cli, Command};
-use crate::commands::{batch, decode, encode, inspect, keygen, rekey, verify};
+use crate::commands::{batch, checksums, decode, encode, inspect, keygen, rekey, verify};
 use crate::error::{CliResult, Failure};
 
 fn run(cli: &Cli) -> CliResult<()> {
@@ -43,6 +43,7 @@ fn run(cli: &Cli) -> CliResult<()> {
         Command::Decode(a) => decode::run(decode::DecodeRequest::from_args(a)?),
         Command::Keygen(a) => keygen::run(keygen::KeygenRequest::from_args(a)?),
         Command::Rekey(a) => rekey::run(rekey::RekeyRequest::from_args(a)?),
+        Command::Checksums(a) => checksums::run(checksums::ChecksumsRequest::from_args(a)?),
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

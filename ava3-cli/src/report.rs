@@ -693,6 +693,81 @@ impl Print for KeygenRecord {
     }
 }
 
+/// What `ava3 checksums` did or found.
+#[derive(Debug, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub(crate) enum ChecksumsRecord {
+    /// SHA256SUMS written (and signed).
+    Written {
+        list: String,
+        files: usize,
+        signed: bool,
+    },
+    /// SHA256SUMS checked.
+    Checked {
+        list: String,
+        /// The trusted signer whose signature verified; none when no
+        /// --signer was given.
+        signer: Option<String>,
+        files: Vec<ChecksumFile>,
+        ok: bool,
+    },
+}
+
+/// One listed file's check.
+#[derive(Debug, Serialize)]
+pub(crate) struct ChecksumFile {
+    pub(crate) path: String,
+    /// `ok`, `mismatch`, `missing` or `refused`.
+    pub(crate) status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) detail: Option<String>,
+}
+
+impl Print for ChecksumsRecord {
+    fn human(&self, quiet: bool) -> Vec<String> {
+        match self {
+            Self::Written {
+                list,
+                files,
+                signed,
+            } => vec![format!(
+                "{list}: {files} files listed{}",
+                if *signed { ", signed" } else { "" }
+            )],
+            Self::Checked {
+                list,
+                signer,
+                files,
+                ok,
+            } => {
+                let mut lines: Vec<String> = files
+                    .iter()
+                    .filter(|f| !quiet || f.status != "ok")
+                    .map(|f| match &f.detail {
+                        Some(d) => format!("{}: {} ({d})", f.path, f.status.to_uppercase()),
+                        None => format!("{}: {}", f.path, f.status.to_uppercase()),
+                    })
+                    .collect();
+                if !quiet {
+                    let bad = files.iter().filter(|f| f.status != "ok").count();
+                    lines.push(format!(
+                        "{list}: {}, {} of {} files {}",
+                        match signer {
+                            Some(s) => format!("signed by {s}"),
+                            None => "signature not checked (no --signer)".to_string(),
+                        },
+                        if *ok { files.len() } else { bad },
+                        files.len(),
+                        if *ok { "match" } else { "failed" }
+                    ));
+                }
+                lines
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

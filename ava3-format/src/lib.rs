@@ -71,7 +71,9 @@
 //!
 //! **Release manifests**
 //! - [`sign_manifest`], [`verify_manifest`], [`MANIFEST_SIGNATURE_LABEL`]:
-//!   the detached, labelled signature of a release manifest's bytes.
+//!   the detached, labelled signature of a release manifest's bytes;
+//!   [`sign_checksums`], [`verify_checksums`], [`CHECKSUMS_SIGNATURE_LABEL`]:
+//!   the same for a release's `SHA256SUMS`.
 //! - [`check_manifest_path`], [`ManifestPaths`]: which paths a manifest
 //!   may list.
 //!
@@ -146,7 +148,8 @@ pub use io::{FileRange, ReadAt, SequentialSink, WriteAt};
 pub use keys::{KeyId, MasterKey};
 pub use kind::{detect_kind, Content, PayloadKind};
 pub use manifest::{
-    check_manifest_path, sign_manifest, verify_manifest, ManifestPaths, MANIFEST_SIGNATURE_LABEL,
+    check_manifest_path, sign_checksums, sign_manifest, verify_checksums, verify_manifest,
+    ManifestPaths, CHECKSUMS_SIGNATURE_LABEL, MANIFEST_SIGNATURE_LABEL,
 };
 pub use random_access::{PlaintextReader, RandomAccessReader};
 pub use sealed::{Sealed, Unlocked};

@@ -10,6 +10,11 @@
 //!
 //! The check and the parse must see the same bytes: [`verify_manifest`]
 //! takes the bytes read once, and the caller parses those very bytes.
+//!
+//! A release's checksum list (`SHA256SUMS`, in `sha256sum`'s format) is
+//! signed the same way under its own label, `"AVA3-checksums-v1" || 0x00`
+//! ([`sign_checksums`], [`verify_checksums`]; spec appendix E.4): neither
+//! document's signature can be taken for the other's.
 
 use crate::error::{Error, Result, SignatureProblem};
 use crate::signature::{Policy, SignerId, SigningKey};
@@ -17,19 +22,39 @@ use crate::signature::{Policy, SignerId, SigningKey};
 /// The domain label of a manifest signature, NUL included.
 pub const MANIFEST_SIGNATURE_LABEL: &[u8] = b"AVA3-manifest-v1\0";
 
-/// The signed message: the label, then the manifest's bytes.
-fn manifest_message(manifest: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(MANIFEST_SIGNATURE_LABEL.len() + manifest.len());
-    m.extend_from_slice(MANIFEST_SIGNATURE_LABEL);
-    m.extend_from_slice(manifest);
+/// The domain label of a checksum list's signature, NUL included.
+pub const CHECKSUMS_SIGNATURE_LABEL: &[u8] = b"AVA3-checksums-v1\0";
+
+/// The signed message: the label, then the document's bytes.
+fn labelled(label: &[u8], document: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(label.len() + document.len());
+    m.extend_from_slice(label);
+    m.extend_from_slice(document);
     m
 }
 
 /// The bytes of `MANIFEST.sig` for `manifest`: one signature per key, in
 /// order. Fails on two keys with the same signer id.
 pub fn sign_manifest(manifest: &[u8], signers: &[&SigningKey]) -> Result<Vec<u8>> {
+    sign_labelled(MANIFEST_SIGNATURE_LABEL, manifest, signers)
+}
+
+/// The bytes of `SHA256SUMS.sig` for a checksum list: one signature per
+/// key, in order, under [`CHECKSUMS_SIGNATURE_LABEL`].
+pub fn sign_checksums(checksums: &[u8], signers: &[&SigningKey]) -> Result<Vec<u8>> {
+    sign_labelled(CHECKSUMS_SIGNATURE_LABEL, checksums, signers)
+}
+
+/// Checks `signatures` (the bytes of `SHA256SUMS.sig`) over `checksums`
+/// (the bytes the caller then parses), as [`verify_manifest`] does a
+/// manifest's, under [`CHECKSUMS_SIGNATURE_LABEL`].
+pub fn verify_checksums(checksums: &[u8], signatures: &[u8], policy: &Policy) -> Result<SignerId> {
+    verify_labelled(CHECKSUMS_SIGNATURE_LABEL, checksums, signatures, policy)
+}
+
+fn sign_labelled(label: &[u8], document: &[u8], signers: &[&SigningKey]) -> Result<Vec<u8>> {
     if signers.is_empty() {
-        return Err(Error::InvalidParameter("a manifest signature needs a key"));
+        return Err(Error::InvalidParameter("a detached signature needs a key"));
     }
     for (i, k) in signers.iter().enumerate() {
         if signers[..i].iter().any(|o| o.signer_id() == k.signer_id()) {
@@ -38,7 +63,7 @@ pub fn sign_manifest(manifest: &[u8], signers: &[&SigningKey]) -> Result<Vec<u8>
             ));
         }
     }
-    let message = manifest_message(manifest);
+    let message = labelled(label, document);
     Ok(signers
         .iter()
         .flat_map(|k| k.sign_detached(&message))
@@ -52,9 +77,18 @@ pub fn sign_manifest(manifest: &[u8], signers: &[&SigningKey]) -> Result<Vec<u8>
 /// number of signatures is a bad signature; no signature by a trusted key
 /// is an unknown signer.
 pub fn verify_manifest(manifest: &[u8], signatures: &[u8], policy: &Policy) -> Result<SignerId> {
+    verify_labelled(MANIFEST_SIGNATURE_LABEL, manifest, signatures, policy)
+}
+
+fn verify_labelled(
+    label: &[u8],
+    document: &[u8],
+    signatures: &[u8],
+    policy: &Policy,
+) -> Result<SignerId> {
     if !policy.requires_signature() {
         return Err(Error::InvalidParameter(
-            "a manifest signature is checked against trusted keys, and none was given",
+            "a detached signature is checked against trusted keys, and none was given",
         ));
     }
     if signatures.is_empty() {
@@ -63,7 +97,7 @@ pub fn verify_manifest(manifest: &[u8], signatures: &[u8], policy: &Policy) -> R
     if !signatures.len().is_multiple_of(64) {
         return Err(Error::BadSignature(SignatureProblem::Magic));
     }
-    let message = manifest_message(manifest);
+    let message = labelled(label, document);
     for sig in signatures.chunks_exact(64) {
         let mut s = [0u8; 64];
         s.copy_from_slice(sig);
@@ -77,7 +111,7 @@ pub fn verify_manifest(manifest: &[u8], signatures: &[u8], policy: &Policy) -> R
     }
     Err(Error::UnknownSigner {
         found: format!(
-            "{} manifest signature(s), none by a trusted key",
+            "{} signature(s), none by a trusted key",
             signatures.len() / 64
         ),
     })

@@ -4,6 +4,7 @@
 //! records of `report`); none holds format logic.
 
 pub(crate) mod batch;
+pub(crate) mod checksums;
 pub(crate) mod decode;
 pub(crate) mod encode;
 pub(crate) mod inspect;

@@ -8,6 +8,7 @@
 //! and `Env`, a scratch folder with the `ava3` under test.
 
 mod batch;
+mod checksums;
 mod decode;
 mod encode;
 mod inspect;
