@@ -21,7 +21,9 @@
 #    heap scan, cbindgen header); the real runtimes; a real libllama; the
 #    integration examples; a short run of every fuzz target; the Python
 #    package (the manual's command lines, its pytest suite, stubs, CPython
-#    3.9, the CLI's process tests against its entry point).
+#    3.9, the CLI's process tests against its entry point); the cheap part
+#    of a release (tests/release.sh: one version everywhere, the static
+#    binary, a signed folder checked three ways).
 # Each job of 2 and 3 has its log in tests/.work/logs/ (every line stamped
 # with the seconds since the job started). The run ends with the time of
 # each step, a line per suite (wall and CPU seconds), the log tail of any
@@ -151,6 +153,7 @@ suites=(
   "llama-cpp|bash tests/llama-cpp.sh"
   "examples|bash examples/check.sh"
   "interop|\"\$AVA3_VENV/bin/python\" -m pytest -q -p no:cacheprovider tests/interop"
+  "release|bash tests/release.sh"
 )
 for s in "${suites[@]}" "python|"; do
   rm -f "$LOGS/${s%%|*}".{ok,failed,log}

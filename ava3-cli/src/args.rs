@@ -313,8 +313,11 @@ pub(crate) struct ChecksumsArgs {
     #[arg(long = "signer", value_name = "PUBLIC_KEY_FILE", requires = "check")]
     pub(crate) signers: Vec<PathBuf>,
     /// One JSON object on standard output.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "quiet")]
     pub(crate) json: bool,
+    /// Print only the files that fail.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -727,6 +727,7 @@ pub(crate) struct ChecksumFile {
 impl Print for ChecksumsRecord {
     fn human(&self, quiet: bool) -> Vec<String> {
         match self {
+            Self::Written { .. } if quiet => Vec::new(),
             Self::Written {
                 list,
                 files,

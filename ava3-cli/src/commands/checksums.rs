@@ -31,7 +31,7 @@ pub(crate) enum ChecksumsRequest {
 impl ChecksumsRequest {
     /// The request of the flags: keys loaded before any work.
     pub(crate) fn from_args(a: &ChecksumsArgs) -> CliResult<Self> {
-        let mode = OutputMode::of(a.json, false);
+        let mode = OutputMode::of(a.json, a.quiet);
         Ok(match (&a.folder, &a.check) {
             (Some(folder), None) => Self::Write {
                 folder: folder.clone(),
