@@ -18,14 +18,31 @@
 #    tag, imports only from /usr/lib, the extension's PyInit__native
 #    exported, an arm64 code signature present;
 # 6. the aarch64 wheel's own tests on Debian's arm64 CPython 3.11 under
-#    qemu-aarch64 (release/python-arm64.sh).
+#    qemu-aarch64 (release/python-arm64.sh);
+# 7. `cargo publish --dry-run -p ava3-format -p ava3-app -p ava3-cli`: the
+#    crates package and build as crates.io would have them (the crates.io
+#    index: a registry; publishing several crates in one command needs
+#    cargo 1.90 or later, only here).
+#
+# A folder signed with the development key (it holds DEVELOPMENT-SIGNATURE)
+# fails the check unless AVA3_ACCEPT_DEVELOPMENT_SIGNATURE=1: it is not a
+# release. PUBLIC_KEY must come from the publisher, not from the folder's
+# own run: OUT.signer.pub, the default, only proves the folder is what that
+# run signed.
+#
+# Prerequisites: what release/dist.sh installs (its PyPI tools, the rustup
+# targets), qemu-aarch64 and binutils' readelf (tests/device/install.sh),
+# rustup's llvm-tools (for llvm-objdump and llvm-nm), openssl, and a Debian
+# host for the arm64 CPython (apt-get download, dpkg-deb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=$(readlink -f "$1")
 PUB=${2:-$OUT.signer.pub}
 VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
 CACHE=${AVA3_DIST_CACHE:-$HOME/.cache/ava3-dist}
-TOOLS=$(ls -d "$CACHE"/tools-* | head -n 1)
+TOOLS=$CACHE/tools-$(sha256sum < release/tools.txt | cut -c1-12)
+[ -x "$TOOLS/bin/twine" ] || { echo "check: run release/dist.sh first (its tools: $TOOLS)" >&2; exit 2; }
+rustup component list --installed | grep -q '^llvm-tools' || rustup component add llvm-tools
 LLVM=$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin
 W=$PWD/tests/.work/release-check
 rm -rf "$W" && mkdir -p "$W"
@@ -62,6 +79,13 @@ check "Android .aar" test -f "$OUT/device/android/ava3-decoder-$VERSION.aar"
 check "iOS .xcframework and Package.swift" test -f "$OUT/device/ios/Package.swift" -a -d "$OUT/device/ios/Ava3.xcframework"
 check "the C header" cmp -s "$OUT/include/ava3.h" ava3-decoder-ffi/include/ava3.h
 check "SHA256SUMS and its signature" test -s "$OUT/SHA256SUMS" -a -s "$OUT/SHA256SUMS.sig"
+if [ -f "$OUT/DEVELOPMENT-SIGNATURE" ]; then
+  if [ "${AVA3_ACCEPT_DEVELOPMENT_SIGNATURE:-}" = 1 ]; then
+    echo "NOTE: signed with a development key (DEVELOPMENT-SIGNATURE): accepted as asked, not a release"
+  else
+    fail "signed with a development key (DEVELOPMENT-SIGNATURE): not a release (AVA3_ACCEPT_DEVELOPMENT_SIGNATURE=1 to check it anyway)"
+  fi
+fi
 listed=$(wc -l < "$OUT/SHA256SUMS")
 files=$(cd "$OUT" && find . -type f ! -name SHA256SUMS ! -name SHA256SUMS.sig | wc -l)
 check "SHA256SUMS lists every file ($listed of $files)" test "$listed" = "$files"
@@ -106,11 +130,16 @@ roundtrip() { # RUNNER... : encode, verify (keyed), decode the sample GGUF
     AVA3_KEY_FILE=testdata/keys/dev.key "$@" decode "$d/m.ava3" -o "$d/m.amg" &&
     cmp -s "$d/m.amg" testdata/samples/tiny-llama.amg
 }
-for t in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
-  b=$OUT/bin/ava3-$VERSION-$t
-  check "$t: static (no NEEDED entry)" sh -c "! readelf -d '$b' | grep -q NEEDED"
-done
-check "x86_64 musl: --version and a round trip" roundtrip "$OUT/bin/ava3-$VERSION-x86_64-unknown-linux-musl"
+static() { # FILE MACHINE: an ELF for MACHINE with no NEEDED entry
+  readelf -h "$1" | grep -q "Machine: *$2" || { echo "$1: not an ELF for $2"; return 1; }
+  readelf -d "$1" > "$W/dyn.txt" 2>&1 || return 1
+  ! grep -q NEEDED "$W/dyn.txt"
+}
+check "x86_64-unknown-linux-musl: static (an x86-64 ELF, no NEEDED entry)" static \
+  "$OUT/bin/ava3-$VERSION-x86_64-unknown-linux-musl" "Advanced Micro Devices X86-64"
+check "aarch64-unknown-linux-musl: static (an AArch64 ELF, no NEEDED entry)" static \
+  "$OUT/bin/ava3-$VERSION-aarch64-unknown-linux-musl" AArch64
+check "x86_64 musl: a round trip" roundtrip "$OUT/bin/ava3-$VERSION-x86_64-unknown-linux-musl"
 check "aarch64 musl under qemu-aarch64: a round trip" roundtrip qemu-aarch64 -cpu max \
   "$OUT/bin/ava3-$VERSION-aarch64-unknown-linux-musl"
 
@@ -122,6 +151,7 @@ macho() { # FILE ARCH MINOS
   local got
   got=$(awk '/LC_BUILD_VERSION/{f=1} f && /minos/{print $2; exit}' <<<"$h")
   [ -n "$got" ] || got=$(awk '/LC_VERSION_MIN_MACOSX/{f=1} f && /version/{print $2; exit}' <<<"$h")
+  [ -n "$got" ] || { echo "$f: no minimum macOS version recorded"; return 1; }
   [ "$(printf '%s\n%s\n' "$got" "$minos" | sort -V | tail -n 1)" = "$minos" ] ||
     { echo "$f: minimum macOS $got, above $minos"; return 1; }
   # Imports: only the system's /usr/lib (the first line of a dylib is its own id).
@@ -149,6 +179,14 @@ if bash release/python-arm64.sh "$(ls "$OUT"/wheels/*manylinux2014_aarch64*.whl)
 else
   fail "aarch64 wheel's tests under qemu (log: $W/python-arm64.log)"
   tail -n 15 "$W/python-arm64.log"
+fi
+
+echo "-- 7. cargo publish --dry-run"
+if cargo publish --dry-run --locked -p ava3-format -p ava3-app -p ava3-cli > "$W/publish.log" 2>&1; then
+  pass "cargo publish --dry-run -p ava3-format -p ava3-app -p ava3-cli"
+else
+  fail "cargo publish --dry-run (log: $W/publish.log)"
+  tail -n 15 "$W/publish.log"
 fi
 
 printf '\nrelease check: %d passed, %d failed\n' "$ok" "$failed"

@@ -17,13 +17,17 @@
 #             publisher key (spec appendix E.4)
 #
 # The signing key: AVA3_RELEASE_SIGNING_KEY (a path, from `ava3 keygen
-# --signing`). Without it a development key in the cache signs, and the
-# output says so: such a folder is for testing, not for shipping.
+# --signing`, with its .pub beside it). Without it a development key in the
+# cache signs, the output says so, and the folder holds a listed and signed
+# DEVELOPMENT-SIGNATURE file, which release/check.sh refuses unless told:
+# such a folder is for testing, not for shipping. OUT, when given, must be
+# empty or an earlier output (it is replaced).
 #
 # Prerequisites, checked first (each missing one named, with how it is
-# had): rustup targets (added), the aarch64 cross gcc and what the device
-# packages need (tests/device/install.sh, Debian packages), and pinned
-# PyPI tools installed once into AVA3_DIST_CACHE (default
+# had): Python 3 with venv; rustup targets (added: rustup's own server);
+# the aarch64 cross gcc, qemu and what the device packages need
+# (tests/device/install.sh: Debian packages, as root); and the pinned
+# PyPI tools of release/tools.txt, installed once into AVA3_DIST_CACHE (default
 # ~/.cache/ava3-dist): maturin, ziglang, cargo-zigbuild, auditwheel,
 # twine. Builds go to AVA3_DIST_CACHE/target, outside the checkout. A fresh
 # machine pays once: about 140 MB of tools (zig is 98 MB), four rustup
@@ -32,10 +36,18 @@
 # release/check.sh OUT checks the folder (auditwheel, the aarch64 wheel's
 # tests under qemu, the binaries run, Mach-O headers, the signature).
 set -euo pipefail
+# OUT is taken from where the command was given, then resolved.
+OUT_ARG=${1:-}
+[ -n "$OUT_ARG" ] && OUT_ARG=$(realpath -m "$OUT_ARG")
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
-OUT=${1:-$ROOT/release/out/ava3-$VERSION}
+OUT=${OUT_ARG:-$ROOT/release/out/ava3-$VERSION}
+# The folder is replaced: only when it is empty or an earlier output.
+if [ -e "$OUT" ] && [ -n "$(ls -A "$OUT" 2>/dev/null)" ] && [ ! -f "$OUT/SHA256SUMS" ]; then
+  echo "dist: $OUT exists and is not an earlier release folder (no SHA256SUMS): not replacing it" >&2
+  exit 2
+fi
 CACHE=${AVA3_DIST_CACHE:-$HOME/.cache/ava3-dist}
 export CARGO_TARGET_DIR=$CACHE/target
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
@@ -50,8 +62,9 @@ step() {
 step "prerequisites"
 # The tools, pinned; their folder is named after the pins, so a change of
 # a pin installs anew beside the old one.
-PINS="maturin==1.16.0 ziglang==0.16.0 cargo-zigbuild==0.24.1 auditwheel==6.8.2 twine==7.0.0"
-TOOLS=$CACHE/tools-$(printf '%s' "$PINS" | sha256sum | cut -c1-12)
+# (release/tools.txt: the pins; release/check.sh finds the same folder.)
+PINS=$(tr '\n' ' ' < release/tools.txt)
+TOOLS=$CACHE/tools-$(sha256sum < release/tools.txt | cut -c1-12)
 if [ ! -x "$TOOLS/bin/maturin" ]; then
   echo "installing $PINS into $TOOLS (about 140 MB from PyPI, once)"
   rm -rf "$TOOLS"
@@ -122,8 +135,12 @@ KEY=${AVA3_RELEASE_SIGNING_KEY:-}
 if [ -z "$KEY" ]; then
   KEY=$CACHE/development-signing.key
   [ -f "$KEY" ] || "$AVA3" keygen --signing -o "$KEY" > /dev/null
+  # Inside the folder, listed and signed: a development folder says so.
+  printf '%s\n' "This folder was signed with a development key ($KEY), not the" \
+    "publisher's: it is for testing, not for shipping." > "$OUT/DEVELOPMENT-SIGNATURE"
   echo "  DEVELOPMENT SIGNATURE: no AVA3_RELEASE_SIGNING_KEY; signed with $KEY (not for shipping)"
 fi
+[ -f "$KEY.pub" ] || { echo "dist: $KEY.pub (the public key beside the signing key) is missing" >&2; exit 2; }
 "$AVA3" checksums "$OUT" --sign "$KEY"
 cp "$KEY.pub" "$OUT.signer.pub"
 

@@ -43,10 +43,12 @@ T=x86_64-unknown-linux-musl
 rustup target list --installed | grep -qx "$T" || rustup target add "$T"
 CARGO_TARGET_DIR=$CACHE/target cargo build --quiet --locked -p ava3-cli --profile dist --target "$T"
 AVA3=$CACHE/target/$T/dist/ava3
-readelf -d "$AVA3" | grep -q NEEDED && die "the musl ava3 is not static"
+readelf -h "$AVA3" | grep -q 'Machine: *Advanced Micro Devices X86-64' || die "the musl ava3 is not an x86-64 ELF"
+readelf -d "$AVA3" > "$W/dyn.txt" 2>&1 || die "readelf -d failed"
+grep -q NEEDED "$W/dyn.txt" && die "the musl ava3 is not static"
 export AVA3_KEY_FILE=$PWD/testdata/keys/dev.key
 "$AVA3" encode -q testdata/samples/tiny-llama.amg -o "$W/m.ava3"
-"$AVA3" verify -q --deep "$W/m.ava3" 2> /dev/null
+"$AVA3" verify -q --deep "$W/m.ava3" 2> "$W/verify.log" || { cat "$W/verify.log"; die "verify --deep"; }
 "$AVA3" decode -q "$W/m.ava3" -o "$W/m.amg"
 cmp -s "$W/m.amg" testdata/samples/tiny-llama.amg || die "the round trip changed the model"
 unset AVA3_KEY_FILE

@@ -5,8 +5,9 @@
 //!
 //! The check reads the list once, verifies the signature over those bytes
 //! when trusted keys are given, and only then parses them; each listed path
-//! is checked as a manifest's (E.3: relative, `/`-separated, no `..` unless
-//! a trusted key signed the list) and resolved from the list's folder.
+//! is relative, `/`-separated, with no `..` and no link in it (E.3's rule
+//! for an unsigned manifest, signed or not), resolved from the list's
+//! folder, and opened as a regular file only.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,12 @@ fn files_below(dir: &Path) -> AppResult<Vec<String>> {
                 walk(root, &path, out)?;
             } else if kind.is_file() {
                 out.push(path);
+            } else {
+                // Shipped but not listed would be unchecked: refused.
+                return Err(Failure::usage(format!(
+                    "{}: a link or a special file cannot be listed",
+                    shown(&entry.path())
+                )));
             }
         }
         Ok(())
@@ -97,11 +104,14 @@ fn files_below(dir: &Path) -> AppResult<Vec<String>> {
 /// number of files it lists.
 pub fn write(dir: &Path, signers: &[Arc<SigningKey>]) -> AppResult<(PathBuf, usize)> {
     let files = files_below(dir)?;
+    if files.is_empty() {
+        return Err(Failure::usage(format!("{}: no file to list", shown(dir))));
+    }
     let mut text = String::new();
     for f in &files {
-        if f.contains('\n') || f.contains('\\') {
+        if f.contains(['\n', '\r', '\\']) {
             return Err(Failure::usage(format!(
-                "{}: a name with a line break or a backslash cannot be listed",
+                "{}: a name with a line break, a CR or a backslash cannot be listed",
                 shown(&dir.join(f))
             )));
         }
@@ -133,6 +143,48 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> AppResult<()> {
             .map_err(|e| Failure::io(path.display(), e))?;
     }
     file.commit(true)
+}
+
+/// The entries of a list (spec E.4): each line exactly 64 hex digits, a
+/// space, a space or `*`, the path, then LF (no CR, a final LF); at least
+/// one line; no path twice.
+fn parse(bytes: &[u8]) -> Result<Vec<([u8; 32], String)>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())?;
+    if text.is_empty() {
+        return Err("an empty list".into());
+    }
+    if !text.ends_with('\n') || text.contains('\r') {
+        return Err("lines must end with LF, the last one too, and hold no CR".into());
+    }
+    let mut out: Vec<([u8; 32], String)> = Vec::new();
+    for (n, line) in text[..text.len() - 1].split('\n').enumerate() {
+        let bad = || format!("line {}: not `SHA256  PATH`", n + 1);
+        let b = line.as_bytes();
+        if b.len() < 67 || b[64] != b' ' || (b[65] != b' ' && b[65] != b'*') {
+            return Err(bad());
+        }
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(&line[..64], &mut digest).map_err(|_| bad())?;
+        let path = &line[66..];
+        if out.iter().any(|(_, p)| p == path) {
+            return Err(format!("line {}: {path} is listed twice", n + 1));
+        }
+        out.push((digest, path.to_string()));
+    }
+    Ok(out)
+}
+
+/// Refuses a listed path any component of which is a symbolic link (the
+/// writer lists none): a link could point outside the folder.
+fn no_link_below(base: &Path, path: &str) -> Result<(), &'static str> {
+    let mut here = base.to_path_buf();
+    for part in path.split('/') {
+        here.push(part);
+        if std::fs::symlink_metadata(&here).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err("a symbolic link");
+        }
+    }
+    Ok(())
 }
 
 /// What the check of one listed file found.
@@ -167,8 +219,10 @@ impl ListCheck {
 
 /// Checks the list at `list`: its signature under `trust`'s keys when it
 /// has any (refused: no `.sig`, a bad one, or none by a trusted key), then
-/// every file it lists, from the list's folder. A line that is not
-/// `HEX  PATH` (or `HEX *PATH`) makes the list invalid.
+/// every file it lists, from the list's folder. A list that E.4 does not
+/// allow (a line that is not `HEX  PATH` or `HEX *PATH`, CR, no final LF,
+/// a path twice, no line) is invalid; a path with `..` or a link is
+/// refused, signed or not.
 pub fn check(list: &Path, trust: &Policy) -> AppResult<ListCheck> {
     let read = |path: &Path| -> std::io::Result<Vec<u8>> {
         let mut bytes = Vec::new();
@@ -196,41 +250,26 @@ pub fn check(list: &Path, trust: &Policy) -> AppResult<ListCheck> {
     } else {
         None
     };
-    let paths = if signer.is_some() {
-        ManifestPaths::Signed
-    } else {
-        ManifestPaths::Unsigned
-    };
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Failure::bad(format!("{}: not UTF-8 text", shown(list))))?;
+    let entries = parse(&bytes).map_err(|why| Failure::bad(format!("{}: {why}", shown(list))))?;
     let base = list.parent().unwrap_or(Path::new("."));
-    let mut files = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let (hex_digest, path) = line
-            .split_once("  ")
-            .or_else(|| line.split_once(" *"))
-            .filter(|(h, _)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| {
-                Failure::bad(format!(
-                    "{}, line {}: not `SHA256  PATH`",
-                    shown(list),
-                    n + 1
-                ))
-            })?;
-        let want = hex::decode(hex_digest).unwrap_or_default();
-        let result = match check_manifest_path(path, paths) {
-            Err(why) => FileCheck::RefusedPath(why),
-            Ok(()) => match file_sha256(&base.join(path)) {
-                Ok(got) if got.as_slice() == want.as_slice() => FileCheck::Ok,
-                Ok(_) => FileCheck::Mismatch,
-                Err(f) => FileCheck::Missing(f.message),
-            },
-        };
-        files.push((path.to_string(), result));
-    }
+    let files = entries
+        .into_iter()
+        .map(|(want, path)| {
+            // Every path stays inside the folder, signed or not: the writer
+            // never lists `..` or a link, so a checker refuses both.
+            let result = match check_manifest_path(&path, ManifestPaths::Unsigned)
+                .and_then(|()| no_link_below(base, &path))
+            {
+                Err(why) => FileCheck::RefusedPath(why),
+                Ok(()) => match file_sha256(&base.join(&path)) {
+                    Ok(got) if got == want => FileCheck::Ok,
+                    Ok(_) => FileCheck::Mismatch,
+                    Err(f) => FileCheck::Missing(f.message),
+                },
+            };
+            (path, result)
+        })
+        .collect();
     Ok(ListCheck { signer, files })
 }
 
@@ -294,7 +333,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unsigned_list_may_not_leave_its_folder() {
+    fn a_list_may_not_leave_its_folder_or_bend_the_format() {
         let dir = tempfile::tempdir().unwrap();
         let inner = dir.path().join("inner");
         std::fs::create_dir(&inner).unwrap();
@@ -304,7 +343,28 @@ mod tests {
         std::fs::write(&list, format!("{digest}  ../outside\n")).unwrap();
         let c = check(&list, &Policy::default()).unwrap();
         assert!(matches!(c.files[0].1, FileCheck::RefusedPath(_)), "{c:?}");
-        std::fs::write(&list, "not a checksum line\n").unwrap();
-        assert!(check(&list, &Policy::default()).is_err());
+        for bad in [
+            "not a checksum line\n".to_string(),
+            String::new(),
+            format!("{digest}  ok\r\n"),
+            format!("{digest}  ok"),
+            format!("{digest}  ok\n{digest}  ok\n"),
+            format!("{digest} ok\n"),
+        ] {
+            std::fs::write(&list, &bad).unwrap();
+            assert!(check(&list, &Policy::default()).is_err(), "{bad:?}");
+        }
+        // A name with two spaces, in binary mode: one entry.
+        std::fs::write(inner.join("a  b"), b"x").unwrap();
+        std::fs::write(&list, format!("{digest} *a  b\n")).unwrap();
+        let c = check(&list, &Policy::default()).unwrap();
+        assert_eq!(c.files, vec![("a  b".to_string(), FileCheck::Ok)]);
+        // A link inside the folder to a file outside it is refused, and
+        // the writer refuses to list one.
+        std::os::unix::fs::symlink(dir.path().join("outside"), inner.join("link")).unwrap();
+        std::fs::write(&list, format!("{digest}  link\n")).unwrap();
+        let c = check(&list, &Policy::default()).unwrap();
+        assert!(matches!(c.files[0].1, FileCheck::RefusedPath(_)), "{c:?}");
+        assert!(write(&inner, &[]).is_err());
     }
 }
