@@ -29,29 +29,7 @@ import pytest
 
 from ava_toolchain import ava3
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-KEY_FILE = ROOT / "testdata" / "keys" / "dev.key"
-KEY = bytes.fromhex(KEY_FILE.read_text().strip())
-DEV_KEY = ava3.Key.from_hex(KEY_FILE.read_text())
-
-
-def need(module):
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        pytest.fail(f"the Python package providing `{module}` is missing ({e}); "
-                    f"tests/runtimes.sh installs it from tests/requirements.txt")
-
-
-def encode(src, dst):
-    ava3.encode(src, dst, key=DEV_KEY, force=True)
-    return dst
-
-
-def no_plaintext_files(folder, plaintext):
-    for p in pathlib.Path(folder).rglob("*"):
-        if p.is_file():
-            assert p.read_bytes() != plaintext, f"plaintext written to {p}"
+from runtime_helpers import DEV_KEY, KEY, KEY_FILE, ROOT, encode, need, no_plaintext_files  # noqa: F401
 
 
 # ---------------------------------------------------------------- GGUF

@@ -151,6 +151,32 @@ impl Env {
     }
 }
 
+/// Whether OpenSSL alone verifies `signature` (one Ed25519 signature) by
+/// the PEM public key `public_key` over `label || bytes`: the check the
+/// spec gives for detached signatures (appendix E), with no ava3 code.
+fn openssl_verifies(
+    env: &Env,
+    public_key: &str,
+    label: &[u8],
+    bytes: &[u8],
+    signature: &Path,
+) -> bool {
+    let mut message = label.to_vec();
+    message.extend(bytes);
+    let message = env.write("openssl.msg", &message);
+    StdCommand::new("openssl")
+        .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
+        .arg(env.path(public_key))
+        .args(["-rawin", "-in"])
+        .arg(&message)
+        .arg("-sigfile")
+        .arg(signature)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
 /// Runs a coreutils program that must succeed (`cp -p`, `touch -r`).
 fn run_tool(program: &str, args: &[&OsStr]) {
     assert!(

@@ -5,7 +5,7 @@ use std::fs;
 
 use predicates::prelude::*;
 
-use crate::{run_tool, sample_gguf, shard, Env, OTHER_KEY_HEX};
+use crate::{openssl_verifies, sample_gguf, shard, Env, OTHER_KEY_HEX};
 
 /// Publisher signatures through real processes: a key pair from
 /// keygen, signed encodes, public-key-only verification, and a forgery made
@@ -270,24 +270,13 @@ fn a_signed_batch_manifest_checks_the_whole_release_with_the_public_key() {
         64
     );
     // The signed message is the label, a NUL, then the manifest's bytes.
-    let mut message = b"AVA3-manifest-v1\0".to_vec();
-    message.extend(fs::read(&manifest).unwrap());
-    let message = env.write("manifest.msg", &message);
-    run_tool(
-        "openssl",
-        &[
-            "pkeyutl".as_ref(),
-            "-verify".as_ref(),
-            "-pubin".as_ref(),
-            "-inkey".as_ref(),
-            env.path("pub.key.pub").as_os_str(),
-            "-rawin".as_ref(),
-            "-in".as_ref(),
-            message.as_os_str(),
-            "-sigfile".as_ref(),
-            env.path("out/ava3-manifest.json.sig").as_os_str(),
-        ],
-    );
+    assert!(openssl_verifies(
+        &env,
+        "pub.key.pub",
+        b"AVA3-manifest-v1\0",
+        &fs::read(&manifest).unwrap(),
+        &env.path("out/ava3-manifest.json.sig")
+    ));
     env.cmd()
         .args([
             "verify",
