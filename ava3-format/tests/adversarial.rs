@@ -1,7 +1,7 @@
 //! The adversarial corpus (`ava3_testkit::corpus`) through the core: each
 //! case ends in a documented error (never success) in the streaming
 //! decoder, keyed and keyless verify and random access, releases only
-//! authentic plaintext, and takes bounded time.
+//! authentic plaintext, and ends (a hang guard, not a speed target).
 
 use ava3_testkit::verify;
 use std::io::Read;
@@ -60,7 +60,14 @@ fn every_mutation_fails_with_a_documented_error_and_releases_only_authentic_plai
             let k = verify(&bytes[..], &[], false, &opts);
             assert!(k.is_err(), "{name}: keyless verify accepted it");
         }
-        assert!(start.elapsed() < Duration::from_secs(2), "{name}: too slow");
+        // A hang guard, not a speed target (speed is BENCHMARKS.md's): no
+        // case may loop or blow up. A case takes milliseconds natively and
+        // up to seconds under qemu without the crypto instructions on a
+        // loaded machine, where a 2-second bound failed.
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{name}: no end in sight"
+        );
     }
     // The corpus reaches every outcome a decoder can report.
     for o in [
