@@ -599,6 +599,46 @@ def verify_manifest(manifest, signatures, trusted):
     raise Failure("unknown signer")
 
 
+CHECKSUMS_LABEL = b"AVA3-checksums-v1\x00"
+
+
+def verify_checksums(listing, signatures, trusted):
+    """Appendix E.4: the signature of a release's SHA256SUMS, built as a
+    manifest's (E.2) under its own label."""
+    if not trusted or not all(public_key_ok(pk) for pk in trusted):
+        raise Failure("other")
+    if not signatures:
+        raise Failure("unsigned")
+    if len(signatures) % 64:
+        raise Failure("bad signature")
+    for j in range(0, len(signatures), 64):
+        for pk in trusted:
+            if ed25519_verify(pk, CHECKSUMS_LABEL + listing, signatures[j:j + 64]):
+                return signer_id(pk)
+    raise Failure("unknown signer")
+
+
+def parse_checksums(listing):
+    """Appendix E.4: [(sha256 bytes, path)], or ValueError for a list a
+    checker refuses whole (empty, a line not 64 hex digits, a space, a space
+    or `*`, a path; a CR; no final LF; a path twice; a path E.3 refuses
+    even signed, or a `..`)."""
+    text = listing.decode("utf-8")
+    if not text or not text.endswith("\n") or "\r" in text:
+        raise ValueError("not LF-terminated lines")
+    out, seen = [], set()
+    for line in text[:-1].split("\n"):
+        if len(line) < 67 or line[64] != " " or line[65] not in " *":
+            raise ValueError(f"bad line {line!r}")
+        digest = bytes.fromhex(line[:64])
+        path = line[66:]
+        if path in seen or not manifest_path_ok(path, signed=False):
+            raise ValueError(f"bad path {path!r}")
+        seen.add(path)
+        out.append((digest, path))
+    return out
+
+
 def manifest_path_ok(path, signed):
     """Appendix E: an `output` path a reader may open. Relative,
     `/`-separated, no empty or `.` component, no backslash or NUL, no drive

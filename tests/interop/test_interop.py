@@ -344,3 +344,39 @@ def test_rust_cli_signed_manifest_verifies_in_python_and_openssl(tmp_path):
             assert hashlib.sha256(body).hexdigest() == entry["output_sha256"]
         assert entry["signers"] == [ava3_ref.signer_id(pk).hex()]
         ava3_ref.verify_signed(body, ava3_ref.Require([pk]))
+
+
+def test_rust_cli_signed_checksums_verify_in_python_and_openssl(tmp_path):
+    """Spec appendix E.4: `ava3 checksums DIR --sign` writes SHA256SUMS (in
+    sha256sum's format, sorted, every file below DIR) and SHA256SUMS.sig,
+    one Ed25519 signature over "AVA3-checksums-v1" || 00 || the list's
+    bytes, which this implementation and OpenSSL verify; the manifest's
+    label does not verify it, and the list parses as E.4 says."""
+    exe, _ = cli_with_key(tmp_path)
+    subprocess.run([exe, "keygen", "--signing", "-o", str(tmp_path / "publisher.key")],
+                   check=True, capture_output=True)
+    pk = serialization.load_pem_public_key(
+        (tmp_path / "publisher.key.pub").read_bytes()).public_bytes_raw()
+    rel = tmp_path / "rel"
+    (rel / "wheels").mkdir(parents=True)
+    files = {"wheels/a b.whl": os.urandom(3000), "ava3.h": b"/* header */\n", "bin/ava3": os.urandom(100)}
+    for name, body in files.items():
+        (rel / name).parent.mkdir(parents=True, exist_ok=True)
+        (rel / name).write_bytes(body)
+    subprocess.run([exe, "checksums", str(rel), "--sign", str(tmp_path / "publisher.key"), "--quiet"], check=True)
+    listing = (rel / "SHA256SUMS").read_bytes()
+    sig = (rel / "SHA256SUMS.sig").read_bytes()
+    assert len(sig) == 64
+    assert ava3_ref.verify_checksums(listing, sig, [pk]) == ava3_ref.signer_id(pk)
+    assert not ava3_ref.ed25519_verify(pk, ava3_ref.manifest_message(listing), sig)
+    assert openssl_verifies(tmp_path, pk, ava3_ref.CHECKSUMS_LABEL + listing, sig)
+    entries = ava3_ref.parse_checksums(listing)
+    assert [p for _, p in entries] == sorted(files, key=lambda p: p.encode())
+    for digest, path in entries:
+        assert hashlib.sha256(files[path]).digest() == digest
+    with pytest.raises(ava3_ref.Failure) as e:
+        ava3_ref.verify_checksums(listing + b"\n", sig, [pk])
+    assert e.value.outcome == "unknown signer"
+    for bad in (b"", listing.replace(b"\n", b"\r\n"), listing[:-1], listing + listing.splitlines(True)[0]):
+        with pytest.raises(ValueError):
+            ava3_ref.parse_checksums(bad)
