@@ -580,10 +580,10 @@ def manifest_message(manifest):
     return MANIFEST_LABEL + manifest
 
 
-def verify_manifest(manifest, signatures, trusted):
-    """Appendix E: `signatures` (the bytes of MANIFEST.sig, k >= 1 times 64)
-    over `manifest` (the bytes the caller then parses, read once) under the
-    trusted keys. Returns the signer id of the first trusted key some
+def verify_labelled(label, document, signatures, trusted):
+    """Appendix E.2 (and E.4): `signatures` (k >= 1 times 64 bytes) over
+    `label || document` (the bytes the caller then parses, read once) under
+    the trusted keys. Returns the signer id of the first trusted key some
     signature verifies under."""
     if not trusted or not all(public_key_ok(pk) for pk in trusted):
         raise Failure("other")
@@ -591,7 +591,7 @@ def verify_manifest(manifest, signatures, trusted):
         raise Failure("unsigned")
     if len(signatures) % 64:
         raise Failure("bad signature")
-    message = manifest_message(manifest)
+    message = label + document
     for j in range(0, len(signatures), 64):
         for pk in trusted:
             if ed25519_verify(pk, message, signatures[j:j + 64]):
@@ -599,23 +599,18 @@ def verify_manifest(manifest, signatures, trusted):
     raise Failure("unknown signer")
 
 
+def verify_manifest(manifest, signatures, trusted):
+    """Appendix E.2: a release manifest's signature file."""
+    return verify_labelled(MANIFEST_LABEL, manifest, signatures, trusted)
+
+
 CHECKSUMS_LABEL = b"AVA3-checksums-v1\x00"
 
 
 def verify_checksums(listing, signatures, trusted):
-    """Appendix E.4: the signature of a release's SHA256SUMS, built as a
-    manifest's (E.2) under its own label."""
-    if not trusted or not all(public_key_ok(pk) for pk in trusted):
-        raise Failure("other")
-    if not signatures:
-        raise Failure("unsigned")
-    if len(signatures) % 64:
-        raise Failure("bad signature")
-    for j in range(0, len(signatures), 64):
-        for pk in trusted:
-            if ed25519_verify(pk, CHECKSUMS_LABEL + listing, signatures[j:j + 64]):
-                return signer_id(pk)
-    raise Failure("unknown signer")
+    """Appendix E.4: a release's SHA256SUMS.sig, built as a manifest's (E.2)
+    under its own label."""
+    return verify_labelled(CHECKSUMS_LABEL, listing, signatures, trusted)
 
 
 def parse_checksums(listing):
