@@ -35,25 +35,7 @@ int main(int argc, char **argv) {
     struct llama_model *prot = load_protected_model(argv[2], key);
     check(plain != NULL, "plain model loads by path");
     check(prot != NULL, "protected model loads through the AVA3 FILE*");
-    if (plain && prot) {
-        check(llama_model_n_params(plain) == llama_model_n_params(prot), "same parameter count");
-        int32_t n1 = 0, n2 = 0;
-        float *a = logits_of(plain, &n1), *b = logits_of(prot, &n2);
-        check(a && b && n1 == n2 && n1 > 0, "both models decode the prompt");
-        if (a && b && n1 == n2) {
-            int finite = 1, nonzero = 0;
-            for (int32_t i = 0; i < n1; i++) {
-                if (a[i] != a[i]) finite = 0;
-                if (a[i] != 0.0f) nonzero = 1;
-            }
-            check(finite && nonzero, "logits are finite and not all zero");
-            check(!memcmp(a, b, sizeof(float) * (size_t)n1), "logits are bit-identical");
-            printf("llama.cpp: %d logits, first %.6f, bit-identical: %s\n", n1, (double)b[0],
-                   memcmp(a, b, sizeof(float) * (size_t)n1) ? "no" : "yes");
-        }
-        free(a);
-        free(b);
-    }
+    if (plain && prot) compare_models(plain, prot, "llama.cpp");
     llama_model_free(plain);
     llama_model_free(prot);
     struct llama_model *bad = load_protected_model(argv[2], wrong);

@@ -13,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,23 +105,9 @@ int main(int argc, char **argv) {
     check(mapped(pst.st_ino, "/"), "llama.cpp maps the plain model");
     check(mapped(mst.st_ino, "/memfd:"), "llama.cpp maps the memfd (shared, read-only)");
     if (plain && prot) {
-        check(llama_model_n_params(plain) == llama_model_n_params(prot), "same parameter count");
-        int32_t n1 = 0, n2 = 0;
-        float *a = logits_of(plain, &n1), *b = logits_of(prot, &n2);
-        check(a && b && n1 == n2 && n1 > 0, "both models decode the prompt");
-        if (a && b && n1 == n2) {
-            int finite = 1, nonzero = 0;
-            for (int32_t i = 0; i < n1; i++) {
-                if (!isfinite(a[i])) finite = 0;
-                if (a[i] != 0.0f) nonzero = 1;
-            }
-            check(finite && nonzero, "logits are finite and not all zero");
-            check(!memcmp(a, b, sizeof(float) * (size_t)n1), "logits are bit-identical");
-            printf("llama.cpp path %s (mmap): %d logits, first %.6f, bit-identical: %s\n", path, n1,
-                   (double)b[0], memcmp(a, b, sizeof(float) * (size_t)n1) ? "no" : "yes");
-        }
-        free(a);
-        free(b);
+        char label[96];
+        snprintf(label, sizeof label, "llama.cpp path %s (mmap)", path);
+        compare_models(plain, prot, label);
     }
     llama_model_free(plain);
     llama_model_free(prot); /* the runtime is done with the path: now the fd may go */

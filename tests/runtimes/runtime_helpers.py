@@ -1,6 +1,6 @@
 """What the runtime tests share: the development key, an encode through the
-installed package, a check that no plaintext reached the disk, and a
-missing package reported by name."""
+installed package, a check that no plaintext reached the disk, a missing
+package reported by name, and a LiteRT interpreter run over inputs."""
 
 import importlib
 import pathlib
@@ -32,3 +32,16 @@ def no_plaintext_files(folder, plaintext):
     for p in pathlib.Path(folder).rglob("*"):
         if p.is_file():
             assert p.read_bytes() != plaintext, f"plaintext written to {p}"
+
+
+def invoke_all(interpreter, inputs):
+    """Runs a LiteRT interpreter (one input, one output) on each input;
+    the outputs, copied."""
+    interpreter.allocate_tensors()
+    i, o = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    outs = []
+    for x in inputs:
+        interpreter.set_tensor(i["index"], x)
+        interpreter.invoke()
+        outs.append(interpreter.get_tensor(o["index"]).copy())
+    return outs

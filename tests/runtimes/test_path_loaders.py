@@ -32,7 +32,8 @@ import pytest
 
 from ava_toolchain import ava3
 
-from runtime_helpers import DEV_KEY, KEY, KEY_FILE, ROOT, encode, need, no_plaintext_files  # noqa: F401
+from runtime_helpers import (  # noqa: F401
+    DEV_KEY, KEY, KEY_FILE, ROOT, encode, invoke_all, need, no_plaintext_files)
 
 
 class MemfdPath:
@@ -194,14 +195,7 @@ def test_litert_interpreter_model_path(tmp_path):
     inputs = [rng.standard_normal((1, 8)).astype(np.float32) for _ in range(5)]
 
     def run(it):
-        it.allocate_tensors()
-        i, o = it.get_input_details()[0], it.get_output_details()[0]
-        outs = []
-        for x in inputs:
-            it.set_tensor(i["index"], x)
-            it.invoke()
-            outs.append(it.get_tensor(o["index"]).copy())
-        return outs
+        return invoke_all(it, inputs)
 
     expected = run(interp_mod.Interpreter(model_path=str(src)))
     with MemfdPath(enc) as m:

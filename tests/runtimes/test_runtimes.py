@@ -29,7 +29,8 @@ import pytest
 
 from ava_toolchain import ava3
 
-from runtime_helpers import DEV_KEY, KEY, KEY_FILE, ROOT, encode, need, no_plaintext_files  # noqa: F401
+from runtime_helpers import (  # noqa: F401
+    DEV_KEY, KEY, KEY_FILE, ROOT, encode, invoke_all, need, no_plaintext_files)
 
 
 # ---------------------------------------------------------------- GGUF
@@ -99,15 +100,7 @@ def test_llama_cpp_file_pointer_path(tmp_path):
 
 def run_tflite(model_bytes, inputs):
     interp_mod = need("ai_edge_litert.interpreter")
-    it = interp_mod.Interpreter(model_content=model_bytes)
-    it.allocate_tensors()
-    i, o = it.get_input_details()[0], it.get_output_details()[0]
-    outs = []
-    for x in inputs:
-        it.set_tensor(i["index"], x)
-        it.invoke()
-        outs.append(it.get_tensor(o["index"]).copy())
-    return outs
+    return invoke_all(interp_mod.Interpreter(model_content=model_bytes), inputs)
 
 
 def test_litert_interpreter_from_aligned_buffer(tmp_path):

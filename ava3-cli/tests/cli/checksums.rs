@@ -22,16 +22,10 @@ fn signed_release() -> Env {
     env
 }
 
-/// `ava3 checksums -c rel/SHA256SUMS --signer pub.key.pub`.
-fn check(env: &Env) -> assert_cmd::assert::Assert {
+/// `ava3 checksums -c rel/SHA256SUMS --signer SIGNER`.
+fn check_with(env: &Env, signer: &str) -> assert_cmd::assert::Assert {
     env.cmd()
-        .args([
-            "checksums",
-            "-c",
-            "rel/SHA256SUMS",
-            "--signer",
-            "pub.key.pub",
-        ])
+        .args(["checksums", "-c", "rel/SHA256SUMS", "--signer", signer])
         .assert()
 }
 
@@ -47,7 +41,7 @@ fn a_signed_list_checks_with_ava3_sha256sum_and_openssl() {
             sha256_hex(&shard(5000))
         )
     );
-    check(&env)
+    check_with(&env, "pub.key.pub")
         .success()
         .stdout(predicates::str::contains("2 of 2 files match"));
     run_tool(
@@ -71,14 +65,16 @@ fn a_signed_list_checks_with_ava3_sha256sum_and_openssl() {
 fn a_changed_file_a_changed_list_or_another_signer_fails() {
     let env = signed_release();
     env.write("rel/ava3.h", b"/* changed */\n");
-    check(&env)
+    check_with(&env, "pub.key.pub")
         .code(1)
         .stdout(predicates::str::contains("ava3.h: MISMATCH"));
     env.write("rel/ava3.h", b"/* header */\n");
     fs::remove_file(env.path("rel/wheels/ava_toolchain.whl")).unwrap();
-    check(&env).code(1).stdout(predicates::str::contains(
-        "wheels/ava_toolchain.whl: MISSING",
-    ));
+    check_with(&env, "pub.key.pub")
+        .code(1)
+        .stdout(predicates::str::contains(
+            "wheels/ava_toolchain.whl: MISSING",
+        ));
 
     // The list itself changed after signing: refused before any file.
     let list = fs::read_to_string(env.path("rel/SHA256SUMS")).unwrap();
@@ -86,7 +82,9 @@ fn a_changed_file_a_changed_list_or_another_signer_fails() {
         "rel/SHA256SUMS",
         list.replace("ava3.h", "ava3.H").as_bytes(),
     );
-    check(&env).code(1).stdout(predicates::str::is_empty());
+    check_with(&env, "pub.key.pub")
+        .code(1)
+        .stdout(predicates::str::is_empty());
     env.write("rel/SHA256SUMS", list.as_bytes());
 
     // Another publisher's key, and no signature at all.
@@ -94,18 +92,11 @@ fn a_changed_file_a_changed_list_or_another_signer_fails() {
         .args(["keygen", "--signing", "-o", "other.sign"])
         .assert()
         .success();
-    env.cmd()
-        .args([
-            "checksums",
-            "-c",
-            "rel/SHA256SUMS",
-            "--signer",
-            "other.sign.pub",
-        ])
-        .assert()
-        .code(1);
+    check_with(&env, "other.sign.pub").code(1);
     fs::remove_file(env.path("rel/SHA256SUMS.sig")).unwrap();
-    check(&env).code(1).stdout(predicates::str::is_empty());
+    check_with(&env, "pub.key.pub")
+        .code(1)
+        .stdout(predicates::str::is_empty());
 }
 
 #[test]
@@ -116,7 +107,7 @@ fn a_manifest_signature_over_the_same_bytes_is_not_accepted() {
     let list = fs::read(env.path("rel/SHA256SUMS")).unwrap();
     let sig = fs::read(env.path("rel/SHA256SUMS.sig")).unwrap();
     env.write("m.json", &list);
-    check(&env).success();
+    check_with(&env, "pub.key.pub").success();
     assert!(
         !openssl_verifies(
             &env,
