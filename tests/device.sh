@@ -88,8 +88,10 @@ ln -s /lib/x86_64-linux-gnu/libc.so.6 "$S/lib/libc.so"
 ln -s /lib/x86_64-linux-gnu/libc.so.6 "$S/lib/libdl.so"
 ln -s /lib/x86_64-linux-gnu/libm.so.6 "$S/lib/libm.so"
 gcc -O2 -shared -fPIC -Wall -Wextra -Werror tests/device/bionic_shim.c -o "$S/bionic_shim.so" -ldl
-cargo build --quiet --release --locked -p ava3-decoder-ffi -p ava3-cli
-HOST=$CARGO_TARGET_DIR/release
+# The host's build is the checkout's own (tests/run-all.sh makes the same
+# one): built once, not once more in the device cache.
+CARGO_TARGET_DIR=$ROOT/target cargo build --quiet --release --locked -p ava3-decoder-ffi -p ava3-cli
+HOST=$ROOT/target/release
 gcc -std=c11 -O2 -I ava3-decoder-ffi/include ava3-decoder-ffi/tests/c/ava3_test.c -L "$HOST" -lava3_decoder \
   -lcrypto -lpthread -o "$S/ava3_test"
 SHIM=(env BIONIC_SHIM_LIB="$S/lib/libava3_decoder.so" LD_PRELOAD="$S/bionic_shim.so" LD_LIBRARY_PATH="$S/lib")

@@ -76,11 +76,11 @@ ava3_wheel() {
     return 0
   fi
   local dir=$AVA3_ROOT/tests/.work/wheel
-  # A target folder of its own, with its own lock: the wheel builds while
-  # cargo works in target/ (tests/run-all.sh starts it beside its steps),
-  # and its builds, whose dependencies resolve other features (pyo3's
-  # macros want more of syn), do not mix with the workspace's.
-  mkdir -p "$AVA3_ROOT/target/wheel"
+  # The workspace's target folder: the wheel shares the release build's
+  # dependencies (a cold wheel compiles 19 crates of its own, not all of
+  # them; cargo's lock takes turns with tests/run-all.sh's steps, which
+  # start it beside them).
+  mkdir -p "$AVA3_ROOT/target"
   # One build at a time: maturin stages the extension at a fixed path of
   # that folder, which fresh clones share (tests/run-all.sh).
   (
@@ -89,10 +89,10 @@ ava3_wheel() {
     umask 022
     rm -rf "$dir"
     cd "$AVA3_ROOT" || exit 1
-    CARGO_TARGET_DIR=$AVA3_ROOT/target/wheel \
+    CARGO_TARGET_DIR=$AVA3_ROOT/target \
       "$AVA3_VENV/bin/pip" wheel --quiet --disable-pip-version-check --no-deps -w "$dir" ./ava3-python
     "$AVA3_VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps "$dir"/*.whl
-  ) 9>"$AVA3_ROOT/target/wheel/.ava3-wheel.lock"
+  ) 9>"$AVA3_ROOT/target/.ava3-wheel.lock"
   AVA3_WHEEL=$(echo "$dir"/*.whl)
   [ -f "$AVA3_WHEEL" ] || { echo "no wheel (or more than one) in $dir" >&2; return 1; }
   echo "wheel: $AVA3_WHEEL, installed in $AVA3_VENV"

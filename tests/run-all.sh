@@ -184,23 +184,24 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 step "API guard: no fixed-salt encoder without the test-vectors feature"
 bash tests/api-guard/check.sh
 
-step "build the release binary and library (and the long CLI cases' test binary)"
+step "build the release binary and library"
+cargo build --release --locked -p ava3-cli -p ava3-decoder-ffi
+export AVA3_BIN=$ROOT/target/release/ava3
+
+step "cargo test (workspace)"
 # The long CLI cases (tests/faults.rs, ignored by default) run among the
-# suites below, straight from their test binary, against target/release's
-# ava3 (assert_cmd's cargo_bin): the release build comes last, so that this
-# is the binary `cargo build` makes (cargo test's build of it has the
-# dev-dependencies' features), and no cargo run below replaces it.
-AVA3_FAULTS_TEST=$(cargo test --release --locked -p ava3-cli --test faults --no-run --message-format=json-render-diagnostics |
+# suites below, straight from this build's test binary, against the
+# release ava3 (assert_cmd's cargo_bin reads CARGO_BIN_EXE_ava3): the
+# binary does the work, the test binary only drives it, so it needs no
+# release build of its own (which compiled every dependency a second time).
+AVA3_FAULTS_TEST=$(cargo test --workspace --locked --no-run --message-format=json-render-diagnostics |
   python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "faults" and m.get("executable"):
         print(m["executable"])')
 [ -x "$AVA3_FAULTS_TEST" ] || { echo "no test binary for ava3-cli's tests/faults.rs"; exit 1; }
-cargo build --release --locked -p ava3-cli -p ava3-decoder-ffi
-export AVA3_BIN=$ROOT/target/release/ava3 AVA3_FAULTS_TEST
-
-step "cargo test (workspace)"
+export AVA3_FAULTS_TEST
 cargo test --workspace --locked
 
 step "Python: the virtualenv and the wheel (tests/python-env.sh; log in tests/.work/logs/python.log)"
