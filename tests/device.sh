@@ -37,7 +37,8 @@
 #
 # Device builds and downloaded kernels live outside the checkout, in
 # AVA3_DEVICE_CACHE (default ~/.cache/ava3-device), so a second run on the
-# same machine rebuilds only what changed.
+# same machine rebuilds only what changed; the host's build is the
+# checkout's own, in target/ (tests/target-dirs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -96,6 +97,8 @@ ln -s /lib/x86_64-linux-gnu/libm.so.6 "$S/lib/libm.so"
 gcc -O2 -shared -fPIC -Wall -Wextra -Werror tests/device/bionic_shim.c -o "$S/bionic_shim.so" -ldl
 # The host's build is the checkout's own (tests/run-all.sh makes the same
 # one): built once, not once more in the device cache.
+. tests/target-dirs.sh
+ava3_target_dirs "$ROOT"
 CARGO_TARGET_DIR=$ROOT/target cargo build --quiet --release --locked -p ava3-decoder-ffi -p ava3-cli
 HOST=$ROOT/target/release
 gcc -std=c11 -O2 -I ava3-decoder-ffi/include ava3-decoder-ffi/tests/c/ava3_test.c -L "$HOST" -lava3_decoder \

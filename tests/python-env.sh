@@ -80,7 +80,8 @@ ava3_wheel() {
   # dependencies (a cold wheel compiles 19 crates of its own, not all of
   # them; cargo's lock takes turns with tests/run-all.sh's steps, which
   # start it beside them).
-  mkdir -p "$AVA3_ROOT/target"
+  . "$AVA3_ROOT/tests/target-dirs.sh"
+  ava3_target_dirs "$AVA3_ROOT"
   # One build at a time: maturin stages the extension at a fixed path of
   # that folder, which fresh clones share (tests/run-all.sh).
   (

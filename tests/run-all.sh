@@ -53,8 +53,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$ROOT/tests/.work
 LOGS=$WORK/logs
-CACHE=${AVA3_CACHE:-$HOME/.cache/ava3}
-mkdir -p "$WORK" "$LOGS" "$CACHE"
+mkdir -p "$WORK" "$LOGS"
 # One run per checkout at a time: two would share tests/.work (logs, the
 # wheel, the device path's files) and each other's CPU, and the figures of
 # both would be wrong. A second run waits for the first. (The jobs started
@@ -66,16 +65,9 @@ if ! flock -n 8; then
   flock 8
 fi
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-# A fresh clone builds into the shared cargo target folders of the cache, so
-# that the dependencies (the bulk of a cold build) compile once per machine
-# and toolchain; cargo rebuilds whatever changed. An existing target/ (a
-# developer's) is left as it is.
-for t in target fuzz/target; do
-  if [ ! -e "$t" ]; then
-    mkdir -p "$CACHE/${t//\//-}"
-    ln -s "$CACHE/${t//\//-}" "$t"
-  fi
-done
+# A fresh clone builds into the shared cargo target folders of the cache.
+. tests/target-dirs.sh
+ava3_target_dirs "$ROOT"
 . tests/python-env.sh
 
 SECONDS=0
@@ -161,10 +153,12 @@ done
 rm -f "$LOGS/device-install.log" # (an earlier driver's)
 
 if [ -z "${SERIAL:-}" ]; then
-  # The device path needs nothing from the steps below (its own target
-  # folder; its installs take the lock tests/device.sh takes) and is the
-  # longest suite: it starts now. So does the Python preparation, whose
-  # wheel builds in a target folder of its own.
+  # The device path needs nothing from the steps below (its cross-builds
+  # have their own target folder; its host build is the release step's,
+  # which cargo's lock lets it share; its installs take the lock
+  # tests/device.sh takes) and is the longest suite: it starts now. So does
+  # the Python preparation (the virtualenv, then the wheel, built in
+  # target/ beside the steps, taking turns with them at cargo's lock).
   start_job device "bash tests/device.sh"
   DEVICE_JOB=$JOB
   start_job python "$PYTHON_PREP"

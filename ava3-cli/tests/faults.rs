@@ -171,13 +171,15 @@ fn change_input_during_encode(change: impl FnOnce(&Path)) {
 }
 
 // The two input-change races encode 384 MiB, the 4 GiB case 4 GiB: run
-// against the release binary by tests/run-all.sh (`cargo build --release
-// -p ava3-cli`, then `CARGO_BIN_EXE_ava3=target/release/ava3 cargo test
-// -p ava3-cli --test faults -- --ignored`). The same check is fast and
+// them against a release ava3, by hand with `cargo test --release -p
+// ava3-cli --test faults -- --ignored`. (tests/run-all.sh runs this test
+// binary of its dev build directly, with CARGO_BIN_EXE_ava3 naming its
+// release ava3; under `cargo test`, cargo's own value of that variable
+// wins.) The same check is fast and
 // in-process in ava3-format's encode_at tests (a source shorter or longer
 // than declared).
 #[test]
-#[ignore = "384 MiB: run against a release ava3 (CARGO_BIN_EXE_ava3), as tests/run-all.sh does"]
+#[ignore = "384 MiB: run with --release -- --ignored (tests/run-all.sh does, against its release ava3)"]
 fn an_input_that_grows_while_encoding_is_detected() {
     change_input_during_encode(|input| {
         use std::io::Write;
@@ -191,7 +193,7 @@ fn an_input_that_grows_while_encoding_is_detected() {
 }
 
 #[test]
-#[ignore = "384 MiB: run against a release ava3 (CARGO_BIN_EXE_ava3), as tests/run-all.sh does"]
+#[ignore = "384 MiB: run with --release -- --ignored (tests/run-all.sh does, against its release ava3)"]
 fn an_input_that_shrinks_while_encoding_is_detected() {
     change_input_during_encode(|input| {
         fs::OpenOptions::new()
@@ -268,7 +270,7 @@ fn corrupted_files_through_the_cli() {
 }
 
 #[test]
-#[ignore = "4 GiB: run against a release ava3 (CARGO_BIN_EXE_ava3), as tests/run-all.sh does"]
+#[ignore = "4 GiB: run with --release -- --ignored (tests/run-all.sh does, against its release ava3)"]
 fn a_model_over_4_gib() {
     // A sparse 4 GiB + 1 MiB + 7 model, encoded to tmpfs with 16 MiB blocks:
     // plaintext offsets and lengths past 2^32 are right.
