@@ -162,6 +162,15 @@ def cli_with_key(tmp_path):
     return exe, KEY
 
 
+def publisher_key(exe, tmp_path):
+    """`ava3 keygen --signing` into tmp_path/publisher.key; the raw Ed25519
+    public key of its .pub file."""
+    subprocess.run([exe, "keygen", "--signing", "-o", str(tmp_path / "publisher.key")],
+                   check=True, capture_output=True)
+    return serialization.load_pem_public_key(
+        (tmp_path / "publisher.key.pub").read_bytes()).public_bytes_raw()
+
+
 def test_rust_cli_output_decodes_in_python(tmp_path):
     exe, key = cli_with_key(tmp_path)
     model = tmp_path / "m.amm"
@@ -313,10 +322,7 @@ def test_rust_cli_signed_manifest_verifies_in_python_and_openssl(tmp_path):
     implementation and OpenSSL verify with the public key."""
     import json
     exe, _ = cli_with_key(tmp_path)
-    subprocess.run([exe, "keygen", "--signing", "-o", str(tmp_path / "publisher.key")],
-                   check=True, capture_output=True)
-    pk = serialization.load_pem_public_key(
-        (tmp_path / "publisher.key.pub").read_bytes()).public_bytes_raw()
+    pk = publisher_key(exe, tmp_path)
     src = tmp_path / "models"
     src.mkdir()
     (src / "a.amm").write_bytes(os.urandom(5000))
@@ -353,10 +359,7 @@ def test_rust_cli_signed_checksums_verify_in_python_and_openssl(tmp_path):
     bytes, which this implementation and OpenSSL verify; the manifest's
     label does not verify it, and the list parses as E.4 says."""
     exe, _ = cli_with_key(tmp_path)
-    subprocess.run([exe, "keygen", "--signing", "-o", str(tmp_path / "publisher.key")],
-                   check=True, capture_output=True)
-    pk = serialization.load_pem_public_key(
-        (tmp_path / "publisher.key.pub").read_bytes()).public_bytes_raw()
+    pk = publisher_key(exe, tmp_path)
     rel = tmp_path / "rel"
     (rel / "wheels").mkdir(parents=True)
     files = {"wheels/a b.whl": os.urandom(3000), "ava3.h": b"/* header */\n", "bin/ava3": os.urandom(100)}
